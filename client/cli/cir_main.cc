@@ -1,0 +1,273 @@
+// cir: the Child Identifier Registry's command-line tool, built only on the client library.
+//
+//   cir [--server HOST:PORT] [--json] [--timeout SECONDS] COMMAND ...
+//   cir register --notification-id ID --dob YYYY-MM-DD --sex female --postcode "SW1A 1AA" --la 213
+//   cir resolve IDENTIFIER
+//   cir link-upn CHILD_ID UPN [--replace]
+//   cir link-nhs CHILD_ID NHS_NUMBER
+//   cir batch-resolve FILE            (one identifier a line; "-" reads standard input)
+//
+// Exit status: 0 on success, 1 when the registry refused or failed the call, 2 on bad usage.
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "cir/client.h"
+#include "client/cli/record_printer.h"
+
+namespace {
+
+struct GlobalOptions {
+  std::string server = "127.0.0.1:50051";
+  bool json = false;
+  double timeout_seconds = 30;
+};
+
+int Fail(const absl::Status& status) {
+  std::cerr << "error: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+            << "\n";
+  return 1;
+}
+
+int UsageError(const std::string& message) {
+  std::cerr << "usage error: " << message << "\n";
+  return 2;
+}
+
+// "2026-11-20" -> Date, or nullopt.
+std::optional<cir::v1::Date> ParseDate(const std::string& text) {
+  std::vector<std::string> parts = absl::StrSplit(text, '-');
+  int year, month, day;
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &year) ||
+      !absl::SimpleAtoi(parts[1], &month) || !absl::SimpleAtoi(parts[2], &day)) {
+    return std::nullopt;
+  }
+  cir::v1::Date date;
+  date.set_year(year);
+  date.set_month(month);
+  date.set_day(day);
+  return date;
+}
+
+std::optional<cir::v1::Sex> ParseSex(std::string text) {
+  static const std::map<std::string, cir::v1::Sex> kNames = {
+      {"male", cir::v1::SEX_MALE},     {"m", cir::v1::SEX_MALE},
+      {"female", cir::v1::SEX_FEMALE}, {"f", cir::v1::SEX_FEMALE},
+      {"indeterminate", cir::v1::SEX_INDETERMINATE},
+      {"not-known", cir::v1::SEX_NOT_KNOWN}, {"unknown", cir::v1::SEX_NOT_KNOWN}};
+  auto it = kNames.find(absl::AsciiStrToLower(text));
+  if (it == kNames.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string OutcomeName(cir::v1::BatchResolveResult::Outcome outcome) {
+  switch (outcome) {
+    case cir::v1::BatchResolveResult::OUTCOME_FOUND:
+      return "found";
+    case cir::v1::BatchResolveResult::OUTCOME_NOT_FOUND:
+      return "not-found";
+    case cir::v1::BatchResolveResult::OUTCOME_INVALID:
+      return "invalid";
+    default:
+      return "unknown";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  GlobalOptions global;
+  if (const char* env = std::getenv("CIR_SERVER"); env != nullptr && *env != '\0') {
+    global.server = env;
+  }
+  CLI::App app{"cir: register births and resolve children's identifiers in the Child Identifier "
+               "Registry"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the command: cir resolve ID --json
+  app.add_option("--server", global.server,
+                 "registry address, host:port (or set CIR_SERVER)")
+      ->capture_default_str();
+  app.add_flag("--json", global.json, "print responses as JSON instead of text");
+  app.add_option("--timeout", global.timeout_seconds, "seconds to wait for each call")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
+  cir::v1::RegisterBirthRequest birth;
+  std::string dob_text, sex_text;
+  CLI::App* reg = app.add_subcommand("register", "register a birth and print the child's record");
+  reg->add_option("--notification-id", *birth.mutable_notification_id(),
+                  "your system's id for this notification; retries with it return the same child")
+      ->required();
+  reg->add_option("--nhs", *birth.mutable_nhs_number(), "the child's NHS number, if allocated");
+  reg->add_option("--dob", dob_text, "date of birth, YYYY-MM-DD")->required();
+  reg->add_option("--sex", sex_text, "male, female, indeterminate or not-known")->required();
+  reg->add_option("--given-name", *birth.mutable_given_name(), "given name, if named");
+  reg->add_option("--family-name", *birth.mutable_family_name(), "family name, if known");
+  reg->add_option("--postcode", *birth.mutable_postcode(), "postcode of usual residence")
+      ->required();
+  reg->add_option("--la", *birth.mutable_local_authority(),
+                  "DfE three-digit local authority number of usual residence")
+      ->required();
+  reg->add_option("--mother-nhs", *birth.mutable_mother_nhs_number(),
+                  "the mother's NHS number, if known");
+
+  std::string identifier, kind_text;
+  CLI::App* resolve = app.add_subcommand(
+      "resolve", "print the child a child identifier, NHS number or UPN (current or former) "
+                 "belongs to");
+  resolve->add_option("identifier", identifier, "the identifier; spaces and hyphens are fine")
+      ->required();
+  resolve->add_option("--kind", kind_text, "child, nhs or upn (default: detected from the shape)")
+      ->check(CLI::IsMember({"child", "nhs", "upn"}));
+
+  cir::v1::LinkUpnRequest link_upn;
+  CLI::App* upn = app.add_subcommand(
+      "link-upn", "link a UPN to a child, or with --replace replace the child's UPN");
+  upn->add_option("child_id", *link_upn.mutable_child_id(), "the child's identifier")->required();
+  upn->add_option("upn", *link_upn.mutable_upn(), "the UPN")->required();
+  bool replace = false;
+  upn->add_flag("--replace", replace,
+                "make this UPN current and keep the child's old UPN as a former UPN");
+
+  cir::v1::LinkNhsNumberRequest link_nhs;
+  CLI::App* nhs = app.add_subcommand(
+      "link-nhs", "add an NHS number to a child registered without one");
+  nhs->add_option("child_id", *link_nhs.mutable_child_id(), "the child's identifier")->required();
+  nhs->add_option("nhs_number", *link_nhs.mutable_nhs_number(), "the NHS number")->required();
+
+  std::string batch_file;
+  CLI::App* batch = app.add_subcommand(
+      "batch-resolve",
+      "resolve a file of identifiers, one a line (up to 10,000 per call; longer files are sent "
+      "in several calls); prints one result a line, in order");
+  batch->add_option("file", batch_file, "the file, or - for standard input")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  cir::Client client({.target = global.server});
+  cir::CallOptions call{.timeout = absl::Seconds(global.timeout_seconds)};
+
+  if (reg->parsed()) {
+    std::optional<cir::v1::Date> dob = ParseDate(dob_text);
+    if (!dob.has_value()) return UsageError("--dob must be a date YYYY-MM-DD");
+    std::optional<cir::v1::Sex> sex = ParseSex(sex_text);
+    if (!sex.has_value()) return UsageError("--sex must be male, female, indeterminate or not-known");
+    *birth.mutable_date_of_birth() = *dob;
+    birth.set_sex(*sex);
+    absl::StatusOr<cir::v1::RegisterBirthResponse> response = client.RegisterBirth(birth, call);
+    if (!response.ok()) return Fail(response.status());
+    if (global.json) {
+      std::cout << cir::cli::ToJson(*response) << "\n";
+    } else {
+      std::cout << (response->created() ? "Registered (new)\n"
+                                        : "Already registered (nothing created)\n")
+                << cir::cli::FormatRecord(response->record());
+    }
+    return 0;
+  }
+
+  if (resolve->parsed()) {
+    cir::v1::ResolveRequest request;
+    request.set_identifier(identifier);
+    if (kind_text == "child") request.set_kind(cir::v1::IDENTIFIER_KIND_CHILD_ID);
+    if (kind_text == "nhs") request.set_kind(cir::v1::IDENTIFIER_KIND_NHS_NUMBER);
+    if (kind_text == "upn") request.set_kind(cir::v1::IDENTIFIER_KIND_UPN);
+    absl::StatusOr<cir::v1::ResolveResponse> response = client.Resolve(request, call);
+    if (!response.ok()) return Fail(response.status());
+    if (global.json) {
+      std::cout << cir::cli::ToJson(*response) << "\n";
+    } else {
+      if (response->matched_former()) std::cout << "(matched a former identifier)\n";
+      std::cout << cir::cli::FormatRecord(response->record());
+    }
+    return 0;
+  }
+
+  if (upn->parsed()) {
+    link_upn.set_replace_current(replace);
+    absl::StatusOr<cir::v1::LinkUpnResponse> response = client.LinkUpn(link_upn, call);
+    if (!response.ok()) return Fail(response.status());
+    if (global.json) {
+      std::cout << cir::cli::ToJson(*response) << "\n";
+    } else {
+      std::cout << (response->changed() ? "UPN linked\n" : "The child already has this UPN\n")
+                << cir::cli::FormatRecord(response->record());
+    }
+    return 0;
+  }
+
+  if (nhs->parsed()) {
+    absl::StatusOr<cir::v1::LinkNhsNumberResponse> response =
+        client.LinkNhsNumber(link_nhs, call);
+    if (!response.ok()) return Fail(response.status());
+    if (global.json) {
+      std::cout << cir::cli::ToJson(*response) << "\n";
+    } else {
+      std::cout << (response->changed() ? "NHS number linked\n"
+                                        : "The child already has this NHS number\n")
+                << cir::cli::FormatRecord(response->record());
+    }
+    return 0;
+  }
+
+  if (batch->parsed()) {
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (batch_file != "-") {
+      file.open(batch_file);
+      if (!file) return UsageError(absl::StrCat("cannot read ", batch_file));
+      in = &file;
+    }
+    std::vector<std::string> identifiers;
+    for (std::string line; std::getline(*in, line);) {
+      absl::string_view trimmed = absl::StripAsciiWhitespace(line);
+      if (!trimmed.empty()) identifiers.emplace_back(trimmed);
+    }
+    if (identifiers.empty()) return UsageError("the file holds no identifiers");
+    constexpr size_t kPerCall = 10000;
+    size_t found = 0, not_found = 0, invalid = 0;
+    for (size_t start = 0; start < identifiers.size(); start += kPerCall) {
+      cir::v1::BatchResolveRequest request;
+      for (size_t i = start; i < std::min(identifiers.size(), start + kPerCall); ++i) {
+        request.add_identifiers(identifiers[i]);
+      }
+      absl::StatusOr<cir::v1::BatchResolveResponse> response = client.BatchResolve(request, call);
+      if (!response.ok()) return Fail(response.status());
+      for (const cir::v1::BatchResolveResult& result : response->results()) {
+        if (global.json) {
+          std::cout << cir::cli::ToJson(result) << "\n";
+        } else if (result.outcome() == cir::v1::BatchResolveResult::OUTCOME_FOUND) {
+          std::cout << result.identifier() << "\tfound\t" << result.record().child_id_display()
+                    << (result.matched_former() ? "\t(former)" : "") << "\n";
+        } else {
+          std::cout << result.identifier() << "\t" << OutcomeName(result.outcome())
+                    << (result.error().empty() ? "" : "\t") << result.error() << "\n";
+        }
+        found += result.outcome() == cir::v1::BatchResolveResult::OUTCOME_FOUND;
+        not_found += result.outcome() == cir::v1::BatchResolveResult::OUTCOME_NOT_FOUND;
+        invalid += result.outcome() == cir::v1::BatchResolveResult::OUTCOME_INVALID;
+      }
+    }
+    if (!global.json) {
+      std::cerr << found << " found, " << not_found << " not found, " << invalid << " invalid\n";
+    }
+    return 0;
+  }
+  return UsageError("no command given; see cir --help");
+}

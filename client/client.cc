@@ -1,0 +1,178 @@
+#include "cir/client.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cir/v1/registry.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace cir {
+namespace {
+
+// Replies of BatchResolve with 10,000 full records are a few MiB.
+constexpr int kMaxReceiveBytes = 64 << 20;
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+// Retries of UNAVAILABLE, done by the channel (gRPC's retry policy in the service config).
+std::string RetryServiceConfig(int max_attempts) {
+  return absl::StrFormat(R"({"methodConfig": [{
+      "name": [{"service": "cir.v1.ChildRegistry"}, {"service": "grpc.health.v1.Health"}],
+      "retryPolicy": {"maxAttempts": %d, "initialBackoff": "0.1s", "maxBackoff": "2s",
+                      "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}}]})",
+                         std::clamp(max_attempts, 2, 5));
+}
+
+// One call in flight for the asynchronous forms: owns what gRPC needs until the call completes.
+template <typename Request, typename Response>
+struct PendingCall {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+};
+
+}  // namespace
+
+class Client::Channel {
+ public:
+  explicit Channel(const ClientOptions& options) : default_timeout_(options.default_timeout) {
+    grpc::ChannelArguments args;
+    args.SetServiceConfigJSON(RetryServiceConfig(options.max_attempts));
+    args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
+    // Each Client gets connections of its own rather than sharing them with other Clients of the
+    // process, so that several Clients spread load over several connections.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    std::shared_ptr<grpc::ChannelCredentials> credentials =
+        options.credentials != nullptr ? options.credentials : grpc::InsecureChannelCredentials();
+    channel_ = grpc::CreateCustomChannel(options.target, credentials, args);
+    registry_ = v1::ChildRegistry::NewStub(channel_);
+    health_ = grpc::health::v1::Health::NewStub(channel_);
+  }
+
+  void SetDeadline(grpc::ClientContext& context, const CallOptions& call) const {
+    absl::Duration timeout = call.timeout > absl::ZeroDuration() ? call.timeout : default_timeout_;
+    context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+  }
+
+  // A blocking call: `invoke(stub, context, request, response)` makes it.
+  template <typename Request, typename Response, typename Invoke>
+  absl::StatusOr<Response> Call(Invoke invoke, const Request& request, const CallOptions& call) {
+    grpc::ClientContext context;
+    SetDeadline(context, call);
+    Response response;
+    grpc::Status status = invoke(*registry_, &context, request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    return response;
+  }
+
+  // A call on the stub's callback interface: `start(async_stub, context, request, response,
+  // on_done)` starts it; `done` gets the outcome.
+  template <typename Request, typename Response, typename Start>
+  void CallAsync(Start start, const Request& request, Callback<Response> done,
+                 const CallOptions& call) {
+    auto* pending = new PendingCall<Request, Response>{{}, request, {}};
+    SetDeadline(pending->context, call);
+    std::function<void(grpc::Status)> on_done = [pending, done = std::move(done)](
+                                                    grpc::Status status) {
+      std::unique_ptr<PendingCall<Request, Response>> owned(pending);
+      if (status.ok()) {
+        done(std::move(owned->response));
+      } else {
+        done(FromGrpc(status));
+      }
+    };
+    start(*registry_->async(), &pending->context, &pending->request, &pending->response,
+          std::move(on_done));
+  }
+
+  grpc::health::v1::Health::Stub& health() { return *health_; }
+
+ private:
+  absl::Duration default_timeout_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ChildRegistry::Stub> registry_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+};
+
+Client::Client(ClientOptions options) : channel_(std::make_unique<Channel>(options)) {}
+Client::~Client() = default;
+
+// The blocking and asynchronous forms of one RPC, by name.
+#define CIR_CLIENT_UNARY(Method)                                                              \
+  absl::StatusOr<v1::Method##Response> Client::Method(const v1::Method##Request& request,     \
+                                                      CallOptions call) {                     \
+    return channel_->Call<v1::Method##Request, v1::Method##Response>(                         \
+        [](auto& stub, auto* context, const auto& req, auto* response) {                     \
+          return stub.Method(context, req, response);                                         \
+        },                                                                                    \
+        request, call);                                                                       \
+  }
+#define CIR_CLIENT_ASYNC(Method)                                                              \
+  void Client::Method##Async(const v1::Method##Request& request,                              \
+                             Callback<v1::Method##Response> done, CallOptions call) {         \
+    channel_->CallAsync<v1::Method##Request, v1::Method##Response>(                           \
+        [](auto& stub, auto* context, auto* req, auto* response, auto on_done) {             \
+          stub.Method(context, req, response, std::move(on_done));                            \
+        },                                                                                    \
+        request, std::move(done), call);                                                      \
+  }
+
+CIR_CLIENT_UNARY(RegisterBirth)
+CIR_CLIENT_UNARY(Resolve)
+CIR_CLIENT_UNARY(LinkUpn)
+CIR_CLIENT_UNARY(LinkNhsNumber)
+CIR_CLIENT_UNARY(BatchResolve)
+CIR_CLIENT_ASYNC(RegisterBirth)
+CIR_CLIENT_ASYNC(Resolve)
+CIR_CLIENT_ASYNC(BatchResolve)
+
+absl::StatusOr<v1::ResolveResponse> Client::Resolve(absl::string_view identifier,
+                                                    CallOptions call) {
+  v1::ResolveRequest request;
+  request.set_identifier(std::string(identifier));
+  return Resolve(request, call);
+}
+
+absl::Status Client::CheckHealth(CallOptions call) {
+  grpc::ClientContext context;
+  channel_->SetDeadline(context, call);
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = channel_->health().Check(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return absl::UnavailableError("the registry is not serving");
+  }
+  return absl::OkStatus();
+}
+
+void Client::CheckHealthAsync(std::function<void(absl::Status)> done, CallOptions call) {
+  using Pending =
+      PendingCall<grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse>;
+  auto* pending = new Pending();
+  channel_->SetDeadline(pending->context, call);
+  channel_->health().async()->Check(
+      &pending->context, &pending->request, &pending->response,
+      [pending, done = std::move(done)](grpc::Status status) {
+        std::unique_ptr<Pending> owned(pending);
+        if (!status.ok()) {
+          done(FromGrpc(status));
+        } else if (owned->response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+          done(absl::UnavailableError("the registry is not serving"));
+        } else {
+          done(absl::OkStatus());
+        }
+      });
+}
+
+}  // namespace cir

@@ -1,0 +1,94 @@
+#ifndef CIR_CLIENT_CLIENT_H_
+#define CIR_CLIENT_CLIENT_H_
+
+// The Child Identifier Registry's C++ client library: what agency systems link against.
+//
+//   cir::Client registry({.target = "registry.example:443"});
+//   absl::StatusOr<cir::v1::ResolveResponse> child = registry.Resolve("943 476 5919");
+//
+// Errors come back as absl::Status with the gRPC code the registry sent (INVALID_ARGUMENT with a
+// message naming the field, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, UNAVAILABLE, ...).
+//
+// Thread safety: a Client is safe to use from many threads at once; share one per process and
+// target. Calls made with the *Async methods complete on gRPC's own threads.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cir/v1/registry.pb.h"
+
+namespace grpc {
+class ChannelCredentials;
+}  // namespace grpc
+
+namespace cir {
+
+struct ClientOptions {
+  // The registry's address, host:port. Required.
+  std::string target;
+  // Channel credentials. Default: plaintext (loopback and tests only).
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Deadline of a call made without its own. Default: 10 seconds.
+  absl::Duration default_timeout = absl::Seconds(10);
+  // Attempts per call, first included, when the registry answers UNAVAILABLE (it was not reached,
+  // or is restarting); retried with exponential backoff by the channel. Writes are safe to retry:
+  // RegisterBirth is idempotent by notification id, links by their own effect. Default: 4 (2-5).
+  int max_attempts = 4;
+};
+
+// Per-call settings.
+struct CallOptions {
+  // The call's deadline counted from now; zero uses ClientOptions::default_timeout.
+  absl::Duration timeout = absl::ZeroDuration();
+};
+
+class Client {
+ public:
+  template <typename T>
+  using Callback = std::function<void(absl::StatusOr<T>)>;
+
+  explicit Client(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Blocking calls, one per RPC of cir.v1.ChildRegistry (see proto/cir/v1/registry.proto).
+  absl::StatusOr<v1::RegisterBirthResponse> RegisterBirth(const v1::RegisterBirthRequest& request,
+                                                          CallOptions call = {});
+  absl::StatusOr<v1::ResolveResponse> Resolve(const v1::ResolveRequest& request,
+                                              CallOptions call = {});
+  // Resolves any one identifier, its kind detected from its shape.
+  absl::StatusOr<v1::ResolveResponse> Resolve(absl::string_view identifier, CallOptions call = {});
+  absl::StatusOr<v1::LinkUpnResponse> LinkUpn(const v1::LinkUpnRequest& request,
+                                              CallOptions call = {});
+  absl::StatusOr<v1::LinkNhsNumberResponse> LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
+                                                          CallOptions call = {});
+  absl::StatusOr<v1::BatchResolveResponse> BatchResolve(const v1::BatchResolveRequest& request,
+                                                        CallOptions call = {});
+  // The server's standard health check (grpc.health.v1.Health/Check for the whole server):
+  // OK when serving.
+  absl::Status CheckHealth(CallOptions call = {});
+
+  // Non-blocking forms for callers with many calls in flight: `done` runs once, on a gRPC thread.
+  void RegisterBirthAsync(const v1::RegisterBirthRequest& request,
+                          Callback<v1::RegisterBirthResponse> done, CallOptions call = {});
+  void ResolveAsync(const v1::ResolveRequest& request, Callback<v1::ResolveResponse> done,
+                    CallOptions call = {});
+  void BatchResolveAsync(const v1::BatchResolveRequest& request,
+                         Callback<v1::BatchResolveResponse> done, CallOptions call = {});
+  void CheckHealthAsync(std::function<void(absl::Status)> done, CallOptions call = {});
+
+ private:
+  class Channel;
+  std::unique_ptr<Channel> channel_;
+};
+
+}  // namespace cir
+
+#endif  // CIR_CLIENT_CLIENT_H_

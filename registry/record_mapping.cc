@@ -1,0 +1,29 @@
+#include "registry/record_mapping.h"
+
+#include "identifiers/child_id.h"
+
+namespace cir::registry {
+
+void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record) {
+  record->set_child_id(stored.child_id());
+  record->set_child_id_display(identifiers::FormatChildId(stored.child_id()));
+  record->set_nhs_number(stored.nhs_number());
+  record->mutable_former_nhs_numbers()->CopyFrom(stored.former_nhs_numbers());
+  record->set_upn(stored.upn());
+  record->mutable_former_upns()->CopyFrom(stored.former_upns());
+  v1::Date* date = record->mutable_date_of_birth();
+  date->set_year(stored.date_of_birth().year());
+  date->set_month(stored.date_of_birth().month());
+  date->set_day(stored.date_of_birth().day());
+  record->set_sex(static_cast<v1::Sex>(stored.sex()));
+  record->set_given_name(stored.given_name());
+  record->set_family_name(stored.family_name());
+  record->set_postcode(stored.postcode());
+  record->set_local_authority(stored.local_authority());
+  record->set_mother_nhs_number(stored.mother_nhs_number());
+  record->set_status(static_cast<v1::RecordStatus>(stored.status()));
+  record->set_registered_at_unix_seconds(stored.registered_at_unix_micros() / 1000000);
+  record->set_version(stored.version());
+}
+
+}  // namespace cir::registry

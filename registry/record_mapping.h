@@ -1,0 +1,14 @@
+#ifndef CIR_REGISTRY_RECORD_MAPPING_H_
+#define CIR_REGISTRY_RECORD_MAPPING_H_
+
+#include "cir/v1/registry.pb.h"
+#include "storage/stored_records.pb.h"
+
+namespace cir::registry {
+
+// The public view of a stored child (proto/cir/v1/registry.proto's ChildRecord).
+void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record);
+
+}  // namespace cir::registry
+
+#endif  // CIR_REGISTRY_RECORD_MAPPING_H_

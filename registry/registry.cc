@@ -1,0 +1,453 @@
+#include "registry/registry.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "identifiers/child_id.h"
+#include "identifiers/identifier.h"
+#include "identifiers/nhs_number.h"
+#include "identifiers/upn.h"
+#include "registry/birth_validation.h"
+#include "registry/notification_fingerprint.h"
+#include "registry/record_mapping.h"
+#include "registry/status_macros.h"
+
+namespace cir::registry {
+namespace {
+
+using identifiers::Identifier;
+using identifiers::IdentifierKind;
+using storage::IndexEntry;
+using storage::IndexKind;
+using storage::StoredChild;
+using storage::StoredEvent;
+using storage::WriteTxn;
+
+// Draws child identifiers until one has never been issued. With about 3.6e13 possible values a
+// second draw is already rare; the bound only turns a broken random source into an error.
+constexpr int kMaxIdentifierDraws = 64;
+
+int64_t UnixMicros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+absl::Status AppendChangeEvent(WriteTxn& txn, storage::EventKind kind, const StoredChild& child,
+                               absl::Time now) {
+  StoredEvent event;
+  event.set_kind(kind);
+  event.set_child_id(child.child_id());
+  event.set_local_authority(child.local_authority());
+  event.set_at_unix_micros(UnixMicros(now));
+  event.set_child_version(child.version());
+  return txn.AppendEvent(std::move(event));
+}
+
+absl::StatusOr<StoredChild> ExistingChild(WriteTxn& txn, const std::string& child_id) {
+  CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> child, txn.GetChild(child_id));
+  if (!child.has_value()) {
+    return absl::InternalError("the identifier index names a child that is not stored");
+  }
+  return *std::move(child);
+}
+
+absl::StatusOr<std::string> NewChildId(WriteTxn& txn) {
+  for (int draw = 0; draw < kMaxIdentifierDraws; ++draw) {
+    std::string id = identifiers::GenerateChildId();
+    CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> taken, txn.GetChild(id));
+    if (!taken.has_value()) return id;
+  }
+  return absl::InternalError("could not draw an unused child identifier");
+}
+
+StoredChild NewStoredChild(const ValidBirth& birth, std::string child_id, absl::Time now) {
+  StoredChild child;
+  child.set_child_id(std::move(child_id));
+  child.set_nhs_number(birth.nhs_number);
+  child.mutable_date_of_birth()->set_year(static_cast<int32_t>(birth.date_of_birth.year()));
+  child.mutable_date_of_birth()->set_month(birth.date_of_birth.month());
+  child.mutable_date_of_birth()->set_day(birth.date_of_birth.day());
+  child.set_sex(birth.sex);
+  child.set_given_name(birth.given_name);
+  child.set_family_name(birth.family_name);
+  child.set_postcode(birth.postcode);
+  child.set_local_authority(birth.local_authority);
+  child.set_mother_nhs_number(birth.mother_nhs_number);
+  child.set_status(v1::RECORD_STATUS_ACTIVE);
+  child.set_registered_at_unix_micros(UnixMicros(now));
+  child.set_version(1);
+  child.set_notification_id(birth.notification_id);
+  return child;
+}
+
+// The unit of work of RegisterBirth; fills `response` when it succeeds.
+absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerprint,
+                           absl::Time now, WriteTxn& txn, v1::RegisterBirthResponse& response) {
+  CIR_ASSIGN_OR_RETURN(std::optional<IndexEntry> by_notification,
+                       txn.Lookup(IndexKind::kNotificationId, birth.notification_id));
+  if (by_notification.has_value()) {
+    if (by_notification->fingerprint != fingerprint) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "notification_id \"", birth.notification_id,
+          "\" was already used for a notification with different details; a retry must repeat "
+          "the original details exactly, and a new notification needs a new notification_id"));
+    }
+    CIR_ASSIGN_OR_RETURN(StoredChild child, ExistingChild(txn, by_notification->child_id));
+    ToChildRecord(child, response.mutable_record());
+    response.set_created(false);
+    return absl::OkStatus();
+  }
+
+  if (!birth.nhs_number.empty()) {
+    CIR_ASSIGN_OR_RETURN(std::optional<IndexEntry> by_nhs,
+                         txn.Lookup(IndexKind::kNhsNumber, birth.nhs_number));
+    if (by_nhs.has_value()) {
+      // The same birth notified again under another notification id: the child already exists.
+      // Record the notification id too, so that its own retries find the same child.
+      CIR_ASSIGN_OR_RETURN(StoredChild child, ExistingChild(txn, by_nhs->child_id));
+      CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNotificationId, birth.notification_id,
+                                       IndexEntry{child.child_id(), fingerprint}));
+      ToChildRecord(child, response.mutable_record());
+      response.set_created(false);
+      return absl::OkStatus();
+    }
+  }
+
+  CIR_ASSIGN_OR_RETURN(std::string child_id, NewChildId(txn));
+  StoredChild child = NewStoredChild(birth, std::move(child_id), now);
+  CIR_RETURN_IF_ERROR(txn.PutChild(child));
+  if (!child.nhs_number().empty()) {
+    CIR_RETURN_IF_ERROR(
+        txn.PutIndex(IndexKind::kNhsNumber, child.nhs_number(), IndexEntry{child.child_id(), ""}));
+  }
+  CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNotificationId, birth.notification_id,
+                                   IndexEntry{child.child_id(), fingerprint}));
+  CIR_RETURN_IF_ERROR(
+      AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_REGISTERED, child, now));
+  ToChildRecord(child, response.mutable_record());
+  response.set_created(true);
+  return absl::OkStatus();
+}
+
+// Loads the child a link request names, or NOT_FOUND.
+absl::StatusOr<StoredChild> ChildToLink(WriteTxn& txn, const std::string& child_id) {
+  CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> child, txn.GetChild(child_id));
+  if (!child.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("child_id: no child has the identifier ", identifiers::FormatChildId(child_id)));
+  }
+  return *std::move(child);
+}
+
+// Refuses an identifier that already resolves to a child: to another child (without saying which),
+// or to this one as a former identifier (which may not become current again).
+absl::Status CheckIdentifierFree(WriteTxn& txn, IndexKind kind, const std::string& value,
+                                 const std::string& child_id, absl::string_view field) {
+  CIR_ASSIGN_OR_RETURN(std::optional<IndexEntry> holder, txn.Lookup(kind, value));
+  if (!holder.has_value()) return absl::OkStatus();
+  if (holder->child_id != child_id) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        field, ": already belongs to another child; check the value, and if the two records are "
+               "the same child ask the local authority data team to merge them"));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(field, ": is a former ", field, " of this child and cannot become current again"));
+}
+
+absl::Status LinkUpnInTxn(const std::string& child_id, const std::string& upn, bool replace,
+                          absl::Time now, WriteTxn& txn, v1::LinkUpnResponse& response) {
+  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToLink(txn, child_id));
+  if (child.upn() == upn) {
+    ToChildRecord(child, response.mutable_record());
+    response.set_changed(false);
+    return absl::OkStatus();
+  }
+  CIR_RETURN_IF_ERROR(CheckIdentifierFree(txn, IndexKind::kUpn, upn, child_id, "upn"));
+  const bool replacing = !child.upn().empty();
+  if (replacing && !replace) {
+    return absl::FailedPreconditionError(
+        "upn: the child already has a different UPN; set replace_current to make this UPN "
+        "current and keep the old one as a former UPN");
+  }
+  if (replacing) child.add_former_upns(child.upn());
+  child.set_upn(upn);
+  child.set_version(child.version() + 1);
+  CIR_RETURN_IF_ERROR(txn.PutChild(child));
+  CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kUpn, upn, IndexEntry{child_id, ""}));
+  CIR_RETURN_IF_ERROR(AppendChangeEvent(
+      txn, replacing ? storage::EVENT_KIND_UPN_REPLACED : storage::EVENT_KIND_UPN_LINKED, child,
+      now));
+  ToChildRecord(child, response.mutable_record());
+  response.set_changed(true);
+  return absl::OkStatus();
+}
+
+absl::Status LinkNhsInTxn(const std::string& child_id, const std::string& nhs, absl::Time now,
+                          WriteTxn& txn, v1::LinkNhsNumberResponse& response) {
+  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToLink(txn, child_id));
+  if (child.nhs_number() == nhs) {
+    ToChildRecord(child, response.mutable_record());
+    response.set_changed(false);
+    return absl::OkStatus();
+  }
+  CIR_RETURN_IF_ERROR(
+      CheckIdentifierFree(txn, IndexKind::kNhsNumber, nhs, child_id, "nhs_number"));
+  if (!child.nhs_number().empty()) {
+    return absl::FailedPreconditionError(
+        "nhs_number: the child already has a different NHS number; an NHS number is added only "
+        "to a child registered without one");
+  }
+  if (child.mother_nhs_number() == nhs) {
+    return absl::InvalidArgumentError(
+        "nhs_number: is the NHS number recorded for the child's mother; check which is which");
+  }
+  child.set_nhs_number(nhs);
+  child.set_version(child.version() + 1);
+  CIR_RETURN_IF_ERROR(txn.PutChild(child));
+  CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNhsNumber, nhs, IndexEntry{child_id, ""}));
+  CIR_RETURN_IF_ERROR(
+      AppendChangeEvent(txn, storage::EVENT_KIND_NHS_NUMBER_LINKED, child, now));
+  ToChildRecord(child, response.mutable_record());
+  response.set_changed(true);
+  return absl::OkStatus();
+}
+
+// Hands `work` to the store and `reply` the response it filled, once it is durable.
+template <typename Response, typename Work>
+void SubmitChange(storage::ChildStore& store, Work work, Registry::Reply<Response> reply) {
+  auto response = std::make_shared<Response>();
+  store.Submit(
+      [work = std::move(work), response](WriteTxn& txn) mutable { return work(txn, *response); },
+      [response, reply = std::move(reply)](absl::Status status) mutable {
+        if (!status.ok()) {
+          reply(std::move(status));
+        } else {
+          reply(std::move(*response));
+        }
+      });
+}
+
+absl::StatusOr<IdentifierKind> ToIdentifierKind(v1::IdentifierKind kind) {
+  switch (kind) {
+    case v1::IDENTIFIER_KIND_CHILD_ID:
+      return IdentifierKind::kChildId;
+    case v1::IDENTIFIER_KIND_NHS_NUMBER:
+      return IdentifierKind::kNhsNumber;
+    case v1::IDENTIFIER_KIND_UPN:
+      return IdentifierKind::kUpn;
+    default:
+      return absl::InvalidArgumentError("kind: not a known identifier kind");
+  }
+}
+
+v1::IdentifierKind ToApiKind(IdentifierKind kind) {
+  switch (kind) {
+    case IdentifierKind::kChildId:
+      return v1::IDENTIFIER_KIND_CHILD_ID;
+    case IdentifierKind::kNhsNumber:
+      return v1::IDENTIFIER_KIND_NHS_NUMBER;
+    case IdentifierKind::kUpn:
+      return v1::IDENTIFIER_KIND_UPN;
+  }
+  return v1::IDENTIFIER_KIND_UNSPECIFIED;
+}
+
+IndexKind ToIndexKind(IdentifierKind kind) {
+  return kind == IdentifierKind::kNhsNumber ? IndexKind::kNhsNumber : IndexKind::kUpn;
+}
+
+// True if `identifier` is one the child has had but no longer has as current.
+bool IsFormer(const StoredChild& child, const Identifier& identifier) {
+  switch (identifier.kind) {
+    case IdentifierKind::kChildId:
+      return false;
+    case IdentifierKind::kNhsNumber:
+      return child.nhs_number() != identifier.value;
+    case IdentifierKind::kUpn:
+      return child.upn() != identifier.value;
+  }
+  return false;
+}
+
+std::string NotFoundMessage(const Identifier& identifier) {
+  return absl::StrCat("no child has this ", identifiers::IdentifierKindName(identifier.kind));
+}
+
+}  // namespace
+
+Registry::Registry(storage::ChildStore& store, RegistryOptions options)
+    : store_(store), options_(std::move(options)) {
+  if (!options_.today) options_.today = TodayInEngland;
+}
+
+void Registry::RegisterBirth(const v1::RegisterBirthRequest& request,
+                             Reply<v1::RegisterBirthResponse> reply) {
+  absl::StatusOr<ValidBirth> birth = ValidateBirth(request, options_.today());
+  if (!birth.ok()) {
+    reply(birth.status());
+    return;
+  }
+  std::string fingerprint = NotificationFingerprint(*birth);
+  absl::Time now = options_.now();
+  SubmitChange<v1::RegisterBirthResponse>(
+      store_,
+      [birth = *std::move(birth), fingerprint = std::move(fingerprint), now](
+          WriteTxn& txn, v1::RegisterBirthResponse& response) {
+        return RegisterInTxn(birth, fingerprint, now, txn, response);
+      },
+      std::move(reply));
+}
+
+void Registry::LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnResponse> reply) {
+  absl::StatusOr<std::string> child_id = identifiers::ParseChildId(request.child_id());
+  if (!child_id.ok()) {
+    reply(absl::InvalidArgumentError(absl::StrCat("child_id: ", child_id.status().message())));
+    return;
+  }
+  absl::StatusOr<std::string> upn = identifiers::ParseUpn(request.upn());
+  if (!upn.ok()) {
+    reply(absl::InvalidArgumentError(absl::StrCat("upn: ", upn.status().message())));
+    return;
+  }
+  SubmitChange<v1::LinkUpnResponse>(
+      store_,
+      [child_id = *std::move(child_id), upn = *std::move(upn),
+       replace = request.replace_current(),
+       now = options_.now()](WriteTxn& txn, v1::LinkUpnResponse& response) {
+        return LinkUpnInTxn(child_id, upn, replace, now, txn, response);
+      },
+      std::move(reply));
+}
+
+void Registry::LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
+                             Reply<v1::LinkNhsNumberResponse> reply) {
+  absl::StatusOr<std::string> child_id = identifiers::ParseChildId(request.child_id());
+  if (!child_id.ok()) {
+    reply(absl::InvalidArgumentError(absl::StrCat("child_id: ", child_id.status().message())));
+    return;
+  }
+  absl::StatusOr<std::string> nhs = identifiers::ParseNhsNumber(request.nhs_number());
+  if (!nhs.ok()) {
+    reply(absl::InvalidArgumentError(absl::StrCat("nhs_number: ", nhs.status().message())));
+    return;
+  }
+  SubmitChange<v1::LinkNhsNumberResponse>(
+      store_,
+      [child_id = *std::move(child_id), nhs = *std::move(nhs), now = options_.now()](
+          WriteTxn& txn, v1::LinkNhsNumberResponse& response) {
+        return LinkNhsInTxn(child_id, nhs, now, txn, response);
+      },
+      std::move(reply));
+}
+
+absl::StatusOr<v1::ResolveResponse> Registry::Resolve(const v1::ResolveRequest& request) {
+  absl::StatusOr<Identifier> identifier;
+  if (request.kind() == v1::IDENTIFIER_KIND_UNSPECIFIED) {
+    identifier = identifiers::ParseAnyIdentifier(request.identifier());
+  } else {
+    CIR_ASSIGN_OR_RETURN(IdentifierKind kind, ToIdentifierKind(request.kind()));
+    identifier = identifiers::ParseIdentifier(request.identifier(), kind);
+  }
+  if (!identifier.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("identifier: ", identifier.status().message()));
+  }
+  std::string child_id = identifier->value;
+  if (identifier->kind != IdentifierKind::kChildId) {
+    CIR_ASSIGN_OR_RETURN(std::optional<IndexEntry> entry,
+                         store_.Lookup(ToIndexKind(identifier->kind), identifier->value));
+    if (!entry.has_value()) return absl::NotFoundError(NotFoundMessage(*identifier));
+    child_id = entry->child_id;
+  }
+  CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> child, store_.GetChild(child_id));
+  if (!child.has_value()) {
+    if (identifier->kind == IdentifierKind::kChildId) {
+      return absl::NotFoundError(NotFoundMessage(*identifier));
+    }
+    return absl::InternalError("the identifier index names a child that is not stored");
+  }
+  v1::ResolveResponse response;
+  ToChildRecord(*child, response.mutable_record());
+  response.set_matched_kind(ToApiKind(identifier->kind));
+  response.set_matched_former(IsFormer(*child, *identifier));
+  return response;
+}
+
+absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
+    const v1::BatchResolveRequest& request) {
+  const int count = request.identifiers_size();
+  if (count == 0) {
+    return absl::InvalidArgumentError("identifiers: give at least one identifier");
+  }
+  if (count > options_.max_batch_identifiers) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("identifiers: at most ", options_.max_batch_identifiers,
+                     " per call, got ", count, "; split the list into several calls"));
+  }
+  v1::BatchResolveResponse response;
+  std::vector<std::optional<Identifier>> parsed(count);
+  std::vector<storage::IndexKey> index_keys;
+  std::vector<int> index_key_owner;
+  for (int i = 0; i < count; ++i) {
+    v1::BatchResolveResult* result = response.add_results();
+    result->set_identifier(request.identifiers(i));
+    absl::StatusOr<Identifier> identifier = identifiers::ParseAnyIdentifier(request.identifiers(i));
+    if (!identifier.ok()) {
+      result->set_outcome(v1::BatchResolveResult::OUTCOME_INVALID);
+      result->set_error(std::string(identifier.status().message()));
+      continue;
+    }
+    if (identifier->kind != IdentifierKind::kChildId) {
+      index_keys.push_back({ToIndexKind(identifier->kind), identifier->value});
+      index_key_owner.push_back(i);
+    }
+    parsed[i] = *std::move(identifier);
+  }
+
+  // Which child each input names: child identifiers directly, the others through the index.
+  std::vector<std::string> child_ids;
+  std::vector<int> child_id_owner;
+  for (int i = 0; i < count; ++i) {
+    if (parsed[i].has_value() && parsed[i]->kind == IdentifierKind::kChildId) {
+      child_ids.push_back(parsed[i]->value);
+      child_id_owner.push_back(i);
+    }
+  }
+  std::vector<absl::StatusOr<std::optional<IndexEntry>>> entries = store_.LookupMany(index_keys);
+  for (size_t k = 0; k < entries.size(); ++k) {
+    if (!entries[k].ok()) return entries[k].status();
+    if (entries[k]->has_value()) {
+      child_ids.push_back((*entries[k])->child_id);
+      child_id_owner.push_back(index_key_owner[k]);
+    }
+  }
+
+  std::vector<absl::StatusOr<std::optional<StoredChild>>> children =
+      store_.GetChildren(child_ids);
+  for (size_t k = 0; k < children.size(); ++k) {
+    if (!children[k].ok()) return children[k].status();
+    const int i = child_id_owner[k];
+    if (!children[k]->has_value()) {
+      if (parsed[i]->kind != IdentifierKind::kChildId) {
+        return absl::InternalError("the identifier index names a child that is not stored");
+      }
+      continue;
+    }
+    v1::BatchResolveResult* result = response.mutable_results(i);
+    result->set_outcome(v1::BatchResolveResult::OUTCOME_FOUND);
+    ToChildRecord(**children[k], result->mutable_record());
+    result->set_matched_kind(ToApiKind(parsed[i]->kind));
+    result->set_matched_former(IsFormer(**children[k], *parsed[i]));
+  }
+  for (int i = 0; i < count; ++i) {
+    v1::BatchResolveResult* result = response.mutable_results(i);
+    if (result->outcome() == v1::BatchResolveResult::OUTCOME_UNSPECIFIED) {
+      result->set_outcome(v1::BatchResolveResult::OUTCOME_NOT_FOUND);
+    }
+  }
+  return response;
+}
+
+}  // namespace cir::registry

@@ -1,0 +1,57 @@
+#ifndef CIR_REGISTRY_REGISTRY_H_
+#define CIR_REGISTRY_REGISTRY_H_
+
+#include <functional>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "cir/v1/registry.pb.h"
+#include "storage/child_store.h"
+
+namespace cir::registry {
+
+struct RegistryOptions {
+  // The current time; tests replace it. Default: absl::Now.
+  std::function<absl::Time()> now = [] { return absl::Now(); };
+  // The current date in England, against which dates of birth are checked. Default: TodayInEngland.
+  std::function<absl::CivilDay()> today;
+  // Most identifiers in one BatchResolve. Default: 10,000.
+  int max_batch_identifiers = 10000;
+};
+
+// The registry's rules over a store: validates requests, keeps identifiers unique, and records an
+// event with every change. Knows nothing of gRPC; the server is a thin layer over it.
+//
+// Bad input is refused before anything reaches the store, so it changes nothing. Changes run as
+// units of work on the store's writer, so their checks and writes are atomic with respect to each
+// other; their replies arrive once the change is durable.
+//
+// Thread safety: every method may be called from any thread at once.
+class Registry {
+ public:
+  template <typename T>
+  using Reply = absl::AnyInvocable<void(absl::StatusOr<T>)>;
+
+  explicit Registry(storage::ChildStore& store, RegistryOptions options = {});
+
+  // Writes: `reply` is called exactly once, possibly on another thread, possibly before return.
+  void RegisterBirth(const v1::RegisterBirthRequest& request,
+                     Reply<v1::RegisterBirthResponse> reply);
+  void LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnResponse> reply);
+  void LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
+                     Reply<v1::LinkNhsNumberResponse> reply);
+
+  // Reads: answered on the calling thread from committed state.
+  absl::StatusOr<v1::ResolveResponse> Resolve(const v1::ResolveRequest& request);
+  absl::StatusOr<v1::BatchResolveResponse> BatchResolve(const v1::BatchResolveRequest& request);
+
+ private:
+  storage::ChildStore& store_;
+  RegistryOptions options_;
+};
+
+}  // namespace cir::registry
+
+#endif  // CIR_REGISTRY_REGISTRY_H_

@@ -1,0 +1,38 @@
+#ifndef CIR_SERVER_REGISTRY_SERVICE_H_
+#define CIR_SERVER_REGISTRY_SERVICE_H_
+
+#include "cir/v1/registry.grpc.pb.h"
+#include "registry/registry.h"
+
+namespace cir::server {
+
+// The ChildRegistry gRPC service: unpacks each call, hands it to the Registry, and finishes it
+// with the Registry's answer. Writes finish from the store's writer thread once durable, so no
+// gRPC thread waits on a disk sync.
+class RegistryService final : public v1::ChildRegistry::CallbackService {
+ public:
+  explicit RegistryService(registry::Registry& registry) : registry_(registry) {}
+
+  grpc::ServerUnaryReactor* RegisterBirth(grpc::CallbackServerContext* context,
+                                          const v1::RegisterBirthRequest* request,
+                                          v1::RegisterBirthResponse* response) override;
+  grpc::ServerUnaryReactor* Resolve(grpc::CallbackServerContext* context,
+                                    const v1::ResolveRequest* request,
+                                    v1::ResolveResponse* response) override;
+  grpc::ServerUnaryReactor* LinkUpn(grpc::CallbackServerContext* context,
+                                    const v1::LinkUpnRequest* request,
+                                    v1::LinkUpnResponse* response) override;
+  grpc::ServerUnaryReactor* LinkNhsNumber(grpc::CallbackServerContext* context,
+                                          const v1::LinkNhsNumberRequest* request,
+                                          v1::LinkNhsNumberResponse* response) override;
+  grpc::ServerUnaryReactor* BatchResolve(grpc::CallbackServerContext* context,
+                                         const v1::BatchResolveRequest* request,
+                                         v1::BatchResolveResponse* response) override;
+
+ private:
+  registry::Registry& registry_;
+};
+
+}  // namespace cir::server
+
+#endif  // CIR_SERVER_REGISTRY_SERVICE_H_

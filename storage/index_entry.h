@@ -1,0 +1,32 @@
+#ifndef CIR_STORAGE_INDEX_ENTRY_H_
+#define CIR_STORAGE_INDEX_ENTRY_H_
+
+#include <cstdint>
+#include <string>
+
+namespace cir::storage {
+
+// The kinds of value that resolve to a child through the identifier index. The numbers are the
+// frozen on-disk tags (see key_codec.h).
+enum class IndexKind : uint8_t {
+  kNhsNumber = 0x01,
+  kUpn = 0x02,
+  kNotificationId = 0x03,
+};
+
+// What an index key resolves to.
+struct IndexEntry {
+  std::string child_id;
+  // For notification ids: a digest of the notification's details, so a retry (same details) can be
+  // told from a reuse of the id for another birth (different details). Empty for other kinds.
+  std::string fingerprint;
+
+  friend bool operator==(const IndexEntry&, const IndexEntry&) = default;
+};
+
+inline constexpr size_t kIndexChildIdBytes = 11;
+inline constexpr size_t kFingerprintBytes = 32;
+
+}  // namespace cir::storage
+
+#endif  // CIR_STORAGE_INDEX_ENTRY_H_

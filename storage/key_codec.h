@@ -1,0 +1,64 @@
+#ifndef CIR_STORAGE_KEY_CODEC_H_
+#define CIR_STORAGE_KEY_CODEC_H_
+
+// The on-disk layout of the RocksDB store. Frozen once released: column families are only ever
+// appended, tags and layouts never change meaning.
+//
+// Column families, by frozen index:
+//   0 "default"         meta
+//       "schema_version"            -> fixed32 big-endian (currently 1)
+//   1 "children"        one row per child
+//       child_id (11 ASCII bytes)   -> StoredChild (protobuf)
+//   2 "identifiers"     every identifier that resolves to a child, current and former
+//       index_key := kind_tag (1 byte) value (ASCII, canonical form)
+//         kind_tag 0x01 NHS number (10 digits), 0x02 UPN (13 chars),
+//                  0x03 notification id (1-128 printable ASCII bytes)
+//       index_key                   -> index_entry
+//       index_entry := child_id (11 bytes) [fingerprint (32 bytes; notification ids only)]
+//   3 "events"          the ordered event log
+//       sequence (fixed64 big-endian, from 1) -> StoredEvent (protobuf)
+//   4 "events_by_area"  the event log indexed by local authority, for per-area feeds
+//       local_authority (3 ASCII digits) sequence (fixed64 big-endian) -> "" (empty)
+//
+// Big-endian integers make byte order numeric order, so iteration runs in sequence order.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "storage/index_entry.h"
+
+namespace cir::storage {
+
+enum class ColumnFamily : int {
+  kDefault = 0,
+  kChildren = 1,
+  kIdentifiers = 2,
+  kEvents = 3,
+  kEventsByArea = 4,
+};
+inline constexpr int kColumnFamilyCount = 5;
+absl::string_view ColumnFamilyName(ColumnFamily family);
+
+inline constexpr absl::string_view kSchemaVersionKey = "schema_version";
+inline constexpr uint32_t kSchemaVersion = 1;
+
+std::string EncodeFixed32BigEndian(uint32_t value);
+std::optional<uint32_t> DecodeFixed32BigEndian(absl::string_view bytes);
+std::string EncodeFixed64BigEndian(uint64_t value);
+std::optional<uint64_t> DecodeFixed64BigEndian(absl::string_view bytes);
+
+std::string EncodeIndexKey(IndexKind kind, absl::string_view value);
+
+std::string EncodeIndexEntry(const IndexEntry& entry);
+std::optional<IndexEntry> DecodeIndexEntry(absl::string_view bytes);
+
+std::string EncodeEventKey(uint64_t sequence);
+std::optional<uint64_t> DecodeEventKey(absl::string_view key);
+
+std::string EncodeAreaEventKey(absl::string_view local_authority, uint64_t sequence);
+
+}  // namespace cir::storage
+
+#endif  // CIR_STORAGE_KEY_CODEC_H_
