@@ -1,0 +1,236 @@
+// The registry end to end over real gRPC on a loopback port: every RPC through the client library,
+// every error class with its code and message, idempotent retries, and racing registrations.
+
+#include "server/registry_server.h"
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cir/client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fictional_children.h"
+#include "tests/testing/temp_dir.h"
+
+namespace cir::server {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::FictionalBirth;
+using testing::FictionalNhsNumber;
+using testing::FictionalUpn;
+
+class RegistryServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RegistryServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.store.path = dir_.Sub("db");
+    absl::StatusOr<std::unique_ptr<RegistryServer>> server = RegistryServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    client_ = std::make_unique<Client>(ClientOptions{.target = server_->address()});
+  }
+
+  std::string RegisterNew(int n) {
+    absl::StatusOr<v1::RegisterBirthResponse> r =
+        client_->RegisterBirth(FictionalBirth(absl::StrCat("n-", n), FictionalNhsNumber(n)));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->record().child_id() : "";
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<RegistryServer> server_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(RegistryServerTest, TheHealthCheckReportsServing) {
+  EXPECT_TRUE(client_->CheckHealth().ok());
+}
+
+TEST_F(RegistryServerTest, RegisterResolveAndLinkWorkEndToEnd) {
+  absl::StatusOr<v1::RegisterBirthResponse> registered =
+      client_->RegisterBirth(FictionalBirth("maternity-1", "999-000-0018"));
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  EXPECT_TRUE(registered->created());
+  const std::string id = registered->record().child_id();
+  EXPECT_EQ(registered->record().child_id_display().size(), 13u);
+
+  v1::LinkUpnRequest upn;
+  upn.set_child_id(registered->record().child_id_display());
+  upn.set_upn("b801200005001");
+  absl::StatusOr<v1::LinkUpnResponse> linked = client_->LinkUpn(upn);
+  ASSERT_TRUE(linked.ok()) << linked.status();
+  EXPECT_EQ(linked->record().upn(), "B801200005001");
+
+  for (const std::string& identifier : {id, std::string("999 000 0018"),
+                                        std::string("B801200005001")}) {
+    absl::StatusOr<v1::ResolveResponse> resolved = client_->Resolve(identifier);
+    ASSERT_TRUE(resolved.ok()) << identifier << ": " << resolved.status();
+    EXPECT_EQ(resolved->record().child_id(), id);
+    EXPECT_EQ(resolved->record().nhs_number(), "9990000018");
+    EXPECT_EQ(resolved->record().upn(), "B801200005001");
+  }
+}
+
+TEST_F(RegistryServerTest, LinkNhsNumberAddsTheNumberOverTheWire) {
+  absl::StatusOr<v1::RegisterBirthResponse> r = client_->RegisterBirth(FictionalBirth("abroad", ""));
+  ASSERT_TRUE(r.ok()) << r.status();
+  v1::LinkNhsNumberRequest link;
+  link.set_child_id(r->record().child_id());
+  link.set_nhs_number(FictionalNhsNumber(5));
+  absl::StatusOr<v1::LinkNhsNumberResponse> linked = client_->LinkNhsNumber(link);
+  ASSERT_TRUE(linked.ok()) << linked.status();
+  EXPECT_EQ(client_->Resolve(FictionalNhsNumber(5))->record().child_id(), r->record().child_id());
+}
+
+TEST_F(RegistryServerTest, EveryErrorClassArrivesWithItsCodeAndAMessageNamingTheProblem) {
+  // INVALID_ARGUMENT, naming the field.
+  v1::RegisterBirthRequest bad = FictionalBirth("bad", FictionalNhsNumber(1));
+  bad.set_postcode("nowhere");
+  absl::Status invalid = client_->RegisterBirth(bad).status();
+  EXPECT_EQ(invalid.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(invalid.message(), HasSubstr("postcode"));
+  // NOT_FOUND.
+  EXPECT_EQ(client_->Resolve(FictionalNhsNumber(2)).status().code(), absl::StatusCode::kNotFound);
+  // ALREADY_EXISTS, without disclosing the other child.
+  std::string first = RegisterNew(3);
+  std::string second = RegisterNew(4);
+  v1::LinkUpnRequest link;
+  link.set_child_id(first);
+  link.set_upn(FictionalUpn(3));
+  ASSERT_TRUE(client_->LinkUpn(link).ok());
+  link.set_child_id(second);
+  absl::Status taken = client_->LinkUpn(link).status();
+  EXPECT_EQ(taken.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(taken.message(), Not(HasSubstr(first)));
+  // FAILED_PRECONDITION.
+  link.set_upn(FictionalUpn(4));
+  ASSERT_TRUE(client_->LinkUpn(link).ok());
+  link.set_upn(FictionalUpn(5));
+  EXPECT_EQ(client_->LinkUpn(link).status().code(), absl::StatusCode::kFailedPrecondition);
+  // A bad request changed nothing.
+  EXPECT_EQ(client_->Resolve(FictionalNhsNumber(1)).status().code(), absl::StatusCode::kNotFound);
+  // Nothing answers on a closed port: UNAVAILABLE, after the channel's retries.
+  Client nowhere({.target = "127.0.0.1:1", .max_attempts = 2});
+  EXPECT_EQ(nowhere.Resolve(first, {.timeout = absl::Seconds(2)}).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(RegistryServerTest, RetriedRegistrationsReturnTheSameChild) {
+  v1::RegisterBirthRequest birth = FictionalBirth("retry-me", FictionalNhsNumber(6));
+  std::string id = client_->RegisterBirth(birth)->record().child_id();
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<v1::RegisterBirthResponse> retry = client_->RegisterBirth(birth);
+    ASSERT_TRUE(retry.ok());
+    EXPECT_FALSE(retry->created());
+    EXPECT_EQ(retry->record().child_id(), id);
+  }
+}
+
+TEST_F(RegistryServerTest, BatchResolveOfTenThousandAnswersEveryIdentifierInOrder) {
+  std::vector<std::string> ids;
+  for (int n = 0; n < 50; ++n) ids.push_back(RegisterNew(n));
+  v1::BatchResolveRequest request;
+  for (int i = 0; i < 10000; ++i) {
+    request.add_identifiers(i % 3 == 0 ? FictionalNhsNumber(i % 100) : i % 3 == 1 ? "junk" : ids[i % 50]);
+  }
+  absl::StatusOr<v1::BatchResolveResponse> r = client_->BatchResolve(request);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->results_size(), 10000);
+  for (int i = 0; i < 10000; ++i) {
+    const v1::BatchResolveResult& result = r->results(i);
+    ASSERT_EQ(result.identifier(), request.identifiers(i));
+    if (i % 3 == 1) {
+      EXPECT_EQ(result.outcome(), v1::BatchResolveResult::OUTCOME_INVALID);
+    } else if (i % 3 == 2 || i % 100 < 50) {
+      EXPECT_EQ(result.outcome(), v1::BatchResolveResult::OUTCOME_FOUND) << i;
+    } else {
+      EXPECT_EQ(result.outcome(), v1::BatchResolveResult::OUTCOME_NOT_FOUND) << i;
+    }
+  }
+  v1::BatchResolveRequest too_many = request;
+  too_many.add_identifiers(ids[0]);
+  EXPECT_EQ(client_->BatchResolve(too_many).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryServerTest, SixteenRacersRegisteringTheSameHundredBirthsCreateExactlyOneHundredChildren) {
+  constexpr int kRacers = 16;
+  constexpr int kBirths = 100;
+  std::mutex mu;
+  std::map<int, std::set<std::string>> ids_seen;  // birth -> every identifier any racer received
+  int created = 0;
+  std::vector<std::thread> racers;
+  for (int racer = 0; racer < kRacers; ++racer) {
+    racers.emplace_back([&, racer] {
+      for (int k = 0; k < kBirths; ++k) {
+        int birth = (k + racer * 7) % kBirths;  // racers start at different births
+        // Each racer is its own notifying system: its own notification id, the same NHS number.
+        absl::StatusOr<v1::RegisterBirthResponse> r = client_->RegisterBirth(FictionalBirth(
+            absl::StrCat("racer-", racer, "-birth-", birth), FictionalNhsNumber(birth)));
+        ASSERT_TRUE(r.ok()) << r.status();
+        std::lock_guard<std::mutex> lock(mu);
+        ids_seen[birth].insert(r->record().child_id());
+        created += r->created();
+      }
+    });
+  }
+  for (std::thread& t : racers) t.join();
+  EXPECT_EQ(created, kBirths);
+  ASSERT_EQ(ids_seen.size(), static_cast<size_t>(kBirths));
+  std::set<std::string> distinct;
+  for (const auto& [birth, ids] : ids_seen) {
+    ASSERT_EQ(ids.size(), 1u) << "birth " << birth << " got " << ids.size() << " identifiers";
+    distinct.insert(*ids.begin());
+    EXPECT_EQ(client_->Resolve(FictionalNhsNumber(birth))->record().child_id(), *ids.begin());
+  }
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(kBirths));  // and no two births share one
+}
+
+TEST_F(RegistryServerTest, AsynchronousCallsCompleteWithTheSameAnswers) {
+  std::string id = RegisterNew(9);
+  std::promise<absl::StatusOr<v1::ResolveResponse>> resolved;
+  v1::ResolveRequest request;
+  request.set_identifier(FictionalNhsNumber(9));
+  client_->ResolveAsync(request, [&](auto r) { resolved.set_value(std::move(r)); });
+  absl::StatusOr<v1::ResolveResponse> r = resolved.get_future().get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->record().child_id(), id);
+  std::promise<absl::Status> health;
+  client_->CheckHealthAsync([&](absl::Status s) { health.set_value(s); });
+  EXPECT_TRUE(health.get_future().get().ok());
+}
+
+TEST_F(RegistryServerTest, AcknowledgedWritesSurviveAStopAndARestart) {
+  std::atomic<int> acknowledged = 0;
+  std::vector<std::string> expected;
+  for (int n = 0; n < 200; ++n) expected.push_back(FictionalNhsNumber(n));
+  std::vector<std::promise<void>> done(200);
+  for (int n = 0; n < 200; ++n) {
+    client_->RegisterBirthAsync(FictionalBirth(absl::StrCat("stop-", n), expected[n]),
+                                [&, n](auto r) {
+                                  acknowledged += r.ok();
+                                  done[n].set_value();
+                                });
+  }
+  for (auto& d : done) d.get_future().wait();
+  server_->Stop();
+  RegistryServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.store.path = dir_.Sub("db");
+  absl::StatusOr<std::unique_ptr<RegistryServer>> restarted = RegistryServer::Start(options);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  Client client({.target = (*restarted)->address()});
+  EXPECT_EQ(acknowledged.load(), 200);
+  for (const std::string& nhs : expected) EXPECT_TRUE(client.Resolve(nhs).ok()) << nhs;
+}
+
+}  // namespace
+}  // namespace cir::server
