@@ -1,0 +1,137 @@
+// The cir command-line tool against a real cir-server: each command, its text and JSON output,
+// and its exit status (0 done, 1 refused by the registry, 2 bad usage).
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fictional_children.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/temp_dir.h"
+
+namespace cir {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct CliRun {
+  int exit_code;
+  std::string output;  // standard output and standard error together
+};
+
+class CirCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.Start()) << server_.log(); }
+
+  CliRun Cir(const std::string& arguments) {
+    std::string command = std::string(CIR_CLI_PATH) + " --server " + server_.address() + " " +
+                          arguments + " 2>&1";
+    FILE* pipe = popen(command.c_str(), "r");
+    std::string output;
+    char buffer[4096];
+    for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
+    int status = pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  }
+
+  std::string RegisterAndGetId(const std::string& notification, const std::string& nhs) {
+    CliRun run = Cir("register --notification-id " + notification + " --nhs '" + nhs +
+                  "' --dob 2026-05-01 --sex female --postcode 'rh12 1aa' --la 938 "
+                  "--given-name Ada");
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    std::smatch match;
+    EXPECT_TRUE(std::regex_search(run.output, match, std::regex("Child ([A-Z0-9-]{13})")))
+        << run.output;
+    return match.size() > 1 ? match[1].str() : "";
+  }
+
+  testing::TempDir dir_;
+  testing::ServerProcess server_{CIR_SERVER_PATH, dir_.Sub("db")};
+};
+
+TEST_F(CirCliTest, RegisterPrintsTheNewChildAndARepeatSaysNothingWasCreated) {
+  std::string id = RegisterAndGetId("cli-1", "999 000 0018");
+  EXPECT_EQ(id.size(), 13u);
+  CliRun again = Cir("register --notification-id cli-1 --nhs '999 000 0018' --dob 2026-05-01 "
+                  "--sex female --postcode 'rh12 1aa' --la 938 --given-name Ada");
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_THAT(again.output, HasSubstr("Already registered"));
+  EXPECT_THAT(again.output, HasSubstr(id));
+}
+
+TEST_F(CirCliTest, ResolveFindsTheChildByEachIdentifierAndPrintsJsonOnRequest) {
+  std::string id = RegisterAndGetId("cli-2", testing::FictionalNhsNumber(2));
+  CliRun linked = Cir("link-upn " + id + " B801200005001");
+  EXPECT_EQ(linked.exit_code, 0) << linked.output;
+  EXPECT_THAT(linked.output, HasSubstr("UPN linked"));
+  for (const std::string& identifier :
+       {id, testing::FictionalNhsNumber(2), std::string("b801200005001")}) {
+    CliRun run = Cir("resolve '" + identifier + "'");
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_THAT(run.output, HasSubstr(id));
+    EXPECT_THAT(run.output, HasSubstr("B801200005001"));
+  }
+  CliRun json = Cir("resolve " + id + " --json");
+  EXPECT_EQ(json.exit_code, 0);
+  EXPECT_THAT(json.output, HasSubstr("\"child_id_display\":\"" + id + "\""));
+  EXPECT_THAT(json.output, HasSubstr("\"matched_kind\":\"IDENTIFIER_KIND_CHILD_ID\""));
+}
+
+TEST_F(CirCliTest, LinkNhsAddsAnNhsNumber) {
+  CliRun registered = Cir("register --notification-id cli-abroad --dob 2025-12-01 --sex not-known "
+                       "--postcode 'SW1A 1AA' --la 213");
+  ASSERT_EQ(registered.exit_code, 0) << registered.output;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(registered.output, match, std::regex("Child ([A-Z0-9-]{13})")));
+  CliRun linked = Cir("link-nhs " + match[1].str() + " " + testing::FictionalNhsNumber(3));
+  EXPECT_EQ(linked.exit_code, 0) << linked.output;
+  EXPECT_THAT(linked.output, HasSubstr("NHS number linked"));
+}
+
+TEST_F(CirCliTest, BatchResolveReadsAFileAndAnswersEachLineInOrder) {
+  std::string id = RegisterAndGetId("cli-4", testing::FictionalNhsNumber(4));
+  std::string file = dir_.Sub("census.txt");
+  std::ofstream(file) << testing::FictionalNhsNumber(4) << "\nnonsense\n"
+                      << testing::FictionalNhsNumber(5) << "\n" << id << "\n";
+  CliRun run = Cir("batch-resolve " + file);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  std::regex expected(testing::FictionalNhsNumber(4) + "\tfound\t" + id +
+                      "\n(.|\n)*nonsense\tinvalid(.|\n)*" + testing::FictionalNhsNumber(5) +
+                      "\tnot-found\n" + id + "\tfound\t" + id);
+  EXPECT_TRUE(std::regex_search(run.output, expected)) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("2 found, 1 not found, 1 invalid"));
+}
+
+TEST_F(CirCliTest, ARefusedCallExitsOneWithTheRegistrysMessage) {
+  CliRun run = Cir("register --notification-id cli-bad --nhs 9990000017 --dob 2026-05-01 --sex f "
+                "--postcode 'RH12 1AA' --la 938");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(run.output, HasSubstr("nhs_number"));
+  CliRun missing = Cir("resolve " + testing::FictionalNhsNumber(6));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.output, HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(CirCliTest, BadUsageExitsTwoAndHelpExitsZero) {
+  EXPECT_EQ(Cir("register --dob 2026-05-01").exit_code, 2);
+  EXPECT_EQ(Cir("frobnicate").exit_code, 2);
+  CliRun bad_date = Cir("register --notification-id x --dob 01/05/2026 --sex f --postcode 'RH12 1AA' "
+                     "--la 938");
+  EXPECT_EQ(bad_date.exit_code, 2);
+  EXPECT_THAT(bad_date.output, HasSubstr("YYYY-MM-DD"));
+  for (const char* command : {"register", "resolve", "link-upn", "link-nhs", "batch-resolve"}) {
+    CliRun help = Cir(std::string(command) + " --help");
+    EXPECT_EQ(help.exit_code, 0) << command;
+    EXPECT_THAT(help.output, HasSubstr("Usage")) << command;
+  }
+}
+
+}  // namespace
+}  // namespace cir

@@ -1,0 +1,94 @@
+#include "tests/testing/server_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdlib>
+
+namespace cir::testing {
+namespace {
+
+constexpr char kServingMarker[] = "serving on 127.0.0.1:";
+
+}  // namespace
+
+ServerProcess::ServerProcess(std::string binary, std::string data_dir)
+    : binary_(std::move(binary)), data_dir_(std::move(data_dir)) {}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Signal(SIGKILL);
+  if (drainer_.joinable()) drainer_.join();
+}
+
+bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
+  if (drainer_.joinable()) drainer_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_.clear();
+  }
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return false;
+  std::vector<std::string> args = {binary_, "--listen", "127.0.0.1:0", "--data-dir", data_dir_};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;  // built before fork: the child may only make async-signal-safe calls
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(pipe_fds[1], STDERR_FILENO);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  // Read the log until the serving line (or the end: the server failed to start).
+  std::string seen;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = read(pipe_fds[0], buffer, sizeof buffer);
+    if (n <= 0) break;
+    seen.append(buffer, static_cast<size_t>(n));
+    size_t at = seen.find(kServingMarker);
+    if (at != std::string::npos && seen.find(',', at) != std::string::npos) {
+      port_ = std::atoi(seen.c_str() + at + sizeof kServingMarker - 1);
+      break;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_ = seen;
+  }
+  drainer_ = std::thread([this, fd = pipe_fds[0]] { DrainLog(fd); });
+  return port_ > 0;
+}
+
+void ServerProcess::DrainLog(int fd) {
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    std::lock_guard<std::mutex> lock(mu_);
+    log_.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+}
+
+int ServerProcess::Signal(int signal) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, signal);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  port_ = 0;
+  return status;
+}
+
+std::string ServerProcess::log() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return log_;
+}
+
+}  // namespace cir::testing

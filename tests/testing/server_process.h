@@ -1,0 +1,43 @@
+#ifndef CIR_TESTS_TESTING_SERVER_PROCESS_H_
+#define CIR_TESTS_TESTING_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cir::testing {
+
+// A cir-server running as a child process on 127.0.0.1 port 0 over `data_dir`, for tests that must
+// kill a real server (SIGKILL) or drive the real binaries. Start() returns once the server logs that
+// it is serving; the bound port is read from that line.
+class ServerProcess {
+ public:
+  ServerProcess(std::string binary, std::string data_dir);
+  ~ServerProcess();  // kills the server if it still runs
+
+  // Starts the server and waits until it serves; false if it exited first (see log()).
+  bool Start(const std::vector<std::string>& extra_args = {});
+  // Sends `signal` and waits for the process to end; returns its wait status.
+  int Signal(int signal);
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string log();
+
+ private:
+  void DrainLog(int fd);
+
+  std::string binary_;
+  std::string data_dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::thread drainer_;
+  std::mutex mu_;
+  std::string log_;
+};
+
+}  // namespace cir::testing
+
+#endif  // CIR_TESTS_TESTING_SERVER_PROCESS_H_
