@@ -134,6 +134,8 @@ CIR_CLIENT_UNARY(LinkNhsNumber)
 CIR_CLIENT_UNARY(BatchResolve)
 CIR_CLIENT_ASYNC(RegisterBirth)
 CIR_CLIENT_ASYNC(Resolve)
+CIR_CLIENT_ASYNC(LinkUpn)
+CIR_CLIENT_ASYNC(LinkNhsNumber)
 CIR_CLIENT_ASYNC(BatchResolve)
 
 absl::StatusOr<v1::ResolveResponse> Client::Resolve(absl::string_view identifier,

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "identifiers/normalize.h"
 
 namespace cir::identifiers {
@@ -38,6 +39,21 @@ absl::StatusOr<std::string> ParseNhsNumber(absl::string_view input) {
         "NHS number check digit is wrong: check the number for a mistyped or swapped digit");
   }
   return digits;
+}
+
+std::string TestRangeNhsNumber(uint32_t n) {
+  // Bodies 999qqqqqd: for each five-digit q the ten values of d give ten different weighted sums
+  // modulo 11 (d has weight 2), so at most one d has check value 10 and at least nine are valid.
+  // n picks q = n / 9 and the (n % 9)-th valid d.
+  const uint32_t q = (n / 9) % 100000;
+  uint32_t wanted = n % 9;
+  for (int d = 0; d < 10; ++d) {
+    std::string digits = absl::StrFormat("999%05u%d", q, d);
+    int check = NhsCheckDigit(digits);
+    if (check < 0) continue;
+    if (wanted-- == 0) return digits + static_cast<char>('0' + check);
+  }
+  return "";  // unreachable: see above
 }
 
 std::string FormatNhsNumber(absl::string_view canonical) {

@@ -1,6 +1,7 @@
 #ifndef CIR_IDENTIFIERS_NHS_NUMBER_H_
 #define CIR_IDENTIFIERS_NHS_NUMBER_H_
 
+#include <cstdint>
 #include <string>
 #include "absl/strings/string_view.h"
 
@@ -18,6 +19,12 @@ absl::StatusOr<std::string> ParseNhsNumber(absl::string_view input);
 
 // The display form "943 476 5919" of a canonical 10-digit NHS number.
 std::string FormatNhsNumber(absl::string_view canonical);
+
+// NHS numbers beginning 999 are a test range, never issued to a person: every fixture, example
+// and benchmark uses them. Returns the n-th of kTestRangeNhsNumberCount valid numbers in that range;
+// distinct n give distinct numbers.
+inline constexpr uint32_t kTestRangeNhsNumberCount = 900000;
+std::string TestRangeNhsNumber(uint32_t n);
 
 // The Modulus 11 check digit for nine digits, or -1 when the check value is 10 (no valid number).
 int NhsCheckDigit(absl::string_view first_nine_digits);

@@ -1,5 +1,7 @@
 #include "identifiers/nhs_number.h"
 
+#include <set>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -69,6 +71,17 @@ TEST(NhsNumber, DetectsEverySingleDigitMistakeOfAValidNumber) {
 
 TEST(NhsNumber, FormatsForDisplayInGroupsOfThreeThreeFour) {
   EXPECT_EQ(FormatNhsNumber("9990000018"), "999 000 0018");
+}
+
+TEST(NhsNumber, TheTestRangeYieldsNineHundredThousandDistinctValidNumbersBeginning999) {
+  std::set<std::string> seen;
+  for (uint32_t n = 0; n < kTestRangeNhsNumberCount; ++n) {
+    std::string nhs = TestRangeNhsNumber(n);
+    ASSERT_TRUE(ParseNhsNumber(nhs).ok()) << n << " " << nhs;
+    ASSERT_EQ(nhs.substr(0, 3), "999");
+    seen.insert(std::move(nhs));
+  }
+  EXPECT_EQ(seen.size(), kTestRangeNhsNumberCount);
 }
 
 }  // namespace

@@ -6,17 +6,7 @@
 
 namespace cir::testing {
 
-std::string FictionalNhsNumber(uint32_t n) {
-  // 999, then n as five digits, then a ninth digit d. Over d = 0..9 the weighted sum takes ten
-  // different values modulo 11 (d has weight 2), so at most one d gives check value 10: the first
-  // d that does not is taken. Distinct n (below 100,000) give distinct numbers.
-  for (int d = 0; d < 10; ++d) {
-    std::string digits = absl::StrFormat("999%05u%d", n % 100000, d);
-    int check = identifiers::NhsCheckDigit(digits);
-    if (check >= 0) return digits + static_cast<char>('0' + check);
-  }
-  return "";  // unreachable: see above
-}
+std::string FictionalNhsNumber(uint32_t n) { return identifiers::TestRangeNhsNumber(n); }
 
 std::string FictionalUpn(uint32_t n, int la) {
   std::string rest = absl::StrFormat("%03d2000%02d%03u", la, 26 + (n / 1000) % 74, n % 1000);

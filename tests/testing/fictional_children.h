@@ -9,7 +9,7 @@
 namespace cir::testing {
 
 // A valid NHS number of the test range 999 000 0000 - 999 999 9999 (never issued to a person).
-// Distinct n below 100,000 give distinct numbers.
+// Distinct n below 900,000 give distinct numbers.
 std::string FictionalNhsNumber(uint32_t n);
 
 // The n-th valid permanent UPN for LA `la` (3 digits) and establishment 2000, allocated in 2026.

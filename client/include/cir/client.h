@@ -80,6 +80,10 @@ class Client {
                           Callback<v1::RegisterBirthResponse> done, CallOptions call = {});
   void ResolveAsync(const v1::ResolveRequest& request, Callback<v1::ResolveResponse> done,
                     CallOptions call = {});
+  void LinkUpnAsync(const v1::LinkUpnRequest& request, Callback<v1::LinkUpnResponse> done,
+                    CallOptions call = {});
+  void LinkNhsNumberAsync(const v1::LinkNhsNumberRequest& request,
+                          Callback<v1::LinkNhsNumberResponse> done, CallOptions call = {});
   void BatchResolveAsync(const v1::BatchResolveRequest& request,
                          Callback<v1::BatchResolveResponse> done, CallOptions call = {});
   void CheckHealthAsync(std::function<void(absl::Status)> done, CallOptions call = {});

@@ -1,0 +1,345 @@
+// cir-bench: measures the registry's throughput and latency against the cost of a call that does
+// nothing (the gRPC health check on the same server, in the same run).
+//
+//   cir-bench --server 127.0.0.1:50051 [--json out.json] [--markdown out.md]
+//   cir-bench --server ... --server-pid PID --scale 10000000
+//
+// The standard set: health, register, resolve, batch-resolve of 100 / 1,000 / 10,000, a mix,
+// register and resolve paced at half their maximum rate (for latency), health again. The server
+// must be started on a fresh data folder (scripts/bench does this).
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "client/bench/workloads.h"
+
+namespace cir::bench {
+namespace {
+
+struct Settings {
+  std::string server = "127.0.0.1:50051";
+  int server_pid = 0;
+  int channels = 4;
+  int concurrency = 64;
+  double duration_seconds = 5;
+  double warmup_seconds = 1;
+  size_t population = 20000;
+  uint64_t scale = 0;
+  std::string json_path;
+  std::string markdown_path;
+  bool smoke = false;
+};
+
+struct Row {
+  std::string name;
+  LoadResult result;
+  int lookups_per_call = 1;
+  double lookups_per_second() const { return result.calls_per_second() * lookups_per_call; }
+};
+
+std::string CpuModel() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+// The server's resident and peak resident memory in MiB, from /proc (0 if unknown).
+std::pair<double, double> ServerMemoryMiB(int pid) {
+  if (pid <= 0) return {0, 0};
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  double rss = 0, peak = 0;
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) rss = std::stod(line.substr(6)) / 1024;
+    if (line.rfind("VmHWM:", 0) == 0) peak = std::stod(line.substr(6)) / 1024;
+  }
+  return {rss, peak};
+}
+
+std::string RunTag() { return absl::StrCat(absl::ToUnixMicros(absl::Now())); }
+
+LoadOptions Load(const Settings& s, double rate = 0) {
+  return {.concurrency = s.concurrency,
+          .duration = absl::Seconds(s.duration_seconds),
+          .warmup = absl::Seconds(s.warmup_seconds),
+          .calls_per_second = rate};
+}
+
+void PrintRow(const Row& row, double health_rate) {
+  std::cout << absl::StrFormat("%-22s %12.0f %14.0f %9.0f %9.0f %10.0f %8d %9s\n", row.name,
+                               row.result.calls_per_second(), row.lookups_per_second(),
+                               row.result.latency.p50_us, row.result.latency.p99_us,
+                               row.result.latency.p999_us, row.result.errors,
+                               health_rate > 0 ? absl::StrFormat("%.2f", row.result.calls_per_second() / health_rate) : "-");
+  if (row.result.errors > 0) std::cout << "    first error: " << row.result.first_error << "\n";
+  std::cout.flush();
+}
+
+std::string Header() {
+  return absl::StrFormat("%-22s %12s %14s %9s %9s %10s %8s %9s\n", "workload", "calls/s",
+                         "lookups/s", "p50 us", "p99 us", "p99.9 us", "errors", "vs health");
+}
+
+struct Target {
+  std::string what;
+  bool met;
+  std::string measured;
+};
+
+int RunStandard(const Settings& s) {
+  ClientPool pool(s.server, s.channels);
+  if (absl::Status up = pool.For(0).CheckHealth(); !up.ok()) {
+    std::cerr << "cir-bench: the server at " << s.server << " does not answer: " << up << "\n";
+    return 1;
+  }
+  const std::string tag = RunTag();
+  std::vector<Row> rows;
+  std::cout << Header();
+  auto run = [&](std::string name, const IssueCall& issue, LoadOptions options,
+                 int lookups = 1) -> const Row& {
+    rows.push_back({std::move(name), RunLoad(options, issue), lookups});
+    PrintRow(rows.back(), 0);
+    return rows.back();
+  };
+
+  run("health", HealthWorkload(pool), Load(s));
+  std::cout << "(loading " << s.population << " children with NHS numbers and UPNs)\n";
+  absl::StatusOr<Population> population = Populate(pool, 0, s.population, tag, s.concurrency);
+  if (!population.ok()) {
+    std::cerr << "cir-bench: loading the population failed: " << population.status() << "\n";
+    return 1;
+  }
+  uint64_t next_birth = s.population;
+  const Row& reg = run("register", RegisterWorkload(pool, next_birth, tag), Load(s));
+  next_birth += reg.result.issued;
+  const double register_max = reg.result.calls_per_second();
+  const Row& resolve = run("resolve", ResolveWorkload(pool, *population), Load(s));
+  const double resolve_max = resolve.result.calls_per_second();
+  for (int batch : {100, 1000, 10000}) {
+    run(absl::StrCat("batch-resolve-", batch), BatchResolveWorkload(pool, *population, batch),
+        Load(s), batch);
+  }
+  const Row& mix = run("mix (10% register)", MixWorkload(pool, *population, next_birth, tag), Load(s));
+  next_birth += mix.result.issued / 10 + 1;
+  const Row& reg_half = run("register @50% rate", RegisterWorkload(pool, next_birth, tag),
+                            Load(s, register_max / 2));
+  next_birth += reg_half.result.issued;
+  run("resolve @50% rate", ResolveWorkload(pool, *population), Load(s, resolve_max / 2));
+  run("health (again)", HealthWorkload(pool), Load(s));
+
+  // Ratios against the health rate measured in this run (the mean of its two measurements).
+  const double health_rate =
+      (rows.front().result.calls_per_second() + rows.back().result.calls_per_second()) / 2;
+  std::cout << "\nhealth rate (mean of both runs): " << absl::StrFormat("%.0f", health_rate)
+            << " calls/s\n\n" << Header();
+  for (const Row& row : rows) PrintRow(row, health_rate);
+
+  auto find = [&](const std::string& name) -> const Row& {
+    for (const Row& row : rows) {
+      if (row.name == name) return row;
+    }
+    return rows.front();
+  };
+  auto ratio = [&](const std::string& name) {
+    return find(name).result.calls_per_second() / health_rate;
+  };
+  std::vector<Target> targets = {
+      {"register (durable) >= 50% of health rate", ratio("register") >= 0.5,
+       absl::StrFormat("%.0f%%", 100 * ratio("register"))},
+      {"resolve >= 85% of health rate", ratio("resolve") >= 0.85,
+       absl::StrFormat("%.0f%%", 100 * ratio("resolve"))},
+      {"batch-resolve >= 1,000,000 lookups/s at 1,000 per call",
+       find("batch-resolve-1000").lookups_per_second() >= 1e6,
+       absl::StrFormat("%.0f lookups/s", find("batch-resolve-1000").lookups_per_second())},
+      {"register p99 < 2 ms at half its maximum rate",
+       find("register @50% rate").result.latency.p99_us < 2000,
+       absl::StrFormat("%.0f us", find("register @50% rate").result.latency.p99_us)},
+      {"resolve p99 < 2 ms at half its maximum rate",
+       find("resolve @50% rate").result.latency.p99_us < 2000,
+       absl::StrFormat("%.0f us", find("resolve @50% rate").result.latency.p99_us)},
+  };
+  uint64_t errors = 0;
+  for (const Row& row : rows) errors += row.result.errors;
+  std::cout << "\n";
+  for (const Target& t : targets) {
+    std::cout << (t.met ? "met      " : "NOT MET  ") << t.what << ": " << t.measured << "\n";
+  }
+
+  const std::string date = absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone());
+  const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  if (!s.json_path.empty()) {
+    std::ofstream json(s.json_path);
+    json << "{\"date\": \"" << date << "\", \"cores\": " << cores << ", \"cpu\": \"" << CpuModel()
+         << "\", \"channels\": " << s.channels << ", \"concurrency\": " << s.concurrency
+         << ", \"health_calls_per_second\": " << absl::StrFormat("%.0f", health_rate)
+         << ", \"workloads\": [";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Row& r = rows[i];
+      json << (i ? ", " : "")
+           << absl::StrFormat(
+                  "{\"name\": \"%s\", \"calls_per_second\": %.0f, \"lookups_per_second\": %.0f, "
+                  "\"p50_us\": %.0f, \"p99_us\": %.0f, \"p999_us\": %.0f, \"errors\": %d, "
+                  "\"ratio_to_health\": %.3f}",
+                  r.name, r.result.calls_per_second(), r.lookups_per_second(),
+                  r.result.latency.p50_us, r.result.latency.p99_us, r.result.latency.p999_us,
+                  r.result.errors, r.result.calls_per_second() / health_rate);
+    }
+    json << "], \"targets\": [";
+    for (size_t i = 0; i < targets.size(); ++i) {
+      json << (i ? ", " : "") << "{\"target\": \"" << targets[i].what << "\", \"met\": "
+           << (targets[i].met ? "true" : "false") << ", \"measured\": \"" << targets[i].measured
+           << "\"}";
+    }
+    json << "]}\n";
+  }
+  if (!s.markdown_path.empty()) {
+    std::ofstream md(s.markdown_path);
+    md << "## Standard run, " << date << "\n\n"
+       << "Machine: " << cores << " cores, " << CpuModel()
+       << "; server and load generator on the same machine.\n"
+       << "Load: " << s.channels << " channels, " << s.concurrency << " calls in flight, "
+       << s.duration_seconds << " s measured after " << s.warmup_seconds << " s warm-up per workload; "
+       << s.population << " children (NHS number and UPN each) for the read workloads; durable "
+       << "writes (WAL synced before each reply).\n\n"
+       << "| workload | calls/s | lookups/s | p50 us | p99 us | p99.9 us | errors | vs health |\n"
+       << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+    for (const Row& r : rows) {
+      md << absl::StrFormat("| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %d | %.2f |\n", r.name,
+                            r.result.calls_per_second(), r.lookups_per_second(),
+                            r.result.latency.p50_us, r.result.latency.p99_us,
+                            r.result.latency.p999_us, r.result.errors,
+                            r.result.calls_per_second() / health_rate);
+    }
+    md << "\nHealth rate for the ratios: " << absl::StrFormat("%.0f", health_rate)
+       << " calls/s (mean of the first and last workload).\n\n"
+       << "| target | measured | met |\n| --- | ---: | --- |\n";
+    for (const Target& t : targets) {
+      md << "| " << t.what << " | " << t.measured << " | " << (t.met ? "yes" : "**no**") << " |\n";
+    }
+  }
+  return errors == 0 ? 0 : 1;
+}
+
+int RunScale(const Settings& s) {
+  ClientPool pool(s.server, s.channels);
+  if (absl::Status up = pool.For(0).CheckHealth(); !up.ok()) {
+    std::cerr << "cir-bench: the server at " << s.server << " does not answer: " << up << "\n";
+    return 1;
+  }
+  const std::string tag = RunTag();
+  std::vector<uint64_t> checkpoints;
+  for (uint64_t c = 100000; c < s.scale; c *= 10) checkpoints.push_back(c);
+  checkpoints.push_back(s.scale);
+
+  Population population;
+  population.child_ids.reserve(s.scale);
+  population.nhs_numbers.reserve(s.scale);
+  std::mutex mu;
+  absl::Duration load_time;
+  std::ostringstream table;
+  table << "| children | bulk load calls/s | resolve calls/s | resolve p99 us | vs first | "
+           "server RSS MiB | server peak RSS MiB |\n"
+        << "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  double first_rate = 0;
+  std::cout << "children   load/s   resolve/s   p99us   vs-first   rss-MiB   peak-MiB\n";
+  for (uint64_t checkpoint : checkpoints) {
+    const uint64_t start = population.size();
+    std::vector<std::string> ids(checkpoint - start), nhs(checkpoint - start);
+    IssueCall bulk = [&](uint64_t index, std::function<void(absl::Status)> done) {
+      pool.For(index).RegisterBirthAsync(
+          BenchBirth(start + index, tag, true),
+          [&, index, done = std::move(done)](absl::StatusOr<v1::RegisterBirthResponse> r) {
+            if (r.ok()) {
+              ids[index] = r->record().child_id();
+              nhs[index] = r->record().nhs_number();
+            }
+            done(r.status());
+          });
+    };
+    absl::Time began = absl::Now();
+    LoadResult loaded = RunLoad({.concurrency = 256, .max_calls = checkpoint - start}, bulk);
+    absl::Duration took = absl::Now() - began;
+    load_time += took;
+    if (loaded.errors > 0) {
+      std::cerr << "cir-bench: bulk load failed: " << loaded.first_error << "\n";
+      return 1;
+    }
+    for (size_t i = 0; i < ids.size(); ++i) {
+      population.child_ids.push_back(std::move(ids[i]));
+      population.nhs_numbers.push_back(std::move(nhs[i]));
+    }
+    LoadResult resolve = RunLoad(Load(s), ResolveWorkload(pool, population));
+    if (first_rate == 0) first_rate = resolve.calls_per_second();
+    auto [rss, peak] = ServerMemoryMiB(s.server_pid);
+    double load_rate = (checkpoint - start) / absl::ToDoubleSeconds(took);
+    std::cout << absl::StrFormat("%9d %8.0f %11.0f %7.0f %9.2f %9.0f %10.0f\n", checkpoint,
+                                 load_rate, resolve.calls_per_second(), resolve.latency.p99_us,
+                                 resolve.calls_per_second() / first_rate, rss, peak);
+    std::cout.flush();
+    table << absl::StrFormat("| %d | %.0f | %.0f | %.0f | %.2f | %.0f | %.0f |\n", checkpoint,
+                             load_rate, resolve.calls_per_second(), resolve.latency.p99_us,
+                             resolve.calls_per_second() / first_rate, rss, peak);
+    if (resolve.errors > 0) {
+      std::cerr << "cir-bench: resolve failed: " << resolve.first_error << "\n";
+      return 1;
+    }
+  }
+  std::cout << "bulk load of " << s.scale << " children took " << absl::FormatDuration(load_time)
+            << "\n";
+  if (!s.markdown_path.empty()) {
+    std::ofstream md(s.markdown_path);
+    md << "## Scale run, "
+       << absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone()) << "\n\n"
+       << "Machine: " << sysconf(_SC_NPROCESSORS_ONLN) << " cores, " << CpuModel()
+       << ". Bulk registration (256 in flight, durable), then resolve for " << s.duration_seconds
+       << " s at each size (random children of the whole store, by child identifier and NHS "
+          "number; the NHS test range holds 900,000 numbers, so later children are registered "
+          "without one).\n\n"
+       << table.str() << "\nBulk load of " << s.scale
+       << " children: " << absl::FormatDuration(load_time) << ".\n";
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace cir::bench
+
+int main(int argc, char** argv) {
+  cir::bench::Settings s;
+  CLI::App app{"cir-bench: the registry's throughput and latency, compared with the gRPC health "
+               "check on the same server in the same run"};
+  app.add_option("--server", s.server, "registry address")->capture_default_str();
+  app.add_option("--server-pid", s.server_pid, "the server's process id, to report its memory");
+  app.add_option("--channels", s.channels, "client channels (connections)")->capture_default_str();
+  app.add_option("--concurrency", s.concurrency, "calls in flight")->capture_default_str();
+  app.add_option("--duration", s.duration_seconds, "seconds measured per workload")
+      ->capture_default_str();
+  app.add_option("--warmup", s.warmup_seconds, "seconds of warm-up per workload")
+      ->capture_default_str();
+  app.add_option("--population", s.population, "children loaded for the read workloads")
+      ->capture_default_str();
+  app.add_option("--scale", s.scale,
+                 "instead of the standard set: bulk-register this many children, measuring "
+                 "resolve at 100 thousand, each power of ten and the end");
+  app.add_option("--json", s.json_path, "also write the results as JSON to this file");
+  app.add_option("--markdown", s.markdown_path, "also write the results as Markdown to this file");
+  app.add_flag("--smoke", s.smoke, "a run of a few seconds in all, to check that the tool works");
+  CLI11_PARSE(app, argc, argv);
+  if (s.smoke) {
+    s.duration_seconds = 0.3;
+    s.warmup_seconds = 0.1;
+    s.population = std::min<size_t>(s.population, 500);
+  }
+  return s.scale > 0 ? cir::bench::RunScale(s) : cir::bench::RunStandard(s);
+}
