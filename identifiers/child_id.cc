@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -21,15 +22,36 @@ int AlphabetIndex(char c) {
   return at == absl::string_view::npos ? -1 : static_cast<int>(at);
 }
 
-// A uniformly random integer in [0, bound) from OpenSSL's CSPRNG, by rejection sampling.
-uint32_t RandomBelow(uint32_t bound) {
-  const uint32_t limit = UINT32_MAX - (UINT32_MAX % bound);
-  for (;;) {
+// Random bytes from OpenSSL's CSPRNG, fetched a block at a time: one call per identifier or so
+// rather than one per character.
+class RandomBytes {
+ public:
+  uint32_t Next() {
+    if (used_ == kBlock) Refill();
     uint32_t value;
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value) != 1) {
+    std::memcpy(&value, buffer_ + used_, sizeof value);
+    used_ += sizeof value;
+    return value;
+  }
+
+ private:
+  static constexpr size_t kBlock = 64;
+  void Refill() {
+    if (RAND_bytes(buffer_, kBlock) != 1) {
       // Without a working CSPRNG no identifier may be issued: identifiers must be unguessable.
       std::abort();
     }
+    used_ = 0;
+  }
+  unsigned char buffer_[kBlock];
+  size_t used_ = kBlock;
+};
+
+// A uniformly random integer in [0, bound), by rejection sampling.
+uint32_t RandomBelow(RandomBytes& random, uint32_t bound) {
+  const uint32_t limit = UINT32_MAX - (UINT32_MAX % bound);
+  for (;;) {
+    uint32_t value = random.Next();
     if (value < limit) return value % bound;
   }
 }
@@ -45,9 +67,10 @@ char ChildIdCheckCharacter(absl::string_view first_ten) {
 std::string GenerateChildId() {
   std::string id;
   id.reserve(kChildIdLength);
-  id.push_back(kChildIdAlphabet[RandomBelow(kLetterCount)]);
+  RandomBytes random;  // fresh each time: nothing of one identifier's randomness is kept
+  id.push_back(kChildIdAlphabet[RandomBelow(random, kLetterCount)]);
   for (int i = 1; i < kChildIdLength - 1; ++i) {
-    id.push_back(kChildIdAlphabet[RandomBelow(kAlphabetSize)]);
+    id.push_back(kChildIdAlphabet[RandomBelow(random, kAlphabetSize)]);
   }
   id.push_back(ChildIdCheckCharacter(id));
   return id;

@@ -4,13 +4,19 @@
 
 namespace cir::registry {
 
-void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record) {
+void ToChildIdentifiers(const storage::StoredChild& stored, v1::ChildRecord* record) {
   record->set_child_id(stored.child_id());
   record->set_child_id_display(identifiers::FormatChildId(stored.child_id()));
   record->set_nhs_number(stored.nhs_number());
   record->mutable_former_nhs_numbers()->CopyFrom(stored.former_nhs_numbers());
   record->set_upn(stored.upn());
   record->mutable_former_upns()->CopyFrom(stored.former_upns());
+  record->set_status(static_cast<v1::RecordStatus>(stored.status()));
+  record->set_version(stored.version());
+}
+
+void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record) {
+  ToChildIdentifiers(stored, record);
   v1::Date* date = record->mutable_date_of_birth();
   date->set_year(stored.date_of_birth().year());
   date->set_month(stored.date_of_birth().month());
@@ -21,9 +27,7 @@ void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record) 
   record->set_postcode(stored.postcode());
   record->set_local_authority(stored.local_authority());
   record->set_mother_nhs_number(stored.mother_nhs_number());
-  record->set_status(static_cast<v1::RecordStatus>(stored.status()));
   record->set_registered_at_unix_seconds(stored.registered_at_unix_micros() / 1000000);
-  record->set_version(stored.version());
 }
 
 }  // namespace cir::registry

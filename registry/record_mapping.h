@@ -6,8 +6,11 @@
 
 namespace cir::registry {
 
-// The public view of a stored child (proto/cir/v1/registry.proto's ChildRecord).
+// The public view of a stored child (proto/cir/v1/registry.proto's ChildRecord), whole.
 void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record);
+
+// Only the identifying fields: the identifiers, current and former, the status and the version.
+void ToChildIdentifiers(const storage::StoredChild& stored, v1::ChildRecord* record);
 
 }  // namespace cir::registry
 

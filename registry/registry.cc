@@ -386,6 +386,10 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
         absl::StrCat("identifiers: at most ", options_.max_batch_identifiers,
                      " per call, got ", count, "; split the list into several calls"));
   }
+  if (!v1::RecordView_IsValid(request.view())) {
+    return absl::InvalidArgumentError("view: not a known record view");
+  }
+  const bool full_records = request.view() == v1::RECORD_VIEW_FULL;
   v1::BatchResolveResponse response;
   std::vector<std::optional<Identifier>> parsed(count);
   std::vector<storage::IndexKey> index_keys;
@@ -437,7 +441,11 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
     }
     v1::BatchResolveResult* result = response.mutable_results(i);
     result->set_outcome(v1::BatchResolveResult::OUTCOME_FOUND);
-    ToChildRecord(**children[k], result->mutable_record());
+    if (full_records) {
+      ToChildRecord(**children[k], result->mutable_record());
+    } else {
+      ToChildIdentifiers(**children[k], result->mutable_record());
+    }
     result->set_matched_kind(ToApiKind(parsed[i]->kind));
     result->set_matched_former(IsFormer(**children[k], *parsed[i]));
   }

@@ -15,6 +15,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 #include "storage/key_codec.h"
+#include "storage/serial_executor.h"
 
 namespace cir::storage {
 namespace {
@@ -133,6 +134,7 @@ class RocksDbStore final : public ChildStore {
     }
     cv_.notify_one();
     writer_.join();  // the writer drains every queued unit before it returns
+    replies_.reset();  // and every reply it posted is delivered before the store closes
     for (rocksdb::ColumnFamilyHandle* family : families_) {
       db_->DestroyColumnFamilyHandle(family);
     }
@@ -238,9 +240,14 @@ class RocksDbStore final : public ChildStore {
         }
       }
       CommitGroup(group, outcomes);
-      for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(outcomes[i]));
+      std::vector<WriteDone> dones;
+      dones.reserve(group.size());
+      for (Unit& unit : group) dones.push_back(std::move(unit.done));
+      replies_->Post([dones = std::move(dones), outcomes = std::move(outcomes)]() mutable {
+        for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move(outcomes[i]));
+      });
       group.clear();
-      outcomes.clear();
+      outcomes = {};
     }
   }
 
@@ -286,6 +293,8 @@ class RocksDbStore final : public ChildStore {
   std::deque<Unit> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
+  // Delivers each group's replies (WriteDone) after its commit, off the writer thread.
+  std::unique_ptr<SerialExecutor> replies_ = std::make_unique<SerialExecutor>();
   std::thread writer_;  // last: started once every other member is initialised
 };
 

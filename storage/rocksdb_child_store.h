@@ -28,7 +28,8 @@ struct RocksDbStoreOptions {
 //
 // Writes: one writer thread drains the queue of units of work, runs each against a
 // WriteBatchWithIndex (so later units see earlier ones), and commits the whole group with one
-// synced write; then it reports each unit's outcome. Group commit makes the durable write rate
+// synced write; then a second thread delivers the group's outcomes while the writer starts on the
+// next group. Group commit makes the durable write rate
 // independent of the sync latency. Reads go straight to RocksDB from the calling thread, lock-free.
 class RocksDbChildStore {
  public:

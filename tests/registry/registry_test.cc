@@ -345,6 +345,26 @@ TEST_F(RegistryTest, BatchResolveAnswersEachIdentifierInOrder) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(r->results(i).identifier(), request.identifiers(i));
 }
 
+TEST_F(RegistryTest, BatchResolveReturnsIdentifiersOnlyUnlessTheFullRecordIsAskedFor) {
+  std::string id = RegisterNew(19);
+  v1::BatchResolveRequest request;
+  request.add_identifiers(FictionalNhsNumber(19));
+  absl::StatusOr<v1::BatchResolveResponse> lean = registry_->BatchResolve(request);
+  ASSERT_TRUE(lean.ok()) << lean.status();
+  const v1::ChildRecord& identifiers_only = lean->results(0).record();
+  EXPECT_EQ(identifiers_only.child_id(), id);
+  EXPECT_EQ(identifiers_only.nhs_number(), FictionalNhsNumber(19));
+  EXPECT_EQ(identifiers_only.postcode(), "");
+  EXPECT_EQ(identifiers_only.family_name(), "");
+  EXPECT_FALSE(identifiers_only.has_date_of_birth());
+  request.set_view(v1::RECORD_VIEW_FULL);
+  absl::StatusOr<v1::BatchResolveResponse> full = registry_->BatchResolve(request);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_EQ(full->results(0).record().postcode(), "RH12 1AA");
+  request.set_view(static_cast<v1::RecordView>(7));
+  EXPECT_EQ(registry_->BatchResolve(request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(RegistryTest, BatchResolveRefusesEmptyAndOversizedBatches) {
   v1::BatchResolveRequest empty;
   EXPECT_EQ(registry_->BatchResolve(empty).status().code(), absl::StatusCode::kInvalidArgument);
