@@ -304,6 +304,7 @@ rocksdb::Options MakeDbOptions(const RocksDbStoreOptions& options) {
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
+  db_options.db_write_buffer_size = options.memtable_bytes;
   return db_options;
 }
 

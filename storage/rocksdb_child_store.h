@@ -22,6 +22,9 @@ struct RocksDbStoreOptions {
   // Bytes of uncompressed blocks cached in memory, index and filter blocks included, so memory
   // stays bounded however many children are stored. Default: 256 MiB.
   size_t block_cache_bytes = 256u << 20;
+  // Bytes of memtables across all column families before they are flushed to disk, so that write
+  // buffers too stay bounded at any store size. Default: 128 MiB.
+  size_t memtable_bytes = 128u << 20;
 };
 
 // The default store: embedded RocksDB, with the layout in key_codec.h.

@@ -132,8 +132,11 @@ int RunStandard(const Settings& s) {
   const Row& resolve = run("resolve", ResolveWorkload(pool, *population), Load(s));
   const double resolve_max = resolve.result.calls_per_second();
   for (int batch : {100, 1000, 10000}) {
+    // A batch is already a lot of work: a few in flight keep the server busy without queueing.
+    LoadOptions options = Load(s);
+    options.concurrency = std::max(2, s.concurrency / 8);
     run(absl::StrCat("batch-resolve-", batch), BatchResolveWorkload(pool, *population, batch),
-        Load(s), batch);
+        options, batch);
   }
   const Row& mix = run("mix (10% register)", MixWorkload(pool, *population, next_birth, tag), Load(s));
   next_birth += mix.result.issued / 10 + 1;
