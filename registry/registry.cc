@@ -389,14 +389,13 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
   if (!v1::RecordView_IsValid(request.view())) {
     return absl::InvalidArgumentError("view: not a known record view");
   }
-  const bool full_records = request.view() == v1::RECORD_VIEW_FULL;
+  const v1::RecordView view = request.view();
   v1::BatchResolveResponse response;
   std::vector<std::optional<Identifier>> parsed(count);
   std::vector<storage::IndexKey> index_keys;
   std::vector<int> index_key_owner;
   for (int i = 0; i < count; ++i) {
     v1::BatchResolveResult* result = response.add_results();
-    result->set_identifier(request.identifiers(i));
     absl::StatusOr<Identifier> identifier = identifiers::ParseAnyIdentifier(request.identifiers(i));
     if (!identifier.ok()) {
       result->set_outcome(v1::BatchResolveResult::OUTCOME_INVALID);
@@ -422,10 +421,17 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
   std::vector<absl::StatusOr<std::optional<IndexEntry>>> entries = store_.LookupMany(index_keys);
   for (size_t k = 0; k < entries.size(); ++k) {
     if (!entries[k].ok()) return entries[k].status();
-    if (entries[k]->has_value()) {
-      child_ids.push_back((*entries[k])->child_id);
-      child_id_owner.push_back(index_key_owner[k]);
+    if (!entries[k]->has_value()) continue;
+    if (view == v1::RECORD_VIEW_CHILD_ID) {
+      // The index entry already names the child: no need to read its record.
+      v1::BatchResolveResult* result = response.mutable_results(index_key_owner[k]);
+      result->set_outcome(v1::BatchResolveResult::OUTCOME_FOUND);
+      result->mutable_record()->set_child_id(std::move((*entries[k])->child_id));
+      result->set_matched_kind(ToApiKind(parsed[index_key_owner[k]]->kind));
+      continue;
     }
+    child_ids.push_back((*entries[k])->child_id);
+    child_id_owner.push_back(index_key_owner[k]);
   }
 
   std::vector<absl::StatusOr<std::optional<StoredChild>>> children =
@@ -441,10 +447,16 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
     }
     v1::BatchResolveResult* result = response.mutable_results(i);
     result->set_outcome(v1::BatchResolveResult::OUTCOME_FOUND);
-    if (full_records) {
-      ToChildRecord(**children[k], result->mutable_record());
-    } else {
-      ToChildIdentifiers(**children[k], result->mutable_record());
+    switch (view) {
+      case v1::RECORD_VIEW_FULL:
+        ToChildRecord(**children[k], result->mutable_record());
+        break;
+      case v1::RECORD_VIEW_CHILD_ID:
+        result->mutable_record()->set_child_id((*children[k])->child_id());
+        break;
+      default:
+        ToChildIdentifiers(**children[k], result->mutable_record());
+        break;
     }
     result->set_matched_kind(ToApiKind(parsed[i]->kind));
     result->set_matched_former(IsFormer(**children[k], *parsed[i]));

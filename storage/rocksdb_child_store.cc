@@ -1,5 +1,7 @@
 #include "storage/rocksdb_child_store.h"
 
+#include <pthread.h>
+
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -227,6 +229,7 @@ class RocksDbStore final : public ChildStore {
   }
 
   void WriterLoop() {
+    pthread_setname_np(pthread_self(), "cir-writer");
     std::vector<Unit> group;
     std::vector<absl::Status> outcomes;
     for (;;) {
@@ -294,7 +297,7 @@ class RocksDbStore final : public ChildStore {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Delivers each group's replies (WriteDone) after its commit, off the writer thread.
-  std::unique_ptr<SerialExecutor> replies_ = std::make_unique<SerialExecutor>();
+  std::unique_ptr<SerialExecutor> replies_ = std::make_unique<SerialExecutor>("cir-replies");
   std::thread writer_;  // last: started once every other member is initialised
 };
 

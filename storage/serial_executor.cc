@@ -1,10 +1,13 @@
 #include "storage/serial_executor.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 namespace cir::storage {
 
-SerialExecutor::SerialExecutor() : thread_([this] { Run(); }) {}
+SerialExecutor::SerialExecutor(std::string thread_name)
+    : thread_([this, name = std::move(thread_name)] { Run(name); }) {}
 
 SerialExecutor::~SerialExecutor() {
   {
@@ -23,7 +26,8 @@ void SerialExecutor::Post(absl::AnyInvocable<void() &&> task) {
   cv_.notify_one();
 }
 
-void SerialExecutor::Run() {
+void SerialExecutor::Run(const std::string& thread_name) {
+  pthread_setname_np(pthread_self(), thread_name.substr(0, 15).c_str());
   for (;;) {
     std::deque<absl::AnyInvocable<void() &&>> batch;
     {

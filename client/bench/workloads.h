@@ -41,8 +41,10 @@ IssueCall HealthWorkload(ClientPool& pool);
 IssueCall RegisterWorkload(ClientPool& pool, uint64_t first, std::string run_tag);
 // Resolves members of the population, cycling through the three identifier kinds.
 IssueCall ResolveWorkload(ClientPool& pool, const Population& population);
-// BatchResolve of `batch_size` identifiers of mixed kinds drawn from the population.
-IssueCall BatchResolveWorkload(ClientPool& pool, const Population& population, int batch_size);
+// BatchResolve of `batch_size` identifiers of mixed kinds drawn from the population, each answered
+// with the record fields `view` asks for.
+IssueCall BatchResolveWorkload(ClientPool& pool, const Population& population, int batch_size,
+                               v1::RecordView view);
 // One register in ten, otherwise a resolve.
 IssueCall MixWorkload(ClientPool& pool, const Population& population, uint64_t first_birth,
                       std::string run_tag);

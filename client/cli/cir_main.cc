@@ -249,14 +249,16 @@ int main(int argc, char** argv) {
       }
       absl::StatusOr<cir::v1::BatchResolveResponse> response = client.BatchResolve(request, call);
       if (!response.ok()) return Fail(response.status());
-      for (const cir::v1::BatchResolveResult& result : response->results()) {
+      for (int i = 0; i < response->results_size(); ++i) {
+        const cir::v1::BatchResolveResult& result = response->results(i);
+        const std::string& identifier = request.identifiers(i);
         if (global.json) {
           std::cout << cir::cli::ToJson(result) << "\n";
         } else if (result.outcome() == cir::v1::BatchResolveResult::OUTCOME_FOUND) {
-          std::cout << result.identifier() << "\tfound\t" << result.record().child_id_display()
+          std::cout << identifier << "\tfound\t" << result.record().child_id_display()
                     << (result.matched_former() ? "\t(former)" : "") << "\n";
         } else {
-          std::cout << result.identifier() << "\t" << OutcomeName(result.outcome())
+          std::cout << identifier << "\t" << OutcomeName(result.outcome())
                     << (result.error().empty() ? "" : "\t") << result.error() << "\n";
         }
         found += result.outcome() == cir::v1::BatchResolveResult::OUTCOME_FOUND;

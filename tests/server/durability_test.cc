@@ -88,10 +88,12 @@ TEST_F(DurabilityTest, EveryAcknowledgedRegistrationSurvivesSigkillMidLoad) {
     }
     absl::StatusOr<v1::BatchResolveResponse> r = client.BatchResolve(request);
     ASSERT_TRUE(r.ok()) << r.status();
-    for (const v1::BatchResolveResult& result : r->results()) {
+    for (int i = 0; i < r->results_size(); ++i) {
+      const v1::BatchResolveResult& result = r->results(i);
+      const std::string& nhs = request.identifiers(i);
       ASSERT_EQ(result.outcome(), v1::BatchResolveResult::OUTCOME_FOUND)
-          << "acknowledged NHS number " << result.identifier() << " was lost";
-      EXPECT_EQ(result.record().child_id(), acknowledged[result.identifier()]);
+          << "acknowledged NHS number " << nhs << " was lost";
+      EXPECT_EQ(result.record().child_id(), acknowledged[nhs]);
       distinct_children.insert(result.record().child_id());
     }
   }
