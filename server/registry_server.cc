@@ -20,6 +20,10 @@ constexpr int kMaxMessageBytes = 64 << 20;
 absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     RegistryServerOptions options) {
   std::unique_ptr<RegistryServer> server(new RegistryServer());
+  options.store.reply_runner = [replies = server->replies_.get()](
+                                   absl::AnyInvocable<void() &&> task) {
+    replies->Run(std::move(task));
+  };
   absl::StatusOr<std::unique_ptr<storage::ChildStore>> store =
       storage::RocksDbChildStore::Open(options.store);
   if (!store.ok()) return store.status();
@@ -53,8 +57,9 @@ void RegistryServer::Stop(absl::Duration grace) {
   if (grpc_server_ != nullptr) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
   }
-  // Closing the store commits every queued unit of work and finishes its call before returning.
+  // Closing the store commits every queued unit of work; its replies then finish their calls.
   store_.reset();
+  replies_->WaitUntilIdle();
   grpc_server_.reset();
 }
 

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "registry/registry.h"
+#include "server/grpc_reply_runner.h"
 #include "server/registry_service.h"
 #include "storage/child_store.h"
 #include "storage/rocksdb_child_store.h"
@@ -43,6 +44,7 @@ class RegistryServer {
 
   std::string host_;
   int port_ = 0;
+  std::unique_ptr<GrpcReplyRunner> replies_ = std::make_unique<GrpcReplyRunner>();
   std::unique_ptr<storage::ChildStore> store_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<RegistryService> service_;

@@ -246,9 +246,15 @@ class RocksDbStore final : public ChildStore {
       std::vector<WriteDone> dones;
       dones.reserve(group.size());
       for (Unit& unit : group) dones.push_back(std::move(unit.done));
-      replies_->Post([dones = std::move(dones), outcomes = std::move(outcomes)]() mutable {
+      absl::AnyInvocable<void() &&> replies = [dones = std::move(dones),
+                                               outcomes = std::move(outcomes)]() mutable {
         for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move(outcomes[i]));
-      });
+      };
+      if (options_.reply_runner) {
+        options_.reply_runner(std::move(replies));
+      } else {
+        replies_->Post(std::move(replies));
+      }
       group.clear();
       outcomes = {};
     }
@@ -296,8 +302,10 @@ class RocksDbStore final : public ChildStore {
   std::deque<Unit> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
-  // Delivers each group's replies (WriteDone) after its commit, off the writer thread.
-  std::unique_ptr<SerialExecutor> replies_ = std::make_unique<SerialExecutor>("cir-replies");
+  // Delivers each group's replies (WriteDone) after its commit, off the writer thread, unless the
+  // options name another runner.
+  std::unique_ptr<SerialExecutor> replies_ =
+      options_.reply_runner ? nullptr : std::make_unique<SerialExecutor>("cir-replies");
   std::thread writer_;  // last: started once every other member is initialised
 };
 

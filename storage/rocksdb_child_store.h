@@ -2,9 +2,11 @@
 #define CIR_STORAGE_ROCKSDB_CHILD_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "storage/child_store.h"
 
@@ -25,6 +27,11 @@ struct RocksDbStoreOptions {
   // Bytes of memtables across all column families before they are flushed to disk, so that write
   // buffers too stay bounded at any store size. Default: 128 MiB.
   size_t memtable_bytes = 128u << 20;
+  // Runs the replies (WriteDone calls) of one committed group, all of them in one task, on a
+  // thread other than the writer's, so the writer can start on the next group. The server passes
+  // one that runs them on a gRPC thread, where the replies' network writes are combined. Default
+  // (empty): a thread of the store's own.
+  std::function<void(absl::AnyInvocable<void() &&>)> reply_runner;
 };
 
 // The default store: embedded RocksDB, with the layout in key_codec.h.

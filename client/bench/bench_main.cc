@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "client/bench/workloads.h"
 
@@ -355,6 +356,9 @@ int main(int argc, char** argv) {
                  "run only the workloads whose name starts with this (and health), e.g. register");
   app.add_flag("--smoke", s.smoke, "a run of a few seconds in all, to check that the tool works");
   CLI11_PARSE(app, argc, argv);
+  // As in cir-server: Debian's Abseil tracks lock order on every gRPC lock; a debugging aid that
+  // would otherwise be part of every measured call.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (s.smoke) {
     s.duration_seconds = 0.3;
     s.warmup_seconds = 0.1;
