@@ -14,6 +14,8 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/memtablerep.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 #include "storage/key_codec.h"
@@ -316,18 +318,36 @@ rocksdb::Options MakeDbOptions(const RocksDbStoreOptions& options) {
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
   db_options.db_write_buffer_size = options.memtable_bytes;
+  // Hash memtables (see MakeFamilyOptions) take one writer at a time, which the store's single
+  // writer thread already guarantees.
+  db_options.allow_concurrent_memtable_write = false;
   return db_options;
 }
 
-rocksdb::ColumnFamilyOptions MakeFamilyOptions(std::shared_ptr<rocksdb::Cache> cache) {
+rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
+                                               std::shared_ptr<rocksdb::Cache> cache) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = std::move(cache);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Index and filter blocks live in the (bounded) cache, in its high-priority pool, so data blocks
+  // streaming through never push them out.
   table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.format_version = 5;
   rocksdb::ColumnFamilyOptions family;
   family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // The two families read by point lookups only keep their memtables in hash tables of small
+  // skip lists (keyed by the whole key, or its first 14 bytes), where a lookup is a hash probe
+  // instead of a walk down one large skip list, with a bloom filter in front for misses.
+  if (which == ColumnFamily::kChildren || which == ColumnFamily::kIdentifiers) {
+    family.prefix_extractor.reset(which == ColumnFamily::kChildren
+                                      ? rocksdb::NewFixedPrefixTransform(kIndexChildIdBytes)
+                                      : rocksdb::NewCappedPrefixTransform(14));
+    family.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory());
+    family.memtable_prefix_bloom_size_ratio = 0.05;
+    family.memtable_whole_key_filtering = true;
+  }
   return family;
 }
 
@@ -369,11 +389,14 @@ absl::StatusOr<uint64_t> NextEventSequence(rocksdb::DB* db, rocksdb::ColumnFamil
 absl::StatusOr<std::unique_ptr<ChildStore>> RocksDbChildStore::Open(
     const RocksDbStoreOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("the store needs a data folder");
-  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::LRUCacheOptions cache_options;
+  cache_options.capacity = options.block_cache_bytes;
+  cache_options.high_pri_pool_ratio = 0.25;  // index and filter blocks
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(cache_options);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (int i = 0; i < kColumnFamilyCount; ++i) {
     descriptors.emplace_back(std::string(ColumnFamilyName(static_cast<ColumnFamily>(i))),
-                             MakeFamilyOptions(cache));
+                             MakeFamilyOptions(static_cast<ColumnFamily>(i), cache));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   rocksdb::DB* raw_db = nullptr;
