@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
+#include <mutex>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -67,6 +69,39 @@ std::pair<double, double> ServerMemoryMiB(int pid) {
     if (line.rfind("VmHWM:", 0) == 0) peak = std::stod(line.substr(6)) / 1024;
   }
   return {rss, peak};
+}
+
+// CPU time the server has used so far, in clock ticks (0 if unknown).
+uint64_t ServerCpuTicks(int pid) {
+  if (pid <= 0) return 0;
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t after_name = text.rfind(')');
+  if (after_name == std::string::npos) return 0;
+  std::istringstream fields(text.substr(after_name + 2));
+  std::string field;
+  uint64_t user = 0, system = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) user = std::stoull(field);
+    if (i == 15) system = std::stoull(field);
+  }
+  return user + system;
+}
+
+// Waits until the server is idle (under 5% of a core for a second: background compaction after a
+// bulk load has finished), at most `limit`. Returns how long it waited.
+absl::Duration WaitForIdleServer(int pid, absl::Duration limit) {
+  absl::Time start = absl::Now();
+  if (pid <= 0) return absl::ZeroDuration();
+  const long ticks_per_second = sysconf(_SC_CLK_TCK);
+  uint64_t before = ServerCpuTicks(pid);
+  while (absl::Now() - start < limit) {
+    absl::SleepFor(absl::Seconds(1));
+    uint64_t now = ServerCpuTicks(pid);
+    if ((now - before) * 20 < static_cast<uint64_t>(ticks_per_second)) break;
+    before = now;
+  }
+  return absl::Now() - start;
 }
 
 std::string RunTag() { return absl::StrCat(absl::ToUnixMicros(absl::Now())); }
@@ -270,6 +305,7 @@ int RunScale(const Settings& s) {
            "server RSS MiB | server peak RSS MiB |\n"
         << "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   double first_rate = 0;
+  std::ostringstream json_rows;
   std::cout << "children   load/s   resolve/s   p99us   vs-first   rss-MiB   peak-MiB\n";
   for (uint64_t checkpoint : checkpoints) {
     const uint64_t start = population.size();
@@ -297,17 +333,28 @@ int RunScale(const Settings& s) {
       population.child_ids.push_back(std::move(ids[i]));
       population.nhs_numbers.push_back(std::move(nhs[i]));
     }
+    // Reads are measured in the steady state, once the compactions the load set off are done.
+    absl::Duration settled = WaitForIdleServer(s.server_pid, absl::Minutes(5));
     LoadResult resolve = RunLoad(Load(s), ResolveWorkload(pool, population));
     if (first_rate == 0) first_rate = resolve.calls_per_second();
     auto [rss, peak] = ServerMemoryMiB(s.server_pid);
     double load_rate = (checkpoint - start) / absl::ToDoubleSeconds(took);
-    std::cout << absl::StrFormat("%9d %8.0f %11.0f %7.0f %9.2f %9.0f %10.0f\n", checkpoint,
-                                 load_rate, resolve.calls_per_second(), resolve.latency.p99_us,
-                                 resolve.calls_per_second() / first_rate, rss, peak);
+    std::cout << absl::StrFormat("%9d %8.0f %11.0f %7.0f %9.2f %9.0f %10.0f   (settled %s)\n",
+                                 checkpoint, load_rate, resolve.calls_per_second(),
+                                 resolve.latency.p99_us, resolve.calls_per_second() / first_rate,
+                                 rss, peak, absl::FormatDuration(settled));
     std::cout.flush();
     table << absl::StrFormat("| %d | %.0f | %.0f | %.0f | %.2f | %.0f | %.0f |\n", checkpoint,
                              load_rate, resolve.calls_per_second(), resolve.latency.p99_us,
                              resolve.calls_per_second() / first_rate, rss, peak);
+    json_rows << (json_rows.tellp() > 0 ? ", " : "")
+              << absl::StrFormat(
+                     "{\"children\": %d, \"bulk_load_calls_per_second\": %.0f, "
+                     "\"resolve_calls_per_second\": %.0f, \"resolve_p99_us\": %.0f, "
+                     "\"resolve_vs_first\": %.3f, \"server_rss_mib\": %.0f, "
+                     "\"server_peak_rss_mib\": %.0f}",
+                     checkpoint, load_rate, resolve.calls_per_second(), resolve.latency.p99_us,
+                     resolve.calls_per_second() / first_rate, rss, peak);
     if (resolve.errors > 0) {
       std::cerr << "cir-bench: resolve failed: " << resolve.first_error << "\n";
       return 1;
@@ -315,15 +362,20 @@ int RunScale(const Settings& s) {
   }
   std::cout << "bulk load of " << s.scale << " children took " << absl::FormatDuration(load_time)
             << "\n";
+  if (!s.json_path.empty()) {
+    std::ofstream(s.json_path) << "{\"scale\": [" << json_rows.str()
+                               << "], \"bulk_load_seconds\": "
+                               << absl::ToDoubleSeconds(load_time) << "}\n";
+  }
   if (!s.markdown_path.empty()) {
     std::ofstream md(s.markdown_path);
     md << "## Scale run, "
        << absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone()) << "\n\n"
        << "Machine: " << sysconf(_SC_NPROCESSORS_ONLN) << " cores, " << CpuModel()
        << ". Bulk registration (256 in flight, durable), then resolve for " << s.duration_seconds
-       << " s at each size (random children of the whole store, by child identifier and NHS "
-          "number; the NHS test range holds 900,000 numbers, so later children are registered "
-          "without one).\n\n"
+       << " s at each size, once the server is idle again (background compaction done): random "
+          "children of the whole store, by child identifier and NHS number. The NHS test range "
+          "holds 900,000 numbers, so later children are registered without one.\n\n"
        << table.str() << "\nBulk load of " << s.scale
        << " children: " << absl::FormatDuration(load_time) << ".\n";
   }
