@@ -14,8 +14,6 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
-#include "rocksdb/memtablerep.h"
-#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 #include "storage/key_codec.h"
@@ -318,9 +316,6 @@ rocksdb::Options MakeDbOptions(const RocksDbStoreOptions& options) {
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
   db_options.db_write_buffer_size = options.memtable_bytes;
-  // Hash memtables (see MakeFamilyOptions) take one writer at a time, which the store's single
-  // writer thread already guarantees.
-  db_options.allow_concurrent_memtable_write = false;
   return db_options;
 }
 
@@ -337,15 +332,11 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
   table.format_version = 5;
   rocksdb::ColumnFamilyOptions family;
   family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // The two families read by point lookups only keep their memtables in hash tables of small
-  // skip lists (keyed by the whole key, or its first 14 bytes), where a lookup is a hash probe
-  // instead of a walk down one large skip list, with a bloom filter in front for misses.
+  // The two families read by point lookups only put a whole-key bloom filter in front of their
+  // memtables: most lookups of the write path (is this NHS number or notification id taken?) are
+  // misses, which it answers without walking the skip list.
   if (which == ColumnFamily::kChildren || which == ColumnFamily::kIdentifiers) {
-    family.prefix_extractor.reset(which == ColumnFamily::kChildren
-                                      ? rocksdb::NewFixedPrefixTransform(kIndexChildIdBytes)
-                                      : rocksdb::NewCappedPrefixTransform(14));
-    family.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory());
-    family.memtable_prefix_bloom_size_ratio = 0.05;
+    family.memtable_prefix_bloom_size_ratio = 0.02;
     family.memtable_whole_key_filtering = true;
   }
   return family;
