@@ -15,7 +15,7 @@ namespace {
 // What every call of one run shares.
 struct RunState {
   RunState(const LoadOptions& options, size_t capacity)
-      : options(options), recorder(capacity) {}
+      : options(options), recorder(capacity), lag_recorder(options.calls_per_second > 0 ? capacity : 1) {}
 
   const LoadOptions& options;
   absl::Time measure_from;
@@ -25,17 +25,22 @@ struct RunState {
   std::atomic<uint64_t> errors = 0;
   std::atomic<int> in_flight = 0;
   LatencyRecorder recorder;
+  LatencyRecorder lag_recorder;
   std::mutex mu;
   std::condition_variable changed;
   absl::Status first_error;
 
-  // Records a finished call that was due at `due`.
-  void Finished(absl::Time due, const absl::Status& status) {
+  // Records a finished call that was due at `due` and sent at `sent`.
+  void Finished(absl::Time due, absl::Time sent, const absl::Status& status) {
     absl::Time now = absl::Now();
     if (due >= measure_from && now <= measure_until) {
       calls.fetch_add(1, std::memory_order_relaxed);
       recorder.Record(static_cast<uint32_t>(
-          std::min<int64_t>(absl::ToInt64Microseconds(now - due), UINT32_MAX)));
+          std::min<int64_t>(absl::ToInt64Microseconds(now - sent), UINT32_MAX)));
+      if (sent > due) {
+        lag_recorder.Record(static_cast<uint32_t>(
+            std::min<int64_t>(absl::ToInt64Microseconds(sent - due), UINT32_MAX)));
+      }
       if (!status.ok()) {
         if (errors.fetch_add(1) == 0) {
           std::lock_guard<std::mutex> lock(mu);
@@ -69,7 +74,7 @@ void IssueNext(const std::shared_ptr<RunState>& state, const IssueCall& issue) {
   }
   absl::Time started = absl::Now();
   issue(index, [state, &issue, started](absl::Status status) {
-    state->Finished(started, status);
+    state->Finished(started, started, status);
     IssueNext(state, issue);
   });
 }
@@ -120,8 +125,9 @@ LoadResult RunLoad(const LoadOptions& options, const IssueCall& issue) {
           break;
         }
         state->in_flight.fetch_add(1);
-        issue(index, [state, due](absl::Status status) {
-          state->Finished(due, status);
+        absl::Time sent = absl::Now();
+        issue(index, [state, due, sent](absl::Status status) {
+          state->Finished(due, sent, status);
           {
             std::lock_guard<std::mutex> lock(state->mu);
             state->changed.notify_all();
@@ -147,6 +153,7 @@ LoadResult RunLoad(const LoadOptions& options, const IssueCall& issue) {
   result.seconds = absl::ToDoubleSeconds(
       std::min(finished, state->measure_until) - state->measure_from);
   result.latency = state->recorder.Summarize();
+  result.start_lag = state->lag_recorder.Summarize();
   result.first_error = state->first_error;
   return result;
 }

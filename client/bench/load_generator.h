@@ -21,9 +21,10 @@ struct LoadOptions {
   absl::Duration duration = absl::Seconds(5);
   // Calls made before measuring starts; not counted. Default: 1 s.
   absl::Duration warmup = absl::Seconds(1);
-  // 0: closed loop, each finished call starts the next (the maximum rate). Otherwise calls start at
-  // this many per second, and latency counts from the moment a call was due, so a stalled server
-  // is not hidden by calls that were never sent (no coordinated omission).
+  // 0: closed loop, each finished call starts the next (the maximum rate). Otherwise calls are due
+  // at this many per second whatever the server does. Latency counts from the moment a call is
+  // sent; how late the generator sent calls behind their schedule is reported apart (start_lag),
+  // since on a shared machine the generator's own stalls are not the server's.
   double calls_per_second = 0;
   // Stop after this many calls (0: no limit), e.g. to bulk-load exactly N children.
   uint64_t max_calls = 0;
@@ -35,6 +36,7 @@ struct LoadResult {
   uint64_t issued = 0;  // call indices handed out, warm-up included (the next run starts there)
   double seconds = 0;   // the measured time
   LatencySummary latency;
+  LatencySummary start_lag;  // paced runs: how far behind schedule calls were sent
   absl::Status first_error;
   double calls_per_second() const { return seconds > 0 ? calls / seconds : 0; }
 };
