@@ -4,7 +4,7 @@
 //   cir-bench --server 127.0.0.1:50051 [--json out.json] [--markdown out.md]
 //   cir-bench --server ... --server-pid PID --scale 10000000
 //
-// The standard set: health, register, resolve, batch-resolve of 100 / 1,000 / 10,000, a mix,
+// The standard set: health, register, resolve (mixed kinds, then each kind), batch-resolve of 100 / 1,000 / 10,000, a mix,
 // register and resolve paced at half their maximum rate (for latency), health again. The server
 // must be started on a fresh data folder (scripts/bench does this).
 
@@ -148,7 +148,7 @@ int RunStandard(const Settings& s) {
   std::vector<Row> rows;
   std::cout << Header();
   auto run = [&](std::string name, const IssueCall& issue, LoadOptions options,
-                 int lookups = 1) -> const Row& {
+                 int lookups = 1) -> Row {
     if (!s.only.empty() && name.rfind(s.only, 0) != 0 && name.rfind("health", 0) != 0) {
       rows.push_back({std::move(name), LoadResult{}, lookups});  // skipped
       return rows.back();
@@ -166,11 +166,16 @@ int RunStandard(const Settings& s) {
     return 1;
   }
   uint64_t next_birth = s.population;
-  const Row& reg = run("register", RegisterWorkload(pool, next_birth, tag), Load(s));
+  const Row reg = run("register", RegisterWorkload(pool, next_birth, tag), Load(s));
   next_birth += reg.result.issued;
   const double register_max = reg.result.calls_per_second();
-  const Row& resolve = run("resolve", ResolveWorkload(pool, *population), Load(s));
+  const Row resolve = run("resolve", ResolveWorkload(pool, *population), Load(s));
   const double resolve_max = resolve.result.calls_per_second();
+  run("resolve by child id", ResolveWorkload(pool, *population, v1::IDENTIFIER_KIND_CHILD_ID),
+      Load(s));
+  run("resolve by NHS number",
+      ResolveWorkload(pool, *population, v1::IDENTIFIER_KIND_NHS_NUMBER), Load(s));
+  run("resolve by UPN", ResolveWorkload(pool, *population, v1::IDENTIFIER_KIND_UPN), Load(s));
   for (int batch : {100, 1000, 10000}) {
     // A batch is already a lot of work: a few in flight keep the server busy without queueing.
     LoadOptions options = Load(s);
@@ -185,9 +190,9 @@ int RunStandard(const Settings& s) {
     run("batch-resolve-1000 child-id view",
         BatchResolveWorkload(pool, *population, 1000, v1::RECORD_VIEW_CHILD_ID), options, 1000);
   }
-  const Row& mix = run("mix (10% register)", MixWorkload(pool, *population, next_birth, tag), Load(s));
+  const Row mix = run("mix (10% register)", MixWorkload(pool, *population, next_birth, tag), Load(s));
   next_birth += mix.result.issued / 10 + 1;
-  const Row& reg_half = run("register @50% rate", RegisterWorkload(pool, next_birth, tag),
+  const Row reg_half = run("register @50% rate", RegisterWorkload(pool, next_birth, tag),
                             Load(s, register_max / 2));
   next_birth += reg_half.result.issued;
   run("resolve @50% rate", ResolveWorkload(pool, *population), Load(s, resolve_max / 2));

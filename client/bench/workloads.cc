@@ -65,13 +65,16 @@ IssueCall RegisterWorkload(ClientPool& pool, uint64_t first, std::string run_tag
 
 namespace {
 
-v1::ResolveRequest NthResolve(const Population& population, uint64_t index) {
-  // Spread over the population with a stride, cycling the identifier kind.
+// The index-th resolve of a workload: members spread over the population with a stride; the kind
+// is `only_kind` if given, else cycles through child identifier, NHS number and UPN.
+v1::ResolveRequest NthResolve(const Population& population, uint64_t index,
+                              v1::IdentifierKind only_kind = v1::IDENTIFIER_KIND_UNSPECIFIED) {
   size_t member = (index * 7919) % population.size();
   v1::ResolveRequest request;
   // Populations loaded at scale have no UPNs, and children past the NHS test range none either.
   int kinds = population.upns.empty() ? 2 : 3;
-  int kind = static_cast<int>(index % kinds);
+  int kind = only_kind == v1::IDENTIFIER_KIND_UNSPECIFIED ? static_cast<int>(index % kinds)
+                                                          : static_cast<int>(only_kind) - 1;
   if (kind == 1 && population.nhs_numbers[member].empty()) kind = 0;
   switch (kind) {
     case 0:
@@ -89,10 +92,11 @@ v1::ResolveRequest NthResolve(const Population& population, uint64_t index) {
 
 }  // namespace
 
-IssueCall ResolveWorkload(ClientPool& pool, const Population& population) {
-  return [&pool, &population](uint64_t index, std::function<void(absl::Status)> done) {
+IssueCall ResolveWorkload(ClientPool& pool, const Population& population,
+                          v1::IdentifierKind only_kind) {
+  return [&pool, &population, only_kind](uint64_t index, std::function<void(absl::Status)> done) {
     pool.For(index).ResolveAsync(
-        NthResolve(population, index),
+        NthResolve(population, index, only_kind),
         [done = std::move(done)](absl::StatusOr<v1::ResolveResponse> r) { done(r.status()); });
   };
 }

@@ -39,8 +39,10 @@ v1::RegisterBirthRequest BenchBirth(uint64_t n, const std::string& run_tag, bool
 IssueCall HealthWorkload(ClientPool& pool);
 // Registers births n = first, first + 1, ...; each call a new child.
 IssueCall RegisterWorkload(ClientPool& pool, uint64_t first, std::string run_tag);
-// Resolves members of the population, cycling through the three identifier kinds.
-IssueCall ResolveWorkload(ClientPool& pool, const Population& population);
+// Resolves members of the population by `only_kind`, or, unspecified, cycling through the three
+// identifier kinds.
+IssueCall ResolveWorkload(ClientPool& pool, const Population& population,
+                          v1::IdentifierKind only_kind = v1::IDENTIFIER_KIND_UNSPECIFIED);
 // BatchResolve of `batch_size` identifiers of mixed kinds drawn from the population, each answered
 // with the record fields `view` asks for.
 IssueCall BatchResolveWorkload(ClientPool& pool, const Population& population, int batch_size,

@@ -33,7 +33,8 @@ TEST(CirBenchSmoke, RunsEveryWorkloadWithoutErrorsAndTheChildrenItRegisteredReso
   for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
   int status = pclose(pipe);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
-  for (const char* workload : {"health", "register", "resolve", "batch-resolve-100",
+  for (const char* workload : {"health", "register", "resolve", "resolve by child id",
+                               "resolve by NHS number", "resolve by UPN", "batch-resolve-100",
                                "batch-resolve-1000", "batch-resolve-10000",
                                "batch-resolve-1000 child-id view", "mix",
                                "register @50% rate", "resolve @50% rate"}) {

@@ -404,5 +404,27 @@ TEST_F(RegistryTest, SixteenRacersLinkingOneUpnToSixteenChildrenLeaveExactlyOneO
             absl::StatusCode::kOk);
 }
 
+TEST_F(RegistryTest, SixteenRacersLinkingOneNhsNumberToSixteenChildrenLeaveExactlyOneOwner) {
+  std::vector<std::string> children;
+  for (int i = 0; i < 16; ++i) {
+    children.push_back(
+        Register(FictionalBirth(absl::StrCat("abroad-", i), ""))->record().child_id());
+  }
+  std::vector<std::thread> racers;
+  std::vector<absl::StatusCode> codes(16);
+  for (int i = 0; i < 16; ++i) {
+    racers.emplace_back(
+        [&, i] { codes[i] = LinkNhs(children[i], FictionalNhsNumber(777)).status().code(); });
+  }
+  for (std::thread& t : racers) t.join();
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), absl::StatusCode::kOk), 1);
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), absl::StatusCode::kAlreadyExists), 15);
+  int holding = 0;
+  for (const std::string& child : children) {
+    holding += Resolve(child)->record().nhs_number() == FictionalNhsNumber(777);
+  }
+  EXPECT_EQ(holding, 1);
+}
+
 }  // namespace
 }  // namespace cir::registry
