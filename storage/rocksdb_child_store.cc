@@ -14,6 +14,8 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/memtablerep.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 #include "storage/key_codec.h"
@@ -316,6 +318,9 @@ rocksdb::Options MakeDbOptions(const RocksDbStoreOptions& options) {
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
   db_options.db_write_buffer_size = options.memtable_bytes;
+  // The hash memtable of the children (see MakeFamilyOptions) takes one writer at a time, which
+  // the store's single writer thread guarantees anyway.
+  db_options.allow_concurrent_memtable_write = false;
   return db_options;
 }
 
@@ -338,6 +343,12 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
   if (which == ColumnFamily::kChildren || which == ColumnFamily::kIdentifiers) {
     family.memtable_prefix_bloom_size_ratio = 0.02;
     family.memtable_whole_key_filtering = true;
+  }
+  // Children are read by their fixed-length key alone: their memtable is a hash table (one small
+  // skip list per key), where a read is a hash probe rather than a walk down one long skip list.
+  if (which == ColumnFamily::kChildren) {
+    family.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kIndexChildIdBytes));
+    family.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory());
   }
   return family;
 }
