@@ -318,11 +318,15 @@ rocksdb::Options MakeDbOptions(const RocksDbStoreOptions& options) {
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
   db_options.db_write_buffer_size = options.memtable_bytes;
-  // The hash memtable of the children (see MakeFamilyOptions) takes one writer at a time, which
-  // the store's single writer thread guarantees anyway.
+  // Hash memtables (see MakeFamilyOptions) take one writer at a time, which the store's single
+  // writer thread guarantees anyway.
   db_options.allow_concurrent_memtable_write = false;
   return db_options;
 }
+
+// Longer than any key of the children or identifiers families (an index key is a tag byte and a
+// notification id of at most 128 bytes).
+constexpr size_t kMaxKeyBytes = 1 + 128;
 
 rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
                                                std::shared_ptr<rocksdb::Cache> cache) {
@@ -344,10 +348,12 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
     family.memtable_prefix_bloom_size_ratio = 0.02;
     family.memtable_whole_key_filtering = true;
   }
-  // Children are read by their fixed-length key alone: their memtable is a hash table (one small
-  // skip list per key), where a read is a hash probe rather than a walk down one long skip list.
-  if (which == ColumnFamily::kChildren) {
-    family.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kIndexChildIdBytes));
+  // Both are read by whole keys alone: their memtables are hash tables keyed by the whole key
+  // (the "prefix" is capped above the longest key), where a read is a hash probe rather than a
+  // walk down one long skip list. A shorter prefix would put keys sharing it (notification ids
+  // from one system all start alike) into one bucket.
+  if (which == ColumnFamily::kChildren || which == ColumnFamily::kIdentifiers) {
+    family.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(kMaxKeyBytes));
     family.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory());
   }
   return family;
