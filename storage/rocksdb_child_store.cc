@@ -28,11 +28,11 @@ namespace {
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   if (status.ok()) return absl::OkStatus();
   std::string message = absl::StrCat(what, ": ", status.ToString());
-  if (status.IsBusy() || status.IsTimedOut() || status.IsTryAgain() ||
-      (status.IsIOError() && status.ToString().find("lock") != std::string::npos)) {
+  // Transient, or a disk or lock problem an operator can fix: the caller may retry later.
+  if (status.IsBusy() || status.IsTimedOut() || status.IsTryAgain() || status.IsIOError() ||
+      status.IsNoSpace()) {
     return absl::UnavailableError(message);
   }
-  if (status.IsIOError() || status.IsNoSpace()) return absl::UnavailableError(message);
   if (status.IsCorruption()) return absl::DataLossError(message);
   return absl::InternalError(message);
 }
