@@ -138,12 +138,7 @@ struct Target {
   std::string measured;
 };
 
-int RunStandard(const Settings& s) {
-  ClientPool pool(s.server, s.channels);
-  if (absl::Status up = pool.For(0).CheckHealth(); !up.ok()) {
-    std::cerr << "cir-bench: the server at " << s.server << " does not answer: " << up << "\n";
-    return 1;
-  }
+int RunStandard(const Settings& s, ClientPool& pool) {
   const std::string tag = RunTag();
   std::vector<Row> rows;
   std::cout << Header();
@@ -299,12 +294,7 @@ int RunStandard(const Settings& s) {
   return errors == 0 ? 0 : 1;
 }
 
-int RunScale(const Settings& s) {
-  ClientPool pool(s.server, s.channels);
-  if (absl::Status up = pool.For(0).CheckHealth(); !up.ok()) {
-    std::cerr << "cir-bench: the server at " << s.server << " does not answer: " << up << "\n";
-    return 1;
-  }
+int RunScale(const Settings& s, ClientPool& pool) {
   const std::string tag = RunTag();
   std::vector<uint64_t> checkpoints;
   for (uint64_t c = 100000; c < s.scale; c *= 10) checkpoints.push_back(c);
@@ -443,5 +433,10 @@ int main(int argc, char** argv) {
     s.warmup_seconds = 0.1;
     s.population = std::min<size_t>(s.population, 500);
   }
-  return s.scale > 0 ? cir::bench::RunScale(s) : cir::bench::RunStandard(s);
+  cir::bench::ClientPool pool(s.server, s.channels);
+  if (absl::Status up = pool.For(0).CheckHealth(); !up.ok()) {
+    std::cerr << "cir-bench: the server at " << s.server << " does not answer: " << up << "\n";
+    return 1;
+  }
+  return s.scale > 0 ? cir::bench::RunScale(s, pool) : cir::bench::RunStandard(s, pool);
 }
