@@ -1,5 +1,6 @@
 #include "cir/client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "identifiers/normalize.h"
 
@@ -87,7 +88,7 @@ absl::StatusOr<std::string> ParseChildId(absl::string_view input) {
     if (AlphabetIndex(c) < 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "child identifier may contain only the characters ", kChildIdAlphabet, "; '",
-          std::string(1, c), "' is not one of them"));
+          absl::CHexEscape(absl::string_view(&c, 1)), "' is not one of them"));
     }
   }
   if (AlphabetIndex(id[0]) >= kLetterCount) {

@@ -12,8 +12,8 @@ absl::StatusOr<std::string> ParseLocalAuthority(absl::string_view input) {
   bool digits = code.size() == 3;
   for (char c : code) digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
   if (!digits || code[0] == '0') {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "local authority must be a DfE three-digit LA number such as \"938\"; got \"", code, "\""));
+    return absl::InvalidArgumentError(
+        "local authority must be a DfE three-digit LA number such as \"938\"");
   }
   return std::string(code);
 }

@@ -82,6 +82,16 @@ StoredChild NewStoredChild(const ValidBirth& birth, std::string child_id, absl::
   return child;
 }
 
+// True if `birth` can be a second notification of `child`: same date of birth and sex, and the same
+// mother where both name one. Names are not compared: they are often added after the first notice.
+bool SameBirth(const StoredChild& child, const ValidBirth& birth) {
+  const storage::StoredDate& dob = child.date_of_birth();
+  return dob.year() == birth.date_of_birth.year() && dob.month() == birth.date_of_birth.month() &&
+         dob.day() == birth.date_of_birth.day() && child.sex() == birth.sex &&
+         (child.mother_nhs_number().empty() || birth.mother_nhs_number.empty() ||
+          child.mother_nhs_number() == birth.mother_nhs_number);
+}
+
 // The unit of work of RegisterBirth; fills `response` when it succeeds.
 absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerprint,
                            absl::Time now, WriteTxn& txn, v1::RegisterBirthResponse& response) {
@@ -104,9 +114,16 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
     CIR_ASSIGN_OR_RETURN(std::optional<IndexEntry> by_nhs,
                          txn.Lookup(IndexKind::kNhsNumber, birth.nhs_number));
     if (by_nhs.has_value()) {
+      CIR_ASSIGN_OR_RETURN(StoredChild child, ExistingChild(txn, by_nhs->child_id));
+      if (!SameBirth(child, birth)) {
+        // A mistyped NHS number that passes the check digit, or one child's number on another
+        // child's notification: refuse rather than hand back (and link to) someone else's child.
+        return absl::AlreadyExistsError(
+            "nhs_number: already belongs to a child registered with another date of birth, sex "
+            "or mother; check the NHS number, or notify the birth without it");
+      }
       // The same birth notified again under another notification id: the child already exists.
       // Record the notification id too, so that its own retries find the same child.
-      CIR_ASSIGN_OR_RETURN(StoredChild child, ExistingChild(txn, by_nhs->child_id));
       CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNotificationId, birth.notification_id,
                                        IndexEntry{child.child_id(), fingerprint}));
       ToChildRecord(child, response.mutable_record());
@@ -170,6 +187,10 @@ absl::Status LinkUpnInTxn(const std::string& child_id, const std::string& upn, b
     return absl::FailedPreconditionError(
         "upn: the child already has a different UPN; set replace_current to make this UPN "
         "current and keep the old one as a former UPN");
+  }
+  if (replacing && !identifiers::IsTemporaryUpn(child.upn()) && identifiers::IsTemporaryUpn(upn)) {
+    return absl::FailedPreconditionError(
+        "upn: the child has a permanent UPN, which a temporary UPN never replaces");
   }
   if (replacing) child.add_former_upns(child.upn());
   child.set_upn(upn);

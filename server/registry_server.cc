@@ -55,6 +55,8 @@ std::string RegistryServer::address() const { return absl::StrCat(host_, ":", po
 
 void RegistryServer::Stop(absl::Duration grace) {
   if (grpc_server_ != nullptr) {
+    // Load balancers and callers' health checks see the server going before it goes.
+    grpc_server_->GetHealthCheckService()->SetServingStatus(false);
     grpc_server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
   }
   // Closing the store commits every queued unit of work; its replies then finish their calls.

@@ -1,6 +1,7 @@
 // cir-server: the Child Identifier Registry's gRPC server over an embedded RocksDB store.
 //
-//   cir-server [--listen 127.0.0.1:50051] [--data-dir ./cir-data] [--port-file FILE]
+//   cir-server [--listen 127.0.0.1:50051] [--data-dir ./cir-data] [--create-if-missing]
+//              [--port-file FILE]
 //
 // Runs until SIGTERM or SIGINT, then finishes in-flight calls and closes the store cleanly.
 
@@ -28,6 +29,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--data-dir", options.store.path, "folder of the embedded RocksDB store")
       ->capture_default_str();
+  app.add_flag("--create-if-missing", options.store.create_if_missing,
+               "create an empty store if the data folder holds none (first start only: without "
+               "it, a missing store is an error, not a silently empty registry)");
   app.add_option("--port-file", port_file,
                  "once serving, write the bound port to this file (for scripts and tests)");
   app.add_flag("--unsafe-no-sync", no_sync,

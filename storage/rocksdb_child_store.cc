@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <condition_variable>
+#include <filesystem>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -313,8 +314,8 @@ class RocksDbStore final : public ChildStore {
 
 rocksdb::Options MakeDbOptions(const RocksDbStoreOptions& options) {
   rocksdb::Options db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
   db_options.db_write_buffer_size = options.memtable_bytes;
@@ -359,9 +360,13 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
   return family;
 }
 
-absl::Status CheckSchemaVersion(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta) {
+absl::Status CheckSchemaVersion(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta, bool create) {
   std::string stored;
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), meta, ToSlice(kSchemaVersionKey), &stored);
+  if (s.IsNotFound() && !create) {
+    return absl::FailedPreconditionError(
+        "the data folder holds a RocksDB database but no registry store (no schema version)");
+  }
   if (s.IsNotFound()) {
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
@@ -397,6 +402,16 @@ absl::StatusOr<uint64_t> NextEventSequence(rocksdb::DB* db, rocksdb::ColumnFamil
 absl::StatusOr<std::unique_ptr<ChildStore>> RocksDbChildStore::Open(
     const RocksDbStoreOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("the store needs a data folder");
+  if (options.max_group_size == 0) {
+    return absl::InvalidArgumentError("max_group_size must be at least 1");
+  }
+  std::error_code ignored;
+  if (!options.create_if_missing &&
+      !std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT", ignored)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        options.path, " holds no registry store; check the data folder (is its volume mounted?), "
+        "or create a new store on purpose with --create-if-missing"));
+  }
   rocksdb::LRUCacheOptions cache_options;
   cache_options.capacity = options.block_cache_bytes;
   cache_options.high_pri_pool_ratio = 0.25;  // index and filter blocks
@@ -417,7 +432,7 @@ absl::StatusOr<std::unique_ptr<ChildStore>> RocksDbChildStore::Open(
     db->Close();
     return status;
   };
-  if (absl::Status v = CheckSchemaVersion(db.get(), families[0]); !v.ok()) {
+  if (absl::Status v = CheckSchemaVersion(db.get(), families[0], options.create_if_missing); !v.ok()) {
     return close_on_error(v);
   }
   absl::StatusOr<uint64_t> next_sequence =

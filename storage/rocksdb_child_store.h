@@ -13,8 +13,12 @@
 namespace cir::storage {
 
 struct RocksDbStoreOptions {
-  // Folder holding the database; created if missing. Required.
+  // Folder holding the database. Required.
   std::string path;
+  // Create an empty store if `path` holds none. Off by default, so that a data volume that failed
+  // to mount, or a mistyped folder, is refused rather than silently served as an empty registry
+  // (which would then issue a second identifier to every child notified again). Default: false.
+  bool create_if_missing = false;
   // Sync the write-ahead log before a unit of work is acknowledged, so an acknowledged write
   // survives a crash of the process or the machine. Turning it off is for measurements only.
   // Default: true.
@@ -43,8 +47,9 @@ struct RocksDbStoreOptions {
 // independent of the sync latency. Reads go straight to RocksDB from the calling thread, lock-free.
 class RocksDbChildStore {
  public:
-  // Opens (creating if needed) the store at options.path. FAILED_PRECONDITION if the folder holds
-  // a store of another schema version; UNAVAILABLE if it is locked by another process.
+  // Opens the store at options.path (creating it only with create_if_missing). FAILED_PRECONDITION
+  // if the folder holds no store, or one of another schema version; UNAVAILABLE if another
+  // process has it open.
   static absl::StatusOr<std::unique_ptr<ChildStore>> Open(const RocksDbStoreOptions& options);
 };
 

@@ -21,9 +21,13 @@ SerialExecutor::~SerialExecutor() {
 void SerialExecutor::Post(absl::AnyInvocable<void() &&> task) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    tasks_.push_back(std::move(task));
+    if (!stopping_) {
+      tasks_.push_back(std::move(task));
+      cv_.notify_one();
+      return;
+    }
   }
-  cv_.notify_one();
+  std::move(task)();  // stopping: run it here rather than lose it
 }
 
 void SerialExecutor::Run(const std::string& thread_name) {

@@ -9,6 +9,7 @@
 //
 // Exit status: 0 on success, 1 when the registry refused or failed the call, 2 on bad usage.
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>

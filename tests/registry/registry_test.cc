@@ -27,7 +27,7 @@ class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     absl::StatusOr<std::unique_ptr<storage::ChildStore>> store =
-        storage::RocksDbChildStore::Open({.path = dir_.Sub("db")});
+        storage::RocksDbChildStore::Open({.path = dir_.Sub("db"), .create_if_missing = true});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     registry_ = std::make_unique<Registry>(
@@ -127,6 +127,23 @@ TEST_F(RegistryTest, TheSameNhsNumberUnderAnotherNotificationIdReturnsTheExistin
                 ->record()
                 .child_id(),
             first);
+  EXPECT_EQ(EventCount(), 1u);
+}
+
+TEST_F(RegistryTest, AnNhsNumberOnANotificationOfAnotherBirthIsRefusedAndDisclosesNothing) {
+  std::string first = Register(FictionalBirth("twin-a", FictionalNhsNumber(30)))->record().child_id();
+  v1::RegisterBirthRequest twin_b = FictionalBirth("twin-b", FictionalNhsNumber(30));
+  twin_b.set_sex(v1::SEX_MALE);  // twin A is female: twin A's number keyed in on twin B's notice
+  absl::StatusOr<v1::RegisterBirthResponse> r = Register(twin_b);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(r.status().message(), HasSubstr("nhs_number"));
+  EXPECT_THAT(r.status().message(), Not(HasSubstr(first)));
+  v1::RegisterBirthRequest other_day = FictionalBirth("twin-c", FictionalNhsNumber(30));
+  other_day.mutable_date_of_birth()->set_day(15);
+  EXPECT_EQ(Register(other_day).status().code(), absl::StatusCode::kAlreadyExists);
+  // Nothing was linked: the refused notification ids are still free.
+  EXPECT_FALSE(store_->Lookup(storage::IndexKind::kNotificationId, "twin-b")->has_value());
+  EXPECT_FALSE(store_->Lookup(storage::IndexKind::kNotificationId, "twin-c")->has_value());
   EXPECT_EQ(EventCount(), 1u);
 }
 
@@ -273,6 +290,16 @@ TEST_F(RegistryTest, ASecondUpnNeedsReplaceAndTheOldOneStillResolvesAsFormer) {
   EXPECT_EQ(LinkUpn(id, temporary, true).status().code(), absl::StatusCode::kFailedPrecondition);
   std::vector<storage::StoredEvent> events = *store_->ReadEvents(0, 10);
   EXPECT_EQ(events.back().kind(), storage::EVENT_KIND_UPN_REPLACED);
+}
+
+TEST_F(RegistryTest, APermanentUpnIsNeverReplacedByATemporaryOne) {
+  std::string id = RegisterNew(31);
+  ASSERT_TRUE(LinkUpn(id, FictionalUpn(31)).ok());
+  absl::StatusOr<v1::LinkUpnResponse> r = LinkUpn(id, "K93820002600A", true);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("temporary"));
+  EXPECT_EQ(Resolve(id)->record().upn(), FictionalUpn(31));
+  EXPECT_EQ(Resolve("K93820002600A").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(RegistryTest, AUpnOfAnotherChildIsRefusedWithoutDisclosingThatChild) {

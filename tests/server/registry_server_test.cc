@@ -33,6 +33,7 @@ class RegistryServerTest : public ::testing::Test {
     RegistryServerOptions options;
     options.listen_address = "127.0.0.1:0";
     options.store.path = dir_.Sub("db");
+    options.store.create_if_missing = true;
     absl::StatusOr<std::unique_ptr<RegistryServer>> server = RegistryServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

@@ -1,6 +1,7 @@
 #include "storage/rocksdb_child_store.h"
 
 #include <atomic>
+#include <filesystem>
 #include <future>
 #include <thread>
 #include <vector>
@@ -33,7 +34,7 @@ class RocksDbChildStoreTest : public ::testing::Test {
  protected:
   std::unique_ptr<ChildStore> Open() {
     absl::StatusOr<std::unique_ptr<ChildStore>> store =
-        RocksDbChildStore::Open({.path = dir_.Sub("db")});
+        RocksDbChildStore::Open({.path = dir_.Sub("db"), .create_if_missing = true});
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? *std::move(store) : nullptr;
   }
@@ -184,14 +185,23 @@ TEST_F(RocksDbChildStoreTest, RefusesAStoreOfAnotherSchemaVersion) {
     delete raw;
   }
   absl::StatusOr<std::unique_ptr<ChildStore>> store =
-      RocksDbChildStore::Open({.path = dir_.Sub("db")});
+      RocksDbChildStore::Open({.path = dir_.Sub("db"), .create_if_missing = true});
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(RocksDbChildStoreTest, AFolderWithoutAStoreIsRefusedUnlessCreationIsAskedFor) {
+  absl::StatusOr<std::unique_ptr<ChildStore>> store =
+      RocksDbChildStore::Open({.path = dir_.Sub("unmounted")});
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("unmounted")));
+  Open().reset();  // created on purpose
+  EXPECT_TRUE(RocksDbChildStore::Open({.path = dir_.Sub("db")}).ok());  // and reopened without
 }
 
 TEST_F(RocksDbChildStoreTest, ASecondOpenOfTheSameFolderIsRefusedWhileTheFirstIsOpen) {
   std::unique_ptr<ChildStore> store = Open();
   absl::StatusOr<std::unique_ptr<ChildStore>> second =
-      RocksDbChildStore::Open({.path = dir_.Sub("db")});
+      RocksDbChildStore::Open({.path = dir_.Sub("db"), .create_if_missing = true});
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
 }
 
