@@ -25,8 +25,8 @@ struct RocksDbStoreOptions {
   bool sync_writes = true;
   // Most units of work committed in one group (one WriteBatch, one sync). Default: 1024.
   size_t max_group_size = 1024;
-  // Bytes of uncompressed blocks cached in memory, index and filter blocks included, so memory
-  // stays bounded however many children are stored. Default: 256 MiB.
+  // Bytes of uncompressed data blocks cached in memory. Index and filter blocks are held apart,
+  // with the open tables (about 10 bits per key). Default: 256 MiB.
   size_t block_cache_bytes = 256u << 20;
   // Bytes of memtables across all column families before they are flushed to disk, so that write
   // buffers too stay bounded at any store size. Default: 128 MiB.
