@@ -1,5 +1,7 @@
 #include "registry/birth_validation.h"
 
+#include <optional>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -13,10 +15,6 @@ namespace {
 
 constexpr size_t kMaxNotificationIdLength = 128;
 constexpr int kMaxNameCharacters = 100;
-
-absl::Status FieldError(absl::string_view field, const absl::Status& cause) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", cause.message()));
-}
 
 absl::Status ValidateNotificationId(const std::string& id) {
   if (id.empty()) {
@@ -102,6 +100,10 @@ absl::StatusOr<absl::CivilDay> ValidateDate(const v1::RegisterBirthRequest& requ
 
 }  // namespace
 
+absl::Status FieldError(absl::string_view field, const absl::Status& cause) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", cause.message()));
+}
+
 absl::Status ValidateName(const std::string& name, absl::string_view field) {
   int characters = CountPrintableUtf8(name);
   if (characters < 0) {
@@ -116,12 +118,17 @@ absl::Status ValidateName(const std::string& name, absl::string_view field) {
 }
 
 absl::CivilDay TodayInEngland() {
-  absl::TimeZone england;
-  if (!absl::LoadTimeZone("Europe/London", &england)) {
+  // Loaded once: every registration asks, and the zone's rules do not change while we run.
+  static const std::optional<absl::TimeZone> england = []() -> std::optional<absl::TimeZone> {
+    absl::TimeZone zone;
+    if (!absl::LoadTimeZone("Europe/London", &zone)) return std::nullopt;
+    return zone;
+  }();
+  if (!england.has_value()) {
     // Without the time zone database, allow for British Summer Time (UTC+1).
     return absl::ToCivilDay(absl::Now() + absl::Hours(1), absl::UTCTimeZone());
   }
-  return absl::ToCivilDay(absl::Now(), england);
+  return absl::ToCivilDay(absl::Now(), *england);
 }
 
 absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request,

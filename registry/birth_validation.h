@@ -27,6 +27,9 @@ struct ValidBirth {
 absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request,
                                          absl::CivilDay today);
 
+// INVALID_ARGUMENT "field: <what cause says>": how a bad field is reported to the caller.
+absl::Status FieldError(absl::string_view field, const absl::Status& cause);
+
 // The current calendar date in England (Europe/London).
 absl::CivilDay TodayInEngland();
 

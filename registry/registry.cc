@@ -324,12 +324,12 @@ void Registry::RegisterBirth(const v1::RegisterBirthRequest& request,
 void Registry::LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnResponse> reply) {
   absl::StatusOr<std::string> child_id = identifiers::ParseChildId(request.child_id());
   if (!child_id.ok()) {
-    reply(absl::InvalidArgumentError(absl::StrCat("child_id: ", child_id.status().message())));
+    reply(FieldError("child_id", child_id.status()));
     return;
   }
   absl::StatusOr<std::string> upn = identifiers::ParseUpn(request.upn());
   if (!upn.ok()) {
-    reply(absl::InvalidArgumentError(absl::StrCat("upn: ", upn.status().message())));
+    reply(FieldError("upn", upn.status()));
     return;
   }
   SubmitChange<v1::LinkUpnResponse>(
@@ -346,12 +346,12 @@ void Registry::LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
                              Reply<v1::LinkNhsNumberResponse> reply) {
   absl::StatusOr<std::string> child_id = identifiers::ParseChildId(request.child_id());
   if (!child_id.ok()) {
-    reply(absl::InvalidArgumentError(absl::StrCat("child_id: ", child_id.status().message())));
+    reply(FieldError("child_id", child_id.status()));
     return;
   }
   absl::StatusOr<std::string> nhs = identifiers::ParseNhsNumber(request.nhs_number());
   if (!nhs.ok()) {
-    reply(absl::InvalidArgumentError(absl::StrCat("nhs_number: ", nhs.status().message())));
+    reply(FieldError("nhs_number", nhs.status()));
     return;
   }
   SubmitChange<v1::LinkNhsNumberResponse>(
@@ -372,8 +372,7 @@ absl::StatusOr<v1::ResolveResponse> Registry::Resolve(const v1::ResolveRequest& 
     identifier = identifiers::ParseIdentifier(request.identifier(), kind);
   }
   if (!identifier.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("identifier: ", identifier.status().message()));
+    return FieldError("identifier", identifier.status());
   }
   std::string child_id = identifier->value;
   if (identifier->kind != IdentifierKind::kChildId) {

@@ -60,8 +60,6 @@ absl::StatusOr<std::optional<IndexEntry>> ParseEntry(const rocksdb::Status& stat
   return entry;
 }
 
-class RocksDbStore;
-
 // The WriteTxn handed to one unit of work: reads through the group's batch, writes into it.
 class GroupTxn final : public WriteTxn {
  public:

@@ -23,6 +23,14 @@ StoredChild Child(const std::string& id, const std::string& la = "938") {
   return child;
 }
 
+// Appends an event about `child_id` in `la` through `txn`.
+absl::Status AppendEvent(WriteTxn& txn, const std::string& child_id, const std::string& la) {
+  StoredEvent event;
+  event.set_child_id(child_id);
+  event.set_local_authority(la);
+  return txn.AppendEvent(event);
+}
+
 // Submits `work` and waits for its outcome (tests only: the server never waits like this).
 absl::Status RunUnit(ChildStore& store, WriteWork work) {
   std::promise<absl::Status> outcome;
@@ -69,20 +77,14 @@ TEST_F(RocksDbChildStoreTest, AFailedUnitLeavesNothingBehindAndItsGroupUnharmed)
       [](WriteTxn& txn) {
         absl::Status s = txn.PutChild(Child("CCCCCCCCCCC"));
         if (!s.ok()) return s;
-        StoredEvent event;
-        event.set_child_id("CCCCCCCCCCC");
-        event.set_local_authority("938");
-        s = txn.AppendEvent(event);
+        s = AppendEvent(txn, "CCCCCCCCCCC", "938");
         if (!s.ok()) return s;
         return absl::FailedPreconditionError("refused after staging");
       },
       [&](absl::Status s) { second.set_value(s); });
   store->Submit(
       [](WriteTxn& txn) {
-        StoredEvent event;
-        event.set_child_id("DDDDDDDDDDD");
-        event.set_local_authority("201");
-        return txn.AppendEvent(event);
+        return AppendEvent(txn, "DDDDDDDDDDD", "201");
       },
       [&](absl::Status s) { third.set_value(s); });
   EXPECT_TRUE(first.get_future().get().ok());
@@ -126,17 +128,13 @@ TEST_F(RocksDbChildStoreTest, EventSequencesContinueAcrossReopen) {
     std::unique_ptr<ChildStore> store = Open();
     for (int i = 0; i < 3; ++i) {
       ASSERT_TRUE(RunUnit(*store, [](WriteTxn& txn) {
-                    StoredEvent event;
-                    event.set_local_authority("938");
-                    return txn.AppendEvent(event);
+                    return AppendEvent(txn, "EEEEEEEEEEE", "938");
                   }).ok());
     }
   }
   std::unique_ptr<ChildStore> store = Open();
   ASSERT_TRUE(RunUnit(*store, [](WriteTxn& txn) {
-                StoredEvent event;
-                event.set_local_authority("938");
-                return txn.AppendEvent(event);
+                return AppendEvent(txn, "EEEEEEEEEEE", "938");
               }).ok());
   absl::StatusOr<std::vector<StoredEvent>> events = store->ReadEvents(0, 10);
   ASSERT_TRUE(events.ok());
