@@ -6,7 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/cord.h"
 #include "cir/v1/registry.grpc.pb.h"
+#include "errors/refusal.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -20,9 +24,21 @@ namespace {
 // Replies of BatchResolve with 10,000 full records are a few MiB.
 constexpr int kMaxReceiveBytes = 64 << 20;
 
+// The registry's grpc::Status as absl::Status: the code, the message and, when the status details
+// (google.rpc.Status) hold a google.rpc.ErrorInfo, that ErrorInfo as the status's payload.
 absl::Status FromGrpc(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return out;
+  for (const google::protobuf::Any& detail : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (detail.UnpackTo(&info)) {
+      out.SetPayload(errors::kErrorInfoTypeUrl, absl::Cord(info.SerializeAsString()));
+      break;
+    }
+  }
+  return out;
 }
 
 // Retries of UNAVAILABLE, done by the channel (gRPC's retry policy in the service config).
@@ -43,6 +59,13 @@ struct PendingCall {
 };
 
 }  // namespace
+
+v1::ErrorReason ErrorReasonOf(const absl::Status& status) { return errors::ReasonOf(status); }
+
+std::string ErrorReasonNameOf(const absl::Status& status) {
+  std::optional<google::rpc::ErrorInfo> info = errors::ErrorInfoOf(status);
+  return info.has_value() ? info->reason() : std::string();
+}
 
 class Client::Channel {
  public:

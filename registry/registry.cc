@@ -96,7 +96,7 @@ bool SameBirth(const StoredChild& child, const ValidBirth& birth) {
 absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerprint,
                            absl::Time now, WriteTxn& txn, v1::RegisterBirthResponse& response) {
   CIR_ASSIGN_OR_RETURN(std::optional<IndexEntry> by_notification,
-                       txn.Lookup(IndexKind::kNotificationId, birth.notification_id));
+                       txn.Lookup(IndexKind::kLegacyNotificationId, birth.notification_id));
   if (by_notification.has_value()) {
     if (by_notification->fingerprint != fingerprint) {
       return absl::AlreadyExistsError(absl::StrCat(
@@ -124,7 +124,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
       }
       // The same birth notified again under another notification id: the child already exists.
       // Record the notification id too, so that its own retries find the same child.
-      CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNotificationId, birth.notification_id,
+      CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kLegacyNotificationId, birth.notification_id,
                                        IndexEntry{child.child_id(), fingerprint}));
       ToChildRecord(child, response.mutable_record());
       response.set_created(false);
@@ -139,7 +139,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
     CIR_RETURN_IF_ERROR(
         txn.PutIndex(IndexKind::kNhsNumber, child.nhs_number(), IndexEntry{child.child_id(), ""}));
   }
-  CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNotificationId, birth.notification_id,
+  CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kLegacyNotificationId, birth.notification_id,
                                    IndexEntry{child.child_id(), fingerprint}));
   CIR_RETURN_IF_ERROR(
       AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_REGISTERED, child, now));

@@ -11,7 +11,11 @@ namespace cir::storage {
 enum class IndexKind : uint8_t {
   kNhsNumber = 0x01,
   kUpn = 0x02,
-  kNotificationId = 0x03,
+  // Schema version 1 only: a notification id alone, before notifications were scoped to the system
+  // that sent them. Migrated to kNotification at open (schema version 2); never written.
+  kLegacyNotificationId = 0x03,
+  // A notification, scoped to its notifying system: the value is NotificationIndexValue(...).
+  kNotification = 0x04,
 };
 
 // What an index key resolves to.

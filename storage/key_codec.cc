@@ -58,6 +58,15 @@ std::string EncodeIndexKey(IndexKind kind, absl::string_view value) {
   return key;
 }
 
+std::string NotificationIndexValue(absl::string_view ods_code, absl::string_view notification_id) {
+  std::string value;
+  value.reserve(ods_code.size() + 1 + notification_id.size());
+  value.append(ods_code.data(), ods_code.size());
+  value.push_back(' ');
+  value.append(notification_id.data(), notification_id.size());
+  return value;
+}
+
 std::string EncodeIndexEntry(const IndexEntry& entry) {
   std::string out = entry.child_id;
   out.append(entry.fingerprint);

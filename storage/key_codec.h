@@ -6,13 +6,16 @@
 //
 // Column families, by frozen index:
 //   0 "default"         meta
-//       "schema_version"            -> fixed32 big-endian (currently 1)
+//       "schema_version"            -> fixed32 big-endian (see kSchemaVersion)
 //   1 "children"        one row per child
 //       child_id (11 ASCII bytes)   -> StoredChild (protobuf)
 //   2 "identifiers"     every identifier that resolves to a child, current and former
 //       index_key := kind_tag (1 byte) value (ASCII, canonical form)
 //         kind_tag 0x01 NHS number (10 digits), 0x02 UPN (13 chars),
-//                  0x03 notification id (1-128 printable ASCII bytes)
+//                  0x03 notification id alone (schema version 1 only; migrated to 0x04),
+//                  0x04 notification := ods_code (3-10 upper-case letters and digits) 0x20
+//                       notification_id (1-128 printable ASCII bytes, no space), so that two
+//                       notifying systems may both use the same notification ids
 //       index_key                   -> index_entry
 //       index_entry := child_id (11 bytes) [fingerprint (32 bytes; notification ids only)]
 //   3 "events"          the ordered event log
@@ -50,6 +53,10 @@ std::string EncodeFixed64BigEndian(uint64_t value);
 std::optional<uint64_t> DecodeFixed64BigEndian(absl::string_view bytes);
 
 std::string EncodeIndexKey(IndexKind kind, absl::string_view value);
+
+// The value of a kNotification index key: the notifying system's ODS code, a space (which neither
+// part may contain), the system's own notification id.
+std::string NotificationIndexValue(absl::string_view ods_code, absl::string_view notification_id);
 
 std::string EncodeIndexEntry(const IndexEntry& entry);
 std::optional<IndexEntry> DecodeIndexEntry(absl::string_view bytes);

@@ -35,9 +35,12 @@ struct GlobalOptions {
   double timeout_seconds = 30;
 };
 
+// Prints a refusal as "error: CODE [REASON]: message", the reason being the registry's
+// machine-readable one (scripts can match it), and returns exit status 1.
 int Fail(const absl::Status& status) {
-  std::cerr << "error: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
-            << "\n";
+  std::string reason = cir::ErrorReasonNameOf(status);
+  std::cerr << "error: " << absl::StatusCodeToString(status.code())
+            << (reason.empty() ? "" : " [" + reason + "]") << ": " << status.message() << "\n";
   return 1;
 }
 

@@ -142,8 +142,8 @@ TEST_F(RegistryTest, AnNhsNumberOnANotificationOfAnotherBirthIsRefusedAndDisclos
   other_day.mutable_date_of_birth()->set_day(15);
   EXPECT_EQ(Register(other_day).status().code(), absl::StatusCode::kAlreadyExists);
   // Nothing was linked: the refused notification ids are still free.
-  EXPECT_FALSE(store_->Lookup(storage::IndexKind::kNotificationId, "twin-b")->has_value());
-  EXPECT_FALSE(store_->Lookup(storage::IndexKind::kNotificationId, "twin-c")->has_value());
+  EXPECT_FALSE(store_->Lookup(storage::IndexKind::kLegacyNotificationId, "twin-b")->has_value());
+  EXPECT_FALSE(store_->Lookup(storage::IndexKind::kLegacyNotificationId, "twin-c")->has_value());
   EXPECT_EQ(EventCount(), 1u);
 }
 
@@ -176,7 +176,7 @@ TEST_P(RegistryBadBirthTest, IsRefusedNamingTheFieldAndChangesNothing) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr(GetParam().field));
   EXPECT_EQ(EventCount(), 0u);
-  EXPECT_FALSE(store_->Lookup(storage::IndexKind::kNotificationId, "n-bad")->has_value());
+  EXPECT_FALSE(store_->Lookup(storage::IndexKind::kLegacyNotificationId, "n-bad")->has_value());
   EXPECT_FALSE(
       store_->Lookup(storage::IndexKind::kNhsNumber, FictionalNhsNumber(5))->has_value());
 }

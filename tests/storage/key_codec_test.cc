@@ -15,7 +15,7 @@ TEST(KeyCodec, BigEndianSequenceKeysSortInNumericOrder) {
 TEST(KeyCodec, IndexKeysCarryTheirFrozenKindTag) {
   EXPECT_EQ(EncodeIndexKey(IndexKind::kNhsNumber, "9990000018"), std::string("\x01") + "9990000018");
   EXPECT_EQ(EncodeIndexKey(IndexKind::kUpn, "B801200005001")[0], '\x02');
-  EXPECT_EQ(EncodeIndexKey(IndexKind::kNotificationId, "n-1")[0], '\x03');
+  EXPECT_EQ(EncodeIndexKey(IndexKind::kLegacyNotificationId, "n-1")[0], '\x03');
 }
 
 TEST(KeyCodec, IndexEntriesRoundTripWithAndWithoutFingerprint) {

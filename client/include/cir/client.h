@@ -7,7 +7,10 @@
 //   absl::StatusOr<cir::v1::ResolveResponse> child = registry.Resolve("943 476 5919");
 //
 // Errors come back as absl::Status with the gRPC code the registry sent (INVALID_ARGUMENT with a
-// message naming the field, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, UNAVAILABLE, ...).
+// message naming the field, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, UNAVAILABLE, ...) and
+// its machine-readable reason, read with cir::ErrorReasonOf:
+//
+//   if (cir::ErrorReasonOf(child.status()) == cir::v1::NHS_NUMBER_HELD_BY_ANOTHER_CHILD) ...
 //
 // Thread safety: a Client is safe to use from many threads at once; share one per process and
 // target. Calls made with the *Async methods complete on gRPC's own threads.
@@ -28,6 +31,13 @@ class ChannelCredentials;
 }  // namespace grpc
 
 namespace cir {
+
+// Why the registry refused a call: the reason of the google.rpc.ErrorInfo in its status details.
+// ERROR_REASON_UNSPECIFIED when the status carries none (the registry was not reached, the deadline
+// passed on the way) or a reason newer than this library (ErrorReasonNameOf still names it).
+v1::ErrorReason ErrorReasonOf(const absl::Status& status);
+// The reason's name as the registry sent it, e.g. "UPN_HELD_BY_ANOTHER_CHILD"; "" if none.
+std::string ErrorReasonNameOf(const absl::Status& status);
 
 struct ClientOptions {
   // The registry's address, host:port. Required.
