@@ -1,25 +1,26 @@
 #include "server/registry_server.h"
 
+#include <algorithm>
 #include <chrono>
+#include <future>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/request_limits.h"
 
 namespace cir::server {
-namespace {
-
-// A BatchResolve of 10,000 full records is a few MiB; leave room above it.
-constexpr int kMaxMessageBytes = 64 << 20;
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     RegistryServerOptions options) {
   std::unique_ptr<RegistryServer> server(new RegistryServer());
+  server->drain_ = options.drain;
   options.store.reply_runner = [replies = server->replies_.get()](
                                    absl::AnyInvocable<void() &&> task) {
     replies->Run(std::move(task));
@@ -38,8 +39,11 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->service_.get());
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(kMaxResponseBytes));
+  grpc::ResourceQuota quota("cir-server-calls");
+  quota.Resize(options.call_memory_bytes);
+  builder.SetResourceQuota(quota);
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || server->port_ == 0) {
     server->store_.reset();
@@ -48,23 +52,45 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
                      "; is the address valid and the port free?"));
   }
   server->host_ = options.listen_address.substr(0, options.listen_address.rfind(':'));
+  server->SetServing(true);
   return server;
 }
 
 std::string RegistryServer::address() const { return absl::StrCat(host_, ":", port_); }
 
-void RegistryServer::Stop(absl::Duration grace) {
-  if (grpc_server_ != nullptr) {
-    // Load balancers and callers' health checks see the server going before it goes.
-    grpc_server_->GetHealthCheckService()->SetServingStatus(false);
-    grpc_server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
-  }
-  // Closing the store commits every queued unit of work; its replies then finish their calls.
-  store_.reset();
-  replies_->WaitUntilIdle();
-  grpc_server_.reset();
+void RegistryServer::SetServing(bool serving) {
+  grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
+  health->SetServingStatus(v1::ChildRegistry::service_full_name(), serving);
+  health->SetServingStatus("", serving);
 }
 
-RegistryServer::~RegistryServer() { Stop(); }
+absl::Status RegistryServer::Stop(absl::Duration grace) {
+  if (grpc_server_ == nullptr) return absl::OkStatus();
+  const absl::Time give_up = absl::Now() + grace;
+  // Load balancers and callers' health checks see the server going before it goes.
+  SetServing(false);
+  absl::SleepFor(std::min(drain_, grace / 2));
+  grpc_server_->Shutdown(absl::ToChronoTime(give_up));
+  // Closing the store commits every queued unit of work; its replies then finish their calls. A
+  // disk that no longer answers would hold the close for ever: wait for it until `give_up` only.
+  std::packaged_task<void()> close_store([store = std::move(store_)]() mutable { store.reset(); });
+  std::future<void> closed = close_store.get_future();
+  std::thread(std::move(close_store)).detach();
+  if (closed.wait_until(absl::ToChronoTime(give_up)) != std::future_status::ready) {
+    // The closing thread keeps the store, the registry and the service it calls back into.
+    (void)registry_.release();
+    (void)service_.release();
+    (void)replies_.release();
+    (void)grpc_server_.release();
+    return absl::DeadlineExceededError(
+        "the store did not close within the grace period (is the disk answering?); acknowledged "
+        "writes are durable, writes still queued were not acknowledged");
+  }
+  replies_->WaitUntilIdle();
+  grpc_server_.reset();
+  return absl::OkStatus();
+}
+
+RegistryServer::~RegistryServer() { (void)Stop(); }
 
 }  // namespace cir::server

@@ -1,10 +1,13 @@
 #ifndef CIR_SERVER_REGISTRY_SERVER_H_
 #define CIR_SERVER_REGISTRY_SERVER_H_
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "registry/registry.h"
 #include "server/grpc_reply_runner.h"
@@ -19,20 +22,39 @@ struct RegistryServerOptions {
   std::string listen_address = "127.0.0.1:50051";
   // The embedded store: its folder (required) and tuning.
   storage::RocksDbStoreOptions store;
-  // Passed to the registry logic (clock, batch limit).
+  // Passed to the registry logic (clock, batch limit, test NHS numbers).
   registry::RegistryOptions registry;
+  // How long Stop keeps the server answering, with health already NOT_SERVING, before it stops
+  // taking calls: time for load balancers and callers' health checks to move away. At most half
+  // the grace period given to Stop, which leaves the rest to the calls in flight. Default: 0.
+  absl::Duration drain = absl::ZeroDuration();
+  // Memory gRPC may use for calls in flight (a gRPC resource quota): beyond it, the server reads
+  // requests more slowly and refuses calls rather than growing. It is also what bounds the memory
+  // an oversized request can take: gRPC 1.51 buffers a message whole before it compares its size
+  // with the receive limit. Default: 32 MiB.
+  size_t call_memory_bytes = size_t{32} << 20;
 };
 
 // A running registry: the store, the registry logic and a gRPC server offering ChildRegistry, the
-// standard health service (grpc.health.v1.Health) and server reflection. Plaintext for now.
+// standard health service (grpc.health.v1.Health, for the whole server ("") and for
+// "cir.v1.ChildRegistry") and server reflection. Plaintext for now.
+//
+// Requests larger than the largest legitimate request of their method are refused: the
+// server-wide receive limit is set by the largest (a BatchResolve of 10,000 identifiers) and each
+// method checks its own (server/request_limits.h); the call memory quota bounds what a request far
+// over the limit can take before gRPC refuses it.
 class RegistryServer {
  public:
   // Opens the store and starts serving. Fails if the store cannot be opened or the address bound.
   static absl::StatusOr<std::unique_ptr<RegistryServer>> Start(RegistryServerOptions options);
 
-  // Stops accepting calls, lets in-flight calls finish (cancelling any still running after
-  // `grace`), commits every queued write, and closes the store. Idempotent; the destructor calls it.
-  void Stop(absl::Duration grace = absl::Seconds(10));
+  // Stops in order: health turns NOT_SERVING; after the drain interval the server stops taking
+  // calls and lets those in flight finish (cancelling any still running `grace` after Stop began);
+  // the store commits every queued write and closes. Returns DEADLINE_EXCEEDED if the store has not
+  // closed by then (a wedged disk): the store is then abandoned, still open, and the caller should
+  // end the process; every write acknowledged before is durable already. Idempotent; the
+  // destructor calls it.
+  absl::Status Stop(absl::Duration grace = absl::Seconds(10));
   ~RegistryServer();
 
   // The port actually bound (useful with port 0).
@@ -41,9 +63,11 @@ class RegistryServer {
 
  private:
   RegistryServer() = default;
+  void SetServing(bool serving);
 
   std::string host_;
   int port_ = 0;
+  absl::Duration drain_;
   std::unique_ptr<GrpcReplyRunner> replies_ = std::make_unique<GrpcReplyRunner>();
   std::unique_ptr<storage::ChildStore> store_;
   std::unique_ptr<registry::Registry> registry_;

@@ -1,18 +1,22 @@
 #include "server/registry_service.h"
 
-#include "absl/strings/string_view.h"
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "cir/v1/registry.pb.h"
+#include "errors/refusal.h"
 #include "server/grpc_status.h"
 #include "server/log.h"
+#include "server/request_limits.h"
 
 namespace cir::server {
 namespace {
 
-// Finishes `reactor` with `result`: the response on success, the mapped status otherwise. Failed
-// calls are logged with their method and code; messages never carry a child's details.
+// Finishes `reactor` with `result`: the response on success, the mapped status otherwise. A failed
+// call is logged with its method, code and reason only: messages may quote what the caller sent,
+// and no log line may carry a child's details.
 template <typename Response>
 void Finish(grpc::ServerUnaryReactor* reactor, Response* response, absl::string_view method,
             absl::StatusOr<Response> result) {
@@ -21,8 +25,8 @@ void Finish(grpc::ServerUnaryReactor* reactor, Response* response, absl::string_
     reactor->Finish(grpc::Status::OK);
     return;
   }
-  LogLine(absl::StrCat(method, " failed: ", absl::StatusCodeToString(result.status().code()), ": ",
-                       result.status().message()));
+  LogLine(absl::StrCat(method, " failed: ", absl::StatusCodeToString(result.status().code()), " ",
+                       v1::ErrorReason_Name(errors::ReasonOf(result.status()))));
   reactor->Finish(ToGrpcStatus(result.status()));
 }
 
@@ -33,12 +37,26 @@ auto FinishLater(grpc::ServerUnaryReactor* reactor, Response* response, absl::st
   };
 }
 
+// Finishes the call with a refusal, if `request` is larger than its method takes; true if it did.
+template <typename Response>
+bool RefuseIfTooLarge(grpc::ServerUnaryReactor* reactor, Response* response,
+                      absl::string_view method, const google::protobuf::Message& request,
+                      size_t limit) {
+  absl::Status size = CheckRequestSize(request, limit, method);
+  if (size.ok()) return false;
+  Finish<Response>(reactor, response, method, size);
+  return true;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* RegistryService::RegisterBirth(grpc::CallbackServerContext* context,
                                                          const v1::RegisterBirthRequest* request,
                                                          v1::RegisterBirthResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (RefuseIfTooLarge(reactor, response, "RegisterBirth", *request, kMaxRegisterBirthBytes)) {
+    return reactor;
+  }
   registry_.RegisterBirth(*request, FinishLater(reactor, response, "RegisterBirth"));
   return reactor;
 }
@@ -47,6 +65,10 @@ grpc::ServerUnaryReactor* RegistryService::LinkUpn(grpc::CallbackServerContext* 
                                                    const v1::LinkUpnRequest* request,
                                                    v1::LinkUpnResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (RefuseIfTooLarge(reactor, response, "LinkUpn", *request,
+                       kMaxSingleIdentifierRequestBytes)) {
+    return reactor;
+  }
   registry_.LinkUpn(*request, FinishLater(reactor, response, "LinkUpn"));
   return reactor;
 }
@@ -55,6 +77,10 @@ grpc::ServerUnaryReactor* RegistryService::LinkNhsNumber(grpc::CallbackServerCon
                                                          const v1::LinkNhsNumberRequest* request,
                                                          v1::LinkNhsNumberResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (RefuseIfTooLarge(reactor, response, "LinkNhsNumber", *request,
+                       kMaxSingleIdentifierRequestBytes)) {
+    return reactor;
+  }
   registry_.LinkNhsNumber(*request, FinishLater(reactor, response, "LinkNhsNumber"));
   return reactor;
 }
@@ -63,6 +89,9 @@ grpc::ServerUnaryReactor* RegistryService::Resolve(grpc::CallbackServerContext* 
                                                    const v1::ResolveRequest* request,
                                                    v1::ResolveResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (RefuseIfTooLarge(reactor, response, "Resolve", *request, kMaxSingleIdentifierRequestBytes)) {
+    return reactor;
+  }
   Finish(reactor, response, "Resolve", registry_.Resolve(*request));
   return reactor;
 }

@@ -1,13 +1,16 @@
 // cir-server: the Child Identifier Registry's gRPC server over an embedded RocksDB store.
 //
 //   cir-server [--listen 127.0.0.1:50051] [--data-dir ./cir-data] [--create-if-missing]
-//              [--port-file FILE]
+//              [--port-file FILE] [--drain-seconds S] [--grace-seconds S]
 //
-// Runs until SIGTERM or SIGINT, then finishes in-flight calls and closes the store cleanly.
+// Runs until SIGTERM or SIGINT. Then health turns NOT_SERVING, the server keeps answering for the
+// drain interval, stops taking calls, finishes those in flight and closes the store; all of it
+// within the grace period, after which it exits (status 3) even if the disk has stopped answering.
 
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -22,6 +25,9 @@ int main(int argc, char** argv) {
   options.store.path = "cir-data";
   std::string port_file;
   bool no_sync = false;
+  double drain_seconds = 0;
+  double grace_seconds = 10;
+  size_t call_memory_mib = options.call_memory_bytes >> 20;
 
   CLI::App app{"Child Identifier Registry server"};
   app.add_option("--listen", options.listen_address,
@@ -37,7 +43,23 @@ int main(int argc, char** argv) {
   app.add_flag("--unsafe-no-sync", no_sync,
                "do not sync the write-ahead log before acknowledging (measurements only: an "
                "acknowledged write can be lost in a power cut)");
+  app.add_option("--drain-seconds", drain_seconds,
+                 "on SIGTERM, keep answering this long with health NOT_SERVING before refusing "
+                 "new calls, so load balancers move away first")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 300.0));
+  app.add_option("--grace-seconds", grace_seconds,
+                 "on SIGTERM, the most the whole stop may take (drain included): calls still "
+                 "running then are cancelled, and the process exits even if the disk hangs")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--call-memory-mib", call_memory_mib,
+                 "memory gRPC may use for calls in flight; beyond it calls are slowed or refused")
+      ->capture_default_str()
+      ->check(CLI::Range(16, 65536));
   CLI11_PARSE(app, argc, argv);
+  options.drain = absl::Seconds(drain_seconds);
+  options.call_memory_bytes = call_memory_mib << 20;
   options.store.sync_writes = !no_sync;
 
   // Debian's Abseil is built with lock-order (deadlock) tracking on, which gRPC pays on every
@@ -69,7 +91,12 @@ int main(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   cir::server::LogLine(absl::StrCat("cir-server stopping on signal ", signal_number));
-  (*server)->Stop();
+  absl::Status stopped = (*server)->Stop(absl::Seconds(grace_seconds));
+  if (!stopped.ok()) {
+    cir::server::LogLine(absl::StrCat("cir-server exiting without closing the store: ",
+                                      stopped.message()));
+    std::_Exit(3);
+  }
   cir::server::LogLine("cir-server stopped; store closed");
   return 0;
 }

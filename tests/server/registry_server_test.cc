@@ -14,6 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "cir/client.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/temp_dir.h"
@@ -52,8 +56,92 @@ class RegistryServerTest : public ::testing::Test {
   std::unique_ptr<Client> client_;
 };
 
+// The health status the server reports for `service` ("" for the whole server).
+grpc::health::v1::HealthCheckResponse::ServingStatus HealthOf(const std::string& address,
+                                                              const std::string& service) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = stub->Check(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.status();
+}
+
 TEST_F(RegistryServerTest, TheHealthCheckReportsServing) {
   EXPECT_TRUE(client_->CheckHealth().ok());
+  EXPECT_EQ(HealthOf(server_->address(), "cir.v1.ChildRegistry"),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(RegistryServerTest, StoppingTurnsHealthNotServingAndKeepsAnsweringThroughTheDrain) {
+  server_.reset();  // the fixture's server has no drain interval; this test starts its own
+  RegistryServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.store.path = dir_.Sub("db");
+  options.drain = absl::Seconds(30);  // far longer than the test: it ends with the grace period
+  absl::StatusOr<std::unique_ptr<RegistryServer>> server = RegistryServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string address = (*server)->address();
+  Client client({.target = address});
+  const std::string nhs = FictionalNhsNumber(30);
+  ASSERT_TRUE(client.RegisterBirth(FictionalBirth("drain-1", nhs)).ok());
+
+  std::thread stopper([&] { EXPECT_TRUE((*server)->Stop(absl::Seconds(3)).ok()); });
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (HealthOf(address, "cir.v1.ChildRegistry") ==
+             grpc::health::v1::HealthCheckResponse::SERVING &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(HealthOf(address, ""), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  // Still answering while load balancers move away.
+  absl::StatusOr<v1::ResolveResponse> resolved = client.Resolve(nhs);
+  EXPECT_TRUE(resolved.ok()) << resolved.status();
+  stopper.join();
+}
+
+TEST_F(RegistryServerTest, ARequestLargerThanItsMethodTakesIsRefusedAndChangesNothing) {
+  v1::RegisterBirthRequest oversized = FictionalBirth("big-1", FictionalNhsNumber(31));
+  oversized.set_given_name(std::string(20000, 'A'));
+  absl::Status refused = client_->RegisterBirth(oversized).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrorReasonOf(refused), v1::REQUEST_TOO_LARGE);
+  EXPECT_EQ(client_->Resolve(FictionalNhsNumber(31)).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServerTest, EveryRefusalCarriesItsMachineReadableReason) {
+  v1::RegisterBirthRequest bad = FictionalBirth("reason-bad", FictionalNhsNumber(40));
+  bad.set_postcode("nowhere");
+  absl::Status invalid = client_->RegisterBirth(bad).status();
+  EXPECT_EQ(ErrorReasonOf(invalid), v1::FIELD_INVALID);
+  EXPECT_EQ(ErrorReasonNameOf(invalid), "FIELD_INVALID");
+
+  EXPECT_EQ(ErrorReasonOf(client_->Resolve(FictionalNhsNumber(41)).status()),
+            v1::IDENTIFIER_NOT_FOUND);
+
+  std::string first = RegisterNew(42);
+  std::string second = RegisterNew(43);
+  v1::LinkUpnRequest link;
+  link.set_child_id(first);
+  link.set_upn(FictionalUpn(42));
+  ASSERT_TRUE(client_->LinkUpn(link).ok());
+  link.set_child_id(second);
+  EXPECT_EQ(ErrorReasonOf(client_->LinkUpn(link).status()), v1::UPN_HELD_BY_ANOTHER_CHILD);
+
+  v1::LinkNhsNumberRequest nhs;
+  nhs.set_child_id(second);
+  nhs.set_nhs_number(FictionalNhsNumber(42));
+  EXPECT_EQ(ErrorReasonOf(client_->LinkNhsNumber(nhs).status()),
+            v1::NHS_NUMBER_HELD_BY_ANOTHER_CHILD);
+
+  v1::RegisterBirthRequest reused = FictionalBirth("n-42", FictionalNhsNumber(42));
+  reused.set_given_name("Someone Else");
+  EXPECT_EQ(ErrorReasonOf(client_->RegisterBirth(reused).status()),
+            v1::NOTIFICATION_REUSED_WITH_OTHER_DETAILS);
 }
 
 TEST_F(RegistryServerTest, RegisterResolveAndLinkWorkEndToEnd) {

@@ -24,6 +24,8 @@ class ServerProcess {
   int Signal(int signal);
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The server's process id while it runs, else -1.
+  pid_t pid() const { return pid_; }
   std::string log();
 
  private:

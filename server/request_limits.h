@@ -1,0 +1,32 @@
+#ifndef CIR_SERVER_REQUEST_LIMITS_H_
+#define CIR_SERVER_REQUEST_LIMITS_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+
+namespace cir::server {
+
+// The largest request any method takes, the server-wide receive limit: a BatchResolve of 10,000
+// identifiers, each at most 64 bytes as sent (13 characters with separators, or full-width forms of
+// three bytes each), is under 700 KiB. gRPC refuses a larger message with RESOURCE_EXHAUSTED (after
+// buffering it, up to the server's call memory quota: see RegistryServerOptions).
+inline constexpr size_t kMaxRequestBytes = size_t{1} << 20;
+// The largest response: a BatchResolve of 10,000 full records is a few MiB.
+inline constexpr size_t kMaxResponseBytes = size_t{64} << 20;
+
+// The largest legitimate request of each smaller method: a birth notification with every field
+// at its longest (names of 100 characters of up to 4 bytes each) is under 2 KiB.
+inline constexpr size_t kMaxRegisterBirthBytes = size_t{8} << 10;
+// A request naming one or two identifiers.
+inline constexpr size_t kMaxSingleIdentifierRequestBytes = size_t{1} << 10;
+
+// RESOURCE_EXHAUSTED with reason REQUEST_TOO_LARGE if `request` is larger than `limit` bytes.
+absl::Status CheckRequestSize(const google::protobuf::Message& request, size_t limit,
+                              absl::string_view method);
+
+}  // namespace cir::server
+
+#endif  // CIR_SERVER_REQUEST_LIMITS_H_

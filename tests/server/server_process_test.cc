@@ -1,0 +1,160 @@
+// The running cir-server process as an operator sees it: what it does with a request far larger
+// than any method takes, and what its log says (never a child's details).
+
+#include <signal.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "cir/client.h"
+#include "cir/v1/registry.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fictional_children.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/temp_dir.h"
+
+namespace cir {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::FictionalBirth;
+using testing::FictionalNhsNumber;
+using testing::FictionalUpn;
+
+// A field of /proc/PID/status in KiB, e.g. "VmHWM" (peak resident memory); -1 if unreadable.
+long ProcStatusKib(pid_t pid, absl::string_view field) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    absl::string_view rest = line;
+    if (!absl::ConsumePrefix(&rest, field) || !absl::ConsumePrefix(&rest, ":")) continue;
+    rest = absl::StripAsciiWhitespace(absl::StripSuffix(absl::StripAsciiWhitespace(rest), "kB"));
+    long kib = 0;
+    return absl::SimpleAtoi(rest, &kib) ? kib : -1;
+  }
+  return -1;
+}
+
+class ServerProcessTest : public ::testing::Test {
+ protected:
+  testing::TempDir dir_;
+  testing::ServerProcess server_{CIR_SERVER_PATH, dir_.Sub("db")};
+};
+
+TEST_F(ServerProcessTest, ASixtyMegabyteRequestIsRefusedWithoutTheServerAllocatingIt) {
+  ASSERT_TRUE(server_.Start()) << server_.log();  // with the default call memory quota
+  {
+    // Warm the server up, so that its peak memory before the big request is its working size.
+    Client client({.target = server_.address()});
+    ASSERT_TRUE(client.RegisterBirth(FictionalBirth("warm-up", FictionalNhsNumber(1))).ok());
+  }
+  const long peak_before = ProcStatusKib(server_.pid(), "VmHWM");
+  ASSERT_GT(peak_before, 0);
+
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(-1);
+  auto stub = v1::ChildRegistry::NewStub(grpc::CreateCustomChannel(
+      server_.address(), grpc::InsecureChannelCredentials(), args));
+  v1::BatchResolveRequest huge;
+  huge.add_identifiers(std::string(size_t{60} << 20, '9'));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::BatchResolveResponse response;
+  grpc::Status status = stub->BatchResolve(&context, huge, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+
+  const long peak_after = ProcStatusKib(server_.pid(), "VmHWM");
+  // gRPC 1.51 buffers a message before it compares its size with the receive limit (grpc/grpc
+  // issue 43012): what bounds the buffering is the server's call memory quota, 32 MiB by default.
+  // Reading the whole message would have taken 60 MiB.
+  constexpr long kQuotaKib = 32 * 1024;
+  EXPECT_LT(peak_after - peak_before, kQuotaKib + 4 * 1024)
+      << "peak resident memory rose from " << peak_before << " KiB to " << peak_after << " KiB";
+  // And the server goes on serving.
+  Client client({.target = server_.address()});
+  EXPECT_TRUE(client.Resolve(FictionalNhsNumber(1)).ok());
+}
+
+TEST_F(ServerProcessTest, NoLogLineCarriesAChildsDetails) {
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  std::vector<std::string> personal;  // every personal value this test sends, in every form
+  {
+    Client client({.target = server_.address()});
+    v1::RegisterBirthRequest birth = FictionalBirth("log-1", FictionalNhsNumber(11));
+    birth.set_given_name("Philippa");
+    birth.set_family_name("Quennell");
+    birth.set_postcode("RH12 1AA");
+    absl::StatusOr<v1::RegisterBirthResponse> registered = client.RegisterBirth(birth);
+    ASSERT_TRUE(registered.ok()) << registered.status();
+    const std::string child_id = registered->record().child_id();
+    const std::string display = registered->record().child_id_display();
+    v1::LinkUpnRequest link;
+    link.set_child_id(child_id);
+    link.set_upn(FictionalUpn(11));
+    ASSERT_TRUE(client.LinkUpn(link).ok());
+
+    // Every kind of refusal, each quoting (or tempted to quote) what it was sent.
+    v1::RegisterBirthRequest reused = birth;
+    reused.set_given_name("Philippina");
+    EXPECT_FALSE(client.RegisterBirth(reused).ok());  // notification reused with other details
+    v1::RegisterBirthRequest bad_date = FictionalBirth("log-2", FictionalNhsNumber(12));
+    bad_date.mutable_date_of_birth()->set_month(13);
+    EXPECT_FALSE(client.RegisterBirth(bad_date).ok());
+    v1::RegisterBirthRequest future = FictionalBirth("log-3", FictionalNhsNumber(13));
+    future.mutable_date_of_birth()->set_year(2999);
+    EXPECT_FALSE(client.RegisterBirth(future).ok());
+    v1::RegisterBirthRequest bad_postcode = FictionalBirth("log-4", FictionalNhsNumber(14));
+    bad_postcode.set_postcode("ZZ99 9ZZZ");
+    EXPECT_FALSE(client.RegisterBirth(bad_postcode).ok());
+    EXPECT_FALSE(client.Resolve(FictionalNhsNumber(15)).ok());  // not found
+    v1::LinkUpnRequest unknown_child = link;
+    unknown_child.set_child_id("ACDE-FGHJ-KLF");
+    EXPECT_FALSE(client.LinkUpn(unknown_child).ok());
+    v1::RegisterBirthRequest other = FictionalBirth("log-5", FictionalNhsNumber(16));
+    absl::StatusOr<v1::RegisterBirthResponse> second = client.RegisterBirth(other);
+    ASSERT_TRUE(second.ok()) << second.status();
+    link.set_child_id(second->record().child_id());
+    EXPECT_FALSE(client.LinkUpn(link).ok());  // UPN held by another child
+    v1::LinkNhsNumberRequest nhs;
+    nhs.set_child_id(second->record().child_id());
+    nhs.set_nhs_number(FictionalNhsNumber(11));
+    EXPECT_FALSE(client.LinkNhsNumber(nhs).ok());  // NHS number held by another child
+
+    personal = {"Philippa", "Quennell", "Philippina", "RH12 1AA", "RH121AA", "ZZ99",
+                child_id, display, second->record().child_id(),
+                second->record().child_id_display(), FictionalUpn(11), "ACDEFGHJKLF",
+                "ACDE-FGHJ-KLF"};
+    for (int n : {11, 12, 13, 14, 15, 16}) {
+      const std::string number = FictionalNhsNumber(n);
+      personal.push_back(number);
+      personal.push_back(absl::StrCat(number.substr(0, 3), " ", number.substr(3, 3), " ",
+                                      number.substr(6)));
+    }
+    const v1::Date& dob = birth.date_of_birth();
+    personal.push_back(absl::StrFormat("%04d-%02d-%02d", dob.year(), dob.month(), dob.day()));
+    personal.push_back(absl::StrCat(dob.year(), "-", dob.month(), "-", dob.day()));
+    personal.push_back(absl::StrCat(dob.year(), "-13-"));
+    personal.push_back("2999-");
+  }
+  ASSERT_EQ(server_.Signal(SIGTERM), 0) << server_.log();
+  const std::string log = server_.log();
+  EXPECT_THAT(log, HasSubstr("RegisterBirth failed"));  // refusals were logged
+  for (const std::string& value : personal) {
+    EXPECT_THAT(log, ::testing::Not(HasSubstr(value))) << "the log carries " << value << ":\n"
+                                                       << log;
+  }
+}
+
+}  // namespace
+}  // namespace cir
