@@ -19,6 +19,9 @@ struct RegistryOptions {
   std::function<absl::CivilDay()> today;
   // Most identifiers in one BatchResolve. Default: 10,000.
   int max_batch_identifiers = 10000;
+  // Accept NHS numbers of the test range (999 ...) in writes: test environments only, whose
+  // children are all fictional. Default: false.
+  bool allow_test_nhs_numbers = false;
 };
 
 // The registry's rules over a store: validates requests, keeps identifiers unique, and records an

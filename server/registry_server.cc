@@ -29,9 +29,14 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       storage::RocksDbChildStore::Open(options.store);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
+  v1::DescribeRegistryResponse description;
+  description.set_environment(options.registry.allow_test_nhs_numbers
+                                  ? v1::DescribeRegistryResponse::ENVIRONMENT_TEST
+                                  : v1::DescribeRegistryResponse::ENVIRONMENT_PRODUCTION);
+  description.set_max_batch_identifiers(options.registry.max_batch_identifiers);
   server->registry_ =
       std::make_unique<registry::Registry>(*server->store_, std::move(options.registry));
-  server->service_ = std::make_unique<RegistryService>(*server->registry_);
+  server->service_ = std::make_unique<RegistryService>(*server->registry_, description);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -104,4 +104,13 @@ grpc::ServerUnaryReactor* RegistryService::BatchResolve(grpc::CallbackServerCont
   return reactor;
 }
 
+grpc::ServerUnaryReactor* RegistryService::DescribeRegistry(
+    grpc::CallbackServerContext* context, const v1::DescribeRegistryRequest* request,
+    v1::DescribeRegistryResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  *response = description_;
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
 }  // namespace cir::server

@@ -1,6 +1,8 @@
 #ifndef CIR_SERVER_REGISTRY_SERVICE_H_
 #define CIR_SERVER_REGISTRY_SERVICE_H_
 
+#include <utility>
+
 #include "cir/v1/registry.grpc.pb.h"
 #include "registry/registry.h"
 
@@ -11,7 +13,9 @@ namespace cir::server {
 // gRPC thread waits on a disk sync.
 class RegistryService final : public v1::ChildRegistry::CallbackService {
  public:
-  explicit RegistryService(registry::Registry& registry) : registry_(registry) {}
+  // `description` is what DescribeRegistry answers: fixed for the server's life.
+  RegistryService(registry::Registry& registry, v1::DescribeRegistryResponse description)
+      : registry_(registry), description_(std::move(description)) {}
 
   grpc::ServerUnaryReactor* RegisterBirth(grpc::CallbackServerContext* context,
                                           const v1::RegisterBirthRequest* request,
@@ -28,9 +32,13 @@ class RegistryService final : public v1::ChildRegistry::CallbackService {
   grpc::ServerUnaryReactor* BatchResolve(grpc::CallbackServerContext* context,
                                          const v1::BatchResolveRequest* request,
                                          v1::BatchResolveResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeRegistry(grpc::CallbackServerContext* context,
+                                             const v1::DescribeRegistryRequest* request,
+                                             v1::DescribeRegistryResponse* response) override;
 
  private:
   registry::Registry& registry_;
+  const v1::DescribeRegistryResponse description_;
 };
 
 }  // namespace cir::server

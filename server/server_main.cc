@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   app.add_flag("--unsafe-no-sync", no_sync,
                "do not sync the write-ahead log before acknowledging (measurements only: an "
                "acknowledged write can be lost in a power cut)");
+  app.add_flag("--allow-test-nhs-numbers", options.registry.allow_test_nhs_numbers,
+               "run as a test environment: accept NHS numbers of the test range (999 ...), which "
+               "are refused otherwise; for fictional children only, never with real ones");
   app.add_option("--drain-seconds", drain_seconds,
                  "on SIGTERM, keep answering this long with health NOT_SERVING before refusing "
                  "new calls, so load balancers move away first")
@@ -81,7 +84,10 @@ int main(int argc, char** argv) {
   }
   cir::server::LogLine(absl::StrCat("cir-server serving on ", (*server)->address(), ", data in ",
                                     options.store.path,
-                                    no_sync ? " (WITHOUT syncing writes)" : ""));
+                                    no_sync ? " (WITHOUT syncing writes)" : "",
+                                    options.registry.allow_test_nhs_numbers
+                                        ? " (test environment: fictional children only)"
+                                        : ""));
   if (!port_file.empty()) {
     std::string temporary = port_file + ".tmp";
     std::ofstream(temporary) << (*server)->port() << "\n";

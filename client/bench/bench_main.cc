@@ -438,5 +438,18 @@ int main(int argc, char** argv) {
     std::cerr << "cir-bench: the server at " << s.server << " does not answer: " << up << "\n";
     return 1;
   }
+  // The benchmark writes fictional children (NHS numbers 999 ...): only into a test environment.
+  absl::StatusOr<cir::v1::DescribeRegistryResponse> registry = pool.For(0).DescribeRegistry();
+  if (!registry.ok()) {
+    std::cerr << "cir-bench: the server at " << s.server << " does not describe itself: "
+              << registry.status() << "\n";
+    return 1;
+  }
+  if (registry->environment() != cir::v1::DescribeRegistryResponse::ENVIRONMENT_TEST) {
+    std::cerr << "cir-bench: the registry at " << s.server
+              << " is not a test environment; it loads fictional children only into a server "
+                 "started with --allow-test-nhs-numbers\n";
+    return 2;
+  }
   return s.scale > 0 ? cir::bench::RunScale(s, pool) : cir::bench::RunStandard(s, pool);
 }

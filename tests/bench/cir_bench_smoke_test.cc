@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "cir/client.h"
 #include "gmock/gmock.h"
@@ -20,18 +21,36 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// Runs cir-bench with `arguments`; its exit status and everything it printed.
+std::pair<int, std::string> RunBench(const std::string& arguments) {
+  std::string command = std::string(CIR_BENCH_PATH) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
+  return {pclose(pipe), output};
+}
+
+TEST(CirBenchSmoke, RefusesToLoadARegistryThatIsNotATestEnvironment) {
+  testing::TempDir dir;
+  testing::ServerProcess server(CIR_SERVER_PATH, dir.Sub("db"));
+  server.set_test_environment(false);
+  ASSERT_TRUE(server.Start()) << server.log();
+  auto [status, output] = RunBench("--server " + server.address() + " --smoke --population 30");
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << output;
+  EXPECT_THAT(output, HasSubstr("not a test environment"));
+  Client client({.target = server.address()});
+  EXPECT_EQ(client.Resolve(identifiers::TestRangeNhsNumber(0)).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST(CirBenchSmoke, RunsEveryWorkloadWithoutErrorsAndTheChildrenItRegisteredResolve) {
   testing::TempDir dir;
   testing::ServerProcess server(CIR_SERVER_PATH, dir.Sub("db"));
   ASSERT_TRUE(server.Start()) << server.log();
   std::string json_path = dir.Sub("bench.json");
-  std::string command = std::string(CIR_BENCH_PATH) + " --server " + server.address() +
-                        " --smoke --population 300 --json " + json_path + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
-  int status = pclose(pipe);
+  auto [status, output] =
+      RunBench("--server " + server.address() + " --smoke --population 300 --json " + json_path);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
   for (const char* workload : {"health", "register", "resolve", "resolve by child id",
                                "resolve by NHS number", "resolve by UPN", "batch-resolve-100",

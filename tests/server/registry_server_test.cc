@@ -38,6 +38,7 @@ class RegistryServerTest : public ::testing::Test {
     options.listen_address = "127.0.0.1:0";
     options.store.path = dir_.Sub("db");
     options.store.create_if_missing = true;
+    options.registry.allow_test_nhs_numbers = true;
     absl::StatusOr<std::unique_ptr<RegistryServer>> server = RegistryServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -82,6 +83,7 @@ TEST_F(RegistryServerTest, StoppingTurnsHealthNotServingAndKeepsAnsweringThrough
   RegistryServerOptions options;
   options.listen_address = "127.0.0.1:0";
   options.store.path = dir_.Sub("db");
+  options.registry.allow_test_nhs_numbers = true;
   options.drain = absl::Seconds(30);  // far longer than the test: it ends with the grace period
   absl::StatusOr<std::unique_ptr<RegistryServer>> server = RegistryServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -102,6 +104,29 @@ TEST_F(RegistryServerTest, StoppingTurnsHealthNotServingAndKeepsAnsweringThrough
   absl::StatusOr<v1::ResolveResponse> resolved = client.Resolve(nhs);
   EXPECT_TRUE(resolved.ok()) << resolved.status();
   stopper.join();
+}
+
+TEST_F(RegistryServerTest, DescribeRegistrySaysWhetherItIsATestEnvironment) {
+  absl::StatusOr<v1::DescribeRegistryResponse> test = client_->DescribeRegistry();
+  ASSERT_TRUE(test.ok()) << test.status();
+  EXPECT_EQ(test->environment(), v1::DescribeRegistryResponse::ENVIRONMENT_TEST);
+  EXPECT_EQ(test->max_batch_identifiers(), 10000);
+
+  RegistryServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.store.path = dir_.Sub("production");
+  options.store.create_if_missing = true;
+  absl::StatusOr<std::unique_ptr<RegistryServer>> production = RegistryServer::Start(options);
+  ASSERT_TRUE(production.ok()) << production.status();
+  Client client({.target = (*production)->address()});
+  absl::StatusOr<v1::DescribeRegistryResponse> described = client.DescribeRegistry();
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ(described->environment(), v1::DescribeRegistryResponse::ENVIRONMENT_PRODUCTION);
+  // A production registry refuses the test range, naming the field.
+  absl::Status refused =
+      client.RegisterBirth(FictionalBirth("prod-1", FictionalNhsNumber(50))).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReasonOf(refused), v1::TEST_NHS_NUMBER_NOT_ACCEPTED);
 }
 
 TEST_F(RegistryServerTest, ARequestLargerThanItsMethodTakesIsRefusedAndChangesNothing) {
@@ -309,7 +334,7 @@ TEST_F(RegistryServerTest, AcknowledgedWritesSurviveAStopAndARestart) {
                                 });
   }
   for (auto& d : done) d.get_future().wait();
-  server_->Stop();
+  ASSERT_TRUE(server_->Stop().ok());
   RegistryServerOptions options;
   options.listen_address = "127.0.0.1:0";
   options.store.path = dir_.Sub("db");

@@ -32,6 +32,7 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
   if (pipe(pipe_fds) != 0) return false;
   std::vector<std::string> args = {binary_, "--listen", "127.0.0.1:0", "--data-dir", data_dir_,
                                    "--create-if-missing"};
+  if (test_environment_) args.push_back("--allow-test-nhs-numbers");
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;  // built before fork: the child may only make async-signal-safe calls
   for (std::string& arg : args) argv.push_back(arg.data());

@@ -10,13 +10,17 @@
 
 namespace cir::testing {
 
-// A cir-server running as a child process on 127.0.0.1 port 0 over `data_dir`, for tests that must
+// A cir-server running as a child process on 127.0.0.1 port 0 over `data_dir`, as a test
+// environment (fictional children, NHS numbers 999 ...), for tests that must
 // kill a real server (SIGKILL) or drive the real binaries. Start() returns once the server logs that
 // it is serving; the bound port is read from that line.
 class ServerProcess {
  public:
   ServerProcess(std::string binary, std::string data_dir);
   ~ServerProcess();  // kills the server if it still runs
+
+  // Whether Start runs the server as a test environment (--allow-test-nhs-numbers). Default: true.
+  void set_test_environment(bool test) { test_environment_ = test; }
 
   // Starts the server and waits until it serves; false if it exited first (see log()).
   bool Start(const std::vector<std::string>& extra_args = {});
@@ -33,6 +37,7 @@ class ServerProcess {
 
   std::string binary_;
   std::string data_dir_;
+  bool test_environment_ = true;
   pid_t pid_ = -1;
   int port_ = 0;
   std::thread drainer_;

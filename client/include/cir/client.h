@@ -81,6 +81,9 @@ class Client {
                                                           CallOptions call = {});
   absl::StatusOr<v1::BatchResolveResponse> BatchResolve(const v1::BatchResolveRequest& request,
                                                         CallOptions call = {});
+  // Whether the registry is a test environment, and its limits.
+  absl::StatusOr<v1::DescribeRegistryResponse> DescribeRegistry(
+      const v1::DescribeRegistryRequest& request = {}, CallOptions call = {});
   // The server's standard health check (grpc.health.v1.Health/Check for the whole server):
   // OK when serving.
   absl::Status CheckHealth(CallOptions call = {});
