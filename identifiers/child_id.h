@@ -25,7 +25,7 @@ namespace cir::identifiers {
 // case-insensitively. Identifiers are drawn uniformly at random from a CSPRNG, so they reveal
 // nothing: not the birth date, the place, nor the order of issue; 20 * 23^9 (about 3.6e13) values.
 // They are 11 characters long and start with a letter, so never look like an NHS number (10 digits)
-// or a UPN (13 characters). Displayed in groups of 4-4-3: "KDMX-4PAR-TW7".
+// or a UPN (13 characters). Displayed in groups of 4-4-3: "KDMX-4PAR-TWE".
 inline constexpr absl::string_view kChildIdAlphabet = "ACDEFGHJKLMNPQRTVWXY347";
 inline constexpr int kChildIdLength = 11;
 
@@ -39,7 +39,7 @@ absl::StatusOr<std::string> ParseChildId(absl::string_view input);
 // The check character for the ten characters before it (all from the alphabet).
 char ChildIdCheckCharacter(absl::string_view first_ten);
 
-// The display form "KDMX-4PAR-TW7" of a canonical identifier.
+// The display form "KDMX-4PAR-TWE" of a canonical identifier.
 std::string FormatChildId(absl::string_view canonical);
 
 }  // namespace cir::identifiers

@@ -9,7 +9,7 @@
 namespace cir::cli {
 
 // A child's record for a person to read: one labelled line per field, identifiers in their display
-// forms ("KDMX-4PAR-TW7", "943 476 5919"), absent values shown as "-".
+// forms ("KDMX-4PAR-TWE", "943 476 5919"), absent values shown as "-".
 std::string FormatRecord(const v1::ChildRecord& record);
 
 // Any response as one line of JSON, field names as in the proto (for scripts and other tools).

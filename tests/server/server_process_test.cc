@@ -119,7 +119,7 @@ TEST_F(ServerProcessTest, NoLogLineCarriesAChildsDetails) {
     EXPECT_FALSE(client.RegisterBirth(bad_postcode).ok());
     EXPECT_FALSE(client.Resolve(FictionalNhsNumber(15)).ok());  // not found
     v1::LinkUpnRequest unknown_child = link;
-    unknown_child.set_child_id("ACDE-FGHJ-KLF");
+    unknown_child.set_child_id("ACDE-FGHJ-KLV");
     EXPECT_FALSE(client.LinkUpn(unknown_child).ok());
     v1::RegisterBirthRequest other = FictionalBirth("log-5", FictionalNhsNumber(16));
     absl::StatusOr<v1::RegisterBirthResponse> second = client.RegisterBirth(other);
@@ -133,8 +133,8 @@ TEST_F(ServerProcessTest, NoLogLineCarriesAChildsDetails) {
 
     personal = {"Philippa", "Quennell", "Philippina", "RH12 1AA", "RH121AA", "ZZ99",
                 child_id, display, second->record().child_id(),
-                second->record().child_id_display(), FictionalUpn(11), "ACDEFGHJKLF",
-                "ACDE-FGHJ-KLF"};
+                second->record().child_id_display(), FictionalUpn(11), "ACDEFGHJKLV",
+                "ACDE-FGHJ-KLV"};
     for (int n : {11, 12, 13, 14, 15, 16}) {
       const std::string number = FictionalNhsNumber(n);
       personal.push_back(number);
