@@ -78,7 +78,9 @@ std::string GenerateChildId() {
 }
 
 absl::StatusOr<std::string> ParseChildId(absl::string_view input) {
-  std::string id = StripSeparatorsAndUpperCase(input);
+  absl::StatusOr<std::string> stripped = StripSeparatorsAndUpperCase(input, "child identifier");
+  if (!stripped.ok()) return stripped.status();
+  std::string id = *std::move(stripped);
   if (id.empty()) return absl::InvalidArgumentError("child identifier is empty");
   if (id.size() != kChildIdLength) {
     return absl::InvalidArgumentError(absl::StrCat("child identifier must have ", kChildIdLength,

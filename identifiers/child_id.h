@@ -33,7 +33,8 @@ inline constexpr int kChildIdLength = 11;
 // is the store's job: the caller must check and draw again on a collision.
 std::string GenerateChildId();
 
-// Validates `input` (spaces, hyphens and case ignored) and returns the canonical form.
+// Validates `input` (Unicode spaces and dashes, full-width forms and case ignored: see
+// StripSeparatorsAndUpperCase) and returns the canonical form.
 absl::StatusOr<std::string> ParseChildId(absl::string_view input);
 
 // The check character for the ten characters before it (all from the alphabet).

@@ -27,14 +27,17 @@ absl::StatusOr<Identifier> ParseIdentifier(absl::string_view input, IdentifierKi
 }
 
 absl::StatusOr<Identifier> ParseAnyIdentifier(absl::string_view input) {
-  size_t length = StripSeparatorsAndUpperCase(input).size();
+  absl::StatusOr<std::string> stripped = StripSeparatorsAndUpperCase(input, "identifier");
+  if (!stripped.ok()) return stripped.status();
+  // The stripped form is its own stripped form, so each parser below takes it as it is.
+  const size_t length = stripped->size();
   switch (length) {
     case 10:
-      return ParseIdentifier(input, IdentifierKind::kNhsNumber);
+      return ParseIdentifier(*stripped, IdentifierKind::kNhsNumber);
     case kChildIdLength:
-      return ParseIdentifier(input, IdentifierKind::kChildId);
+      return ParseIdentifier(*stripped, IdentifierKind::kChildId);
     case 13:
-      return ParseIdentifier(input, IdentifierKind::kUpn);
+      return ParseIdentifier(*stripped, IdentifierKind::kUpn);
     case 0:
       return absl::InvalidArgumentError("identifier is empty");
     default:

@@ -3,11 +3,15 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "identifiers/normalize.h"
 
 namespace cir::identifiers {
 
 absl::StatusOr<std::string> ParseLocalAuthority(absl::string_view input) {
-  absl::string_view code = absl::StripAsciiWhitespace(input);
+  absl::StatusOr<std::string> stripped =
+      StripSeparatorsAndUpperCase(input, "local authority", Separators::kSpaces);
+  if (!stripped.ok()) return stripped.status();
+  std::string code = *std::move(stripped);
   if (code.empty()) return absl::InvalidArgumentError("local authority is empty");
   bool digits = code.size() == 3;
   for (char c : code) digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
@@ -15,7 +19,7 @@ absl::StatusOr<std::string> ParseLocalAuthority(absl::string_view input) {
     return absl::InvalidArgumentError(
         "local authority must be a DfE three-digit LA number such as \"938\"");
   }
-  return std::string(code);
+  return code;
 }
 
 }  // namespace cir::identifiers

@@ -10,7 +10,7 @@ namespace cir::identifiers {
 
 // A DfE local authority number: three digits, 201 (City of London) to 999 in use; the area key of
 // feeds and scopes. Historic numbers of merged authorities stay valid, so only the shape is checked:
-// three digits, the first non-zero.
+// three digits, the first non-zero. Unicode spaces are ignored; full-width digits read as digits.
 absl::StatusOr<std::string> ParseLocalAuthority(absl::string_view input);
 
 }  // namespace cir::identifiers

@@ -18,7 +18,9 @@ int NhsCheckDigit(absl::string_view first_nine_digits) {
 }
 
 absl::StatusOr<std::string> ParseNhsNumber(absl::string_view input) {
-  std::string digits = StripSeparatorsAndUpperCase(input);
+  absl::StatusOr<std::string> stripped = StripSeparatorsAndUpperCase(input, "NHS number");
+  if (!stripped.ok()) return stripped.status();
+  std::string digits = *std::move(stripped);
   if (digits.empty()) return absl::InvalidArgumentError("NHS number is empty");
   if (digits.size() != 10) {
     return absl::InvalidArgumentError(

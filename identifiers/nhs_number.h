@@ -13,7 +13,8 @@ namespace cir::identifiers {
 // Digits 1-9 are weighted 10, 9, ..., 2 and summed; check = 11 - (sum mod 11), where 11 becomes 0
 // and 10 means the number is invalid (never issued).
 
-// Validates `input` (spaces and hyphens ignored) and returns the canonical 10-digit form.
+// Validates `input` (Unicode spaces and dashes ignored, full-width digits read as digits: see
+// StripSeparatorsAndUpperCase) and returns the canonical 10-digit form.
 // INVALID_ARGUMENT says what is wrong: length, a non-digit, a check value of 10, a wrong check digit.
 absl::StatusOr<std::string> ParseNhsNumber(absl::string_view input);
 

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "identifiers/normalize.h"
 
 namespace cir::identifiers {
 namespace {
@@ -27,11 +28,10 @@ bool IsOutwardCode(absl::string_view outward) {
 }  // namespace
 
 absl::StatusOr<std::string> ParsePostcode(absl::string_view input) {
-  std::string compact;
-  for (char c : input) {
-    if (c == ' ') continue;
-    compact.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
-  }
+  absl::StatusOr<std::string> stripped =
+      StripSeparatorsAndUpperCase(input, "postcode", Separators::kSpaces);
+  if (!stripped.ok()) return stripped.status();
+  const std::string compact = *std::move(stripped);
   if (compact.empty()) return absl::InvalidArgumentError("postcode is empty");
   if (compact.size() < 5 || compact.size() > 7) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -12,8 +12,8 @@ namespace cir::identifiers {
 // inward code 9AA (A a letter, 9 a digit), plus the special "GIR 0AA". Checks the shape, not
 // whether the postcode is in use.
 //
-// Validates `input` (case and spacing ignored) and returns the canonical form: upper case, one
-// space before the inward code, e.g. "SW1A 1AA".
+// Validates `input` (case, full-width forms and any Unicode spacing ignored; a dash is refused)
+// and returns the canonical form: upper case, one space before the inward code, e.g. "SW1A 1AA".
 absl::StatusOr<std::string> ParsePostcode(absl::string_view input);
 
 }  // namespace cir::identifiers

@@ -36,7 +36,9 @@ char UpnCheckLetter(absl::string_view rest) {
 }
 
 absl::StatusOr<std::string> ParseUpn(absl::string_view input) {
-  std::string upn = StripSeparatorsAndUpperCase(input);
+  absl::StatusOr<std::string> stripped = StripSeparatorsAndUpperCase(input, "UPN");
+  if (!stripped.ok()) return stripped.status();
+  std::string upn = *std::move(stripped);
   if (upn.empty()) return absl::InvalidArgumentError("UPN is empty");
   if (upn.size() != 13) {
     return absl::InvalidArgumentError(

@@ -19,7 +19,8 @@ namespace cir::identifiers {
 // The check alphabet: 23 letters, no I, O or S.
 inline constexpr absl::string_view kUpnCheckAlphabet = "ABCDEFGHJKLMNPQRTUVWXYZ";
 
-// Validates `input` (spaces, hyphens and case ignored) and returns the canonical upper-case form.
+// Validates `input` (Unicode spaces and dashes, full-width forms and case ignored: see
+// StripSeparatorsAndUpperCase) and returns the canonical upper-case form.
 absl::StatusOr<std::string> ParseUpn(absl::string_view input);
 
 // True for a valid canonical UPN whose last character is a letter.

@@ -1,11 +1,21 @@
 #include "registry/birth_validation.h"
 
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/utf8.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "errors/refusal.h"
 #include "identifiers/local_authority.h"
 #include "identifiers/nhs_number.h"
 #include "identifiers/postcode.h"
@@ -14,7 +24,7 @@ namespace cir::registry {
 namespace {
 
 constexpr size_t kMaxNotificationIdLength = 128;
-constexpr int kMaxNameCharacters = 100;
+constexpr int64_t kMaxNameCharacters = 100;
 
 absl::Status ValidateNotificationId(const std::string& id) {
   if (id.empty()) {
@@ -35,44 +45,51 @@ absl::Status ValidateNotificationId(const std::string& id) {
   return absl::OkStatus();
 }
 
-// Counts the code points of well-formed UTF-8 without control characters, or returns -1.
-int CountPrintableUtf8(const std::string& text) {
-  int count = 0;
-  for (size_t i = 0; i < text.size();) {
-    unsigned char lead = static_cast<unsigned char>(text[i]);
-    size_t length;
-    uint32_t code_point;
-    if (lead < 0x80) {
-      length = 1;
-      code_point = lead;
-    } else if ((lead & 0xe0) == 0xc0) {
-      length = 2;
-      code_point = lead & 0x1f;
-    } else if ((lead & 0xf0) == 0xe0) {
-      length = 3;
-      code_point = lead & 0x0f;
-    } else if ((lead & 0xf8) == 0xf0) {
-      length = 4;
-      code_point = lead & 0x07;
-    } else {
-      return -1;
-    }
-    if (i + length > text.size()) return -1;
-    for (size_t k = 1; k < length; ++k) {
-      unsigned char next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return -1;
-      code_point = (code_point << 6) | (next & 0x3f);
-    }
-    static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code_point < kSmallest[length] || code_point > 0x10ffff ||
-        (code_point >= 0xd800 && code_point <= 0xdfff)) {
-      return -1;  // overlong form, beyond Unicode, or a surrogate
-    }
-    if (code_point < 0x20 || (code_point >= 0x7f && code_point < 0xa0)) return -1;
-    ++count;
-    i += length;
+// The kind of character, if any, that a name may not contain, as the refusal names it.
+const char* RefusedInName(UChar32 c) {
+  if (u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL)) return "bidirectional control characters";
+  switch (c) {
+    case 0x200B:  // zero width space
+    case 0x200C:  // zero width non-joiner
+    case 0x200D:  // zero width joiner
+    case 0x2060:  // word joiner
+    case 0xFEFF:  // zero width no-break space (byte order mark)
+      return "zero-width characters";
   }
-  return count;
+  switch (u_charType(c)) {
+    case U_CONTROL_CHAR:
+      return "control characters";
+    case U_FORMAT_CHAR:
+      return "invisible formatting characters";
+    case U_LINE_SEPARATOR:
+    case U_PARAGRAPH_SEPARATOR:
+      return "line or paragraph separators";
+    default:
+      return nullptr;
+  }
+}
+
+// Names the kind and the code point (never the name: refusals are logged).
+absl::Status RefusedCharacter(absl::string_view field, const char* kind, UChar32 c) {
+  return errors::InvalidField(field, absl::StrFormat("must not contain %s; found U+%04X", kind, c));
+}
+
+absl::Status NameTooLong(absl::string_view field, int64_t characters) {
+  return errors::InvalidField(field, absl::StrCat("at most ", kMaxNameCharacters,
+                                                  " characters, got ", characters));
+}
+
+// A name of ASCII only is already in NFC: checked byte by byte, without ICU's normaliser.
+absl::StatusOr<std::string> CheckAsciiName(absl::string_view name, absl::string_view field) {
+  for (char c : name) {
+    if (const char* refused = RefusedInName(static_cast<unsigned char>(c)); refused != nullptr) {
+      return RefusedCharacter(field, refused, static_cast<unsigned char>(c));
+    }
+  }
+  if (name.size() > static_cast<size_t>(kMaxNameCharacters)) {
+    return NameTooLong(field, static_cast<int64_t>(name.size()));
+  }
+  return std::string(name);
 }
 
 absl::StatusOr<absl::CivilDay> ValidateDate(const v1::RegisterBirthRequest& request,
@@ -104,17 +121,44 @@ absl::Status FieldError(absl::string_view field, const absl::Status& cause) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", cause.message()));
 }
 
-absl::Status ValidateName(const std::string& name, absl::string_view field) {
-  int characters = CountPrintableUtf8(name);
-  if (characters < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": must be UTF-8 text without control characters"));
+absl::StatusOr<std::string> NormalizeName(absl::string_view name, absl::string_view field) {
+  const bool ascii = std::all_of(name.begin(), name.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) return CheckAsciiName(name, field);
+  if (name.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    return NameTooLong(field, static_cast<int64_t>(name.size()));
   }
-  if (characters > kMaxNameCharacters) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", kMaxNameCharacters,
-                                                   " characters, got ", characters));
+  // ICU's conversion from UTF-8 would quietly replace a malformed sequence with U+FFFD: check
+  // first, strictly (overlong forms, surrogates and truncated sequences are all malformed).
+  const int32_t length = static_cast<int32_t>(name.size());
+  for (int32_t i = 0; i < length;) {
+    UChar32 c;
+    U8_NEXT(name.data(), i, length, c);
+    if (c < 0) return errors::InvalidField(field, "must be valid UTF-8 text");
   }
-  return absl::OkStatus();
+  UErrorCode error = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(error);
+  icu::UnicodeString normalized;
+  if (U_SUCCESS(error)) {
+    normalized =
+        nfc->normalize(icu::UnicodeString::fromUTF8(icu::StringPiece(name.data(), length)), error);
+  }
+  if (U_FAILURE(error)) {
+    return absl::InternalError(
+        absl::StrCat("Unicode normalisation failed (ICU: ", u_errorName(error), ")"));
+  }
+  int64_t characters = 0;
+  for (int32_t i = 0; i < normalized.length(); i = normalized.moveIndex32(i, 1)) {
+    const UChar32 c = normalized.char32At(i);
+    if (const char* refused = RefusedInName(c); refused != nullptr) {
+      return RefusedCharacter(field, refused, c);
+    }
+    ++characters;
+  }
+  if (characters > kMaxNameCharacters) return NameTooLong(field, characters);
+  std::string out;
+  normalized.toUTF8String(out);
+  return out;
 }
 
 absl::CivilDay TodayInEngland() {
@@ -153,10 +197,12 @@ absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request
   }
   birth.sex = request.sex();
 
-  if (absl::Status s = ValidateName(request.given_name(), "given_name"); !s.ok()) return s;
-  if (absl::Status s = ValidateName(request.family_name(), "family_name"); !s.ok()) return s;
-  birth.given_name = request.given_name();
-  birth.family_name = request.family_name();
+  absl::StatusOr<std::string> given_name = NormalizeName(request.given_name(), "given_name");
+  if (!given_name.ok()) return given_name.status();
+  birth.given_name = *std::move(given_name);
+  absl::StatusOr<std::string> family_name = NormalizeName(request.family_name(), "family_name");
+  if (!family_name.ok()) return family_name.status();
+  birth.family_name = *std::move(family_name);
 
   absl::StatusOr<std::string> postcode = identifiers::ParsePostcode(request.postcode());
   if (!postcode.ok()) return FieldError("postcode", postcode.status());

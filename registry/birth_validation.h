@@ -15,8 +15,8 @@ struct ValidBirth {
   std::string nhs_number;  // canonical, or empty
   absl::CivilDay date_of_birth;
   v1::Sex sex = v1::SEX_UNSPECIFIED;
-  std::string given_name;
-  std::string family_name;
+  std::string given_name;   // NFC (NormalizeName), or empty
+  std::string family_name;  // NFC (NormalizeName), or empty
   std::string postcode;         // canonical
   std::string local_authority;  // three digits
   std::string mother_nhs_number;  // canonical, or empty
@@ -33,9 +33,18 @@ absl::Status FieldError(absl::string_view field, const absl::Status& cause);
 // The current calendar date in England (Europe/London).
 absl::CivilDay TodayInEngland();
 
-// Checks a person's name as notified: at most 100 characters of UTF-8 with no control characters.
-// Empty is allowed (babies are often unnamed at notification).
-absl::Status ValidateName(const std::string& name, absl::string_view field);
+// Returns a person's name as notified in Unicode Normalization Form C, the form in which names are
+// checked, compared, fingerprinted and stored: "e" followed by a combining acute accent (U+0301)
+// and the precomposed "é" (U+00E9) are one name.
+//
+// INVALID_ARGUMENT (reason FIELD_INVALID) naming `field` and saying what to fix if the name is not
+// valid UTF-8, has more than 100 characters (Unicode code points once normalised, not bytes), or
+// contains a character that would make two names look alike but differ, or display out of order:
+// a control character, a bidirectional control (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066
+// to U+2069), a zero-width character (U+200B, U+200C, U+200D, U+2060, U+FEFF), any other invisible
+// formatting character (Unicode category Cf), or a line or paragraph separator. Empty is allowed
+// (babies are often unnamed at notification).
+absl::StatusOr<std::string> NormalizeName(absl::string_view name, absl::string_view field);
 
 }  // namespace cir::registry
 
