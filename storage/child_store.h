@@ -1,15 +1,18 @@
 #ifndef CIR_STORAGE_CHILD_STORE_H_
 #define CIR_STORAGE_CHILD_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "storage/index_entry.h"
 #include "storage/stored_records.pb.h"
@@ -32,16 +35,47 @@ class WriteTxn {
   virtual absl::Status PutChild(const StoredChild& child) = 0;
   virtual absl::Status PutIndex(IndexKind kind, absl::string_view value,
                                 const IndexEntry& entry) = 0;
-  // Appends `event` to the ordered event log; the store assigns its sequence number.
+  // Appends `event` to the ordered event log. The store assigns its sequence number and stamps
+  // at_unix_micros with CommitTime(), replacing whatever the event carried.
   virtual absl::Status AppendEvent(StoredEvent event) = 0;
+
+  // When the unit's group commits: taken by the writer once per group, just before the group's
+  // first unit runs, and never earlier than the previous group's (also across restarts), so
+  // event times follow sequence order. The same for every unit of one group.
+  virtual absl::Time CommitTime() const = 0;
 };
 
 // A unit of work: reads and stages writes through the transaction. Returning an error discards
 // every write the unit staged, and nothing else in its group.
 using WriteWork = absl::AnyInvocable<absl::Status(WriteTxn&)>;
-// Called once per unit: OK only after the unit's writes are durable (synced to the write-ahead
-// log); otherwise the unit's own error, or the commit's.
+
+// Called exactly once per unit with its outcome:
+//   OK                  the unit's writes are durable (synced to the write-ahead log);
+//   the unit's own error  it refused, and nothing of it was written;
+//   UNAVAILABLE, reason WRITE_OUTCOME_UNKNOWN  its group's commit failed: the writes may or may
+//                       not have taken effect, and a retry with the same ids is safe;
+//   UNAVAILABLE, reason WRITES_SUSPENDED / WRITE_QUEUE_FULL / SERVER_STOPPING, or
+//   DEADLINE_EXCEEDED / CANCELLED, reason CALL_ABANDONED  the unit never ran; nothing was written.
+// Which thread: a refusal made inside Submit itself (queue full, writes suspended, store closing)
+// runs `done` on the caller's thread before Submit returns. Every other outcome is delivered off
+// the writer thread, together with the rest of its group: on the store's reply runner (the
+// server's runs them on a gRPC thread) or, without one, on the store's own reply thread. Never on
+// the writer thread, so `done` may take its time without holding up later groups.
 using WriteDone = absl::AnyInvocable<void(absl::Status)>;
+
+// How a unit may be abandoned before it runs, and what it costs the queue.
+struct SubmitOptions {
+  // A unit whose deadline has passed when its turn comes is not run; its done gets
+  // DEADLINE_EXCEEDED with reason CALL_ABANDONED. Default: none.
+  absl::Time deadline = absl::InfiniteFuture();
+  // Asked on the writer thread when the unit's turn comes; true means the caller has gone (the
+  // call was cancelled) and the unit is not run: its done gets CANCELLED with reason
+  // CALL_ABANDONED. Must be cheap and safe to call from any thread. Default (empty): never.
+  std::function<bool()> is_cancelled;
+  // Roughly the bytes the unit holds while queued (its request, its captures), counted against
+  // the store's byte bound on queued units. Default: 0 (counted by number of units only).
+  size_t approximate_bytes = 0;
+};
 
 struct IndexKey {
   IndexKind kind;
@@ -54,6 +88,10 @@ struct IndexKey {
 // Thread safety: every method may be called from any thread without external locking. Reads never
 // wait for writes. Units of work run one at a time in submission order, so a unit's checks and its
 // writes can never interleave with another unit's.
+//
+// Failures: a failed commit (I/O error, disk full) answers its group's units WRITE_OUTCOME_UNKNOWN
+// and suspends writes: until the store has recovered, by itself, once the fault clears, every
+// write is refused at once with UNAVAILABLE (WRITES_SUSPENDED) and nothing is written. Reads go on.
 class ChildStore {
  public:
   virtual ~ChildStore() = default;
@@ -72,9 +110,16 @@ class ChildStore {
   virtual absl::StatusOr<std::vector<StoredEvent>> ReadEvents(uint64_t after_sequence,
                                                               size_t limit) = 0;
 
-  // Queues `work` for the writer and returns at once; `done` runs later on the writer thread.
-  // Never blocks the caller on disk.
-  virtual void Submit(WriteWork work, WriteDone done) = 0;
+  // Queues `work` for the writer and returns at once; never blocks the caller on disk. `done`
+  // gets the outcome (see WriteDone for which thread runs it). When the queue is full, writes are
+  // suspended or the store is closing, the unit is refused at once, inside this call, with
+  // UNAVAILABLE (reason WRITE_QUEUE_FULL, WRITES_SUSPENDED or SERVER_STOPPING) and never runs.
+  virtual void Submit(WriteWork work, WriteDone done, SubmitOptions options = {}) = 0;
+
+  // OK while the store takes writes; otherwise the refusal that writes get now (UNAVAILABLE with
+  // reason WRITES_SUSPENDED while recovering from a failed write, SERVER_STOPPING once closing).
+  // A full queue is not reported here: it passes as the writer catches up.
+  virtual absl::Status WriteAvailability() = 0;
 };
 
 }  // namespace cir::storage

@@ -13,9 +13,11 @@
 //       index_key := kind_tag (1 byte) value (ASCII, canonical form)
 //         kind_tag 0x01 NHS number (10 digits), 0x02 UPN (13 chars),
 //                  0x03 notification id alone (schema version 1 only; migrated to 0x04),
-//                  0x04 notification := ods_code (3-10 upper-case letters and digits) 0x20
-//                       notification_id (1-128 printable ASCII bytes, no space), so that two
-//                       notifying systems may both use the same notification ids
+//                  0x04 notification := ods_code 0x20 notification_id, where ods_code is the
+//                       notifying system (3-10 upper-case letters and digits), or "-" for a
+//                       notification recorded before notifying systems were (every 0x03 entry
+//                       of schema version 1), and notification_id is 1-128 printable ASCII
+//                       bytes, no space; so two notifying systems may both use the same ids
 //       index_key                   -> index_entry
 //       index_entry := child_id (11 bytes) [fingerprint (32 bytes; notification ids only)]
 //   3 "events"          the ordered event log
@@ -24,6 +26,11 @@
 //       local_authority (3 ASCII digits) sequence (fixed64 big-endian) -> "" (empty)
 //
 // Big-endian integers make byte order numeric order, so iteration runs in sequence order.
+//
+// Schema versions (each migrated forward at open by storage/schema_migrations.cc):
+//   1  the first release
+//   2  notification ids scoped to their notifying system: 0x03 keys re-keyed to 0x04 under "-"
+// A column family added by a later version is created when a store of an earlier one is opened.
 
 #include <cstdint>
 #include <optional>
@@ -45,7 +52,11 @@ inline constexpr int kColumnFamilyCount = 5;
 absl::string_view ColumnFamilyName(ColumnFamily family);
 
 inline constexpr absl::string_view kSchemaVersionKey = "schema_version";
-inline constexpr uint32_t kSchemaVersion = 1;
+inline constexpr uint32_t kSchemaVersion = 2;
+
+// The notifying system under which notifications recorded before notifying systems were (schema
+// version 1) are indexed: not an ODS code, which is letters and digits only.
+inline constexpr absl::string_view kNotifyingSystemBeforeSystems = "-";
 
 std::string EncodeFixed32BigEndian(uint32_t value);
 std::optional<uint32_t> DecodeFixed32BigEndian(absl::string_view bytes);

@@ -2,41 +2,35 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <condition_variable>
-#include <filesystem>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "errors/refusal.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
-#include "rocksdb/filter_policy.h"
-#include "rocksdb/memtablerep.h"
-#include "rocksdb/slice_transform.h"
-#include "rocksdb/table.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
+#include "storage/group_batch.h"
 #include "storage/key_codec.h"
+#include "storage/rocksdb_status.h"
 #include "storage/serial_executor.h"
+#include "storage/store_database.h"
 
 namespace cir::storage {
 namespace {
 
-// The one place where RocksDB's status becomes the registry's.
-absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  std::string message = absl::StrCat(what, ": ", status.ToString());
-  // Transient, or a disk or lock problem an operator can fix: the caller may retry later.
-  if (status.IsBusy() || status.IsTimedOut() || status.IsTryAgain() || status.IsIOError() ||
-      status.IsNoSpace()) {
-    return absl::UnavailableError(message);
-  }
-  if (status.IsCorruption()) return absl::DataLossError(message);
-  return absl::InternalError(message);
-}
+using errors::Refusal;
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
@@ -60,17 +54,26 @@ absl::StatusOr<std::optional<IndexEntry>> ParseEntry(const rocksdb::Status& stat
   return entry;
 }
 
+// The refusal a read gets in the moment between closing the database and opening it again.
+absl::Status Reopening() {
+  return absl::UnavailableError(
+      "the store is reopening its database to recover from a failed write; retry shortly");
+}
+
 // The WriteTxn handed to one unit of work: reads through the group's batch, writes into it.
 class GroupTxn final : public WriteTxn {
  public:
-  GroupTxn(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch,
-           const std::vector<rocksdb::ColumnFamilyHandle*>& families, uint64_t* next_sequence)
-      : db_(db), batch_(batch), families_(families), next_sequence_(next_sequence) {}
+  GroupTxn(const StoreDatabase& database, rocksdb::WriteBatchWithIndex* batch,
+           uint64_t* next_sequence, absl::Time commit_time)
+      : database_(database),
+        batch_(batch),
+        next_sequence_(next_sequence),
+        commit_time_(commit_time) {}
 
   absl::StatusOr<std::optional<StoredChild>> GetChild(absl::string_view child_id) override {
     rocksdb::PinnableSlice value;
-    rocksdb::Status s = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(),
-                                                  Family(ColumnFamily::kChildren),
+    rocksdb::Status s = batch_->GetFromBatchAndDB(database_.db(), rocksdb::ReadOptions(),
+                                                  database_.family(ColumnFamily::kChildren),
                                                   ToSlice(child_id), &value);
     return ParseChild(s, value);
   }
@@ -78,96 +81,169 @@ class GroupTxn final : public WriteTxn {
   absl::StatusOr<std::optional<IndexEntry>> Lookup(IndexKind kind,
                                                    absl::string_view value_text) override {
     rocksdb::PinnableSlice value;
-    rocksdb::Status s = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(),
-                                                  Family(ColumnFamily::kIdentifiers),
+    rocksdb::Status s = batch_->GetFromBatchAndDB(database_.db(), rocksdb::ReadOptions(),
+                                                  database_.family(ColumnFamily::kIdentifiers),
                                                   EncodeIndexKey(kind, value_text), &value);
     return ParseEntry(s, value);
   }
 
   absl::Status PutChild(const StoredChild& child) override {
-    return FromRocks(batch_->Put(Family(ColumnFamily::kChildren), child.child_id(),
+    return FromRocks(batch_->Put(database_.family(ColumnFamily::kChildren), child.child_id(),
                                  child.SerializeAsString()),
                      "staging a child");
   }
 
   absl::Status PutIndex(IndexKind kind, absl::string_view value,
                         const IndexEntry& entry) override {
-    return FromRocks(batch_->Put(Family(ColumnFamily::kIdentifiers), EncodeIndexKey(kind, value),
-                                 EncodeIndexEntry(entry)),
+    return FromRocks(batch_->Put(database_.family(ColumnFamily::kIdentifiers),
+                                 EncodeIndexKey(kind, value), EncodeIndexEntry(entry)),
                      "staging an index entry");
   }
 
   absl::Status AppendEvent(StoredEvent event) override {
     uint64_t sequence = (*next_sequence_)++;
     event.set_sequence(sequence);
-    rocksdb::Status s = batch_->Put(Family(ColumnFamily::kEvents), EncodeEventKey(sequence),
-                                    event.SerializeAsString());
+    event.set_at_unix_micros(absl::ToUnixMicros(commit_time_));
+    rocksdb::Status s = batch_->Put(database_.family(ColumnFamily::kEvents),
+                                    EncodeEventKey(sequence), event.SerializeAsString());
     if (s.ok()) {
-      s = batch_->Put(Family(ColumnFamily::kEventsByArea),
+      s = batch_->Put(database_.family(ColumnFamily::kEventsByArea),
                       EncodeAreaEventKey(event.local_authority(), sequence), rocksdb::Slice());
     }
     return FromRocks(s, "staging an event");
   }
 
- private:
-  rocksdb::ColumnFamilyHandle* Family(ColumnFamily f) const {
-    return families_[static_cast<int>(f)];
-  }
+  absl::Time CommitTime() const override { return commit_time_; }
 
-  rocksdb::DB* db_;
+ private:
+  const StoreDatabase& database_;
   rocksdb::WriteBatchWithIndex* batch_;
-  const std::vector<rocksdb::ColumnFamilyHandle*>& families_;
   uint64_t* next_sequence_;
+  const absl::Time commit_time_;
 };
+
+// The last event of the log, read at open and after recovering from a failed write (when the
+// failed group's batch may or may not have reached the log).
+struct LastEvent {
+  uint64_t sequence = 0;  // 0: the log is empty
+  absl::Time at = absl::InfinitePast();
+};
+
+absl::StatusOr<LastEvent> ReadLastEvent(const StoreDatabase& database) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      database.db()->NewIterator(rocksdb::ReadOptions(), database.family(ColumnFamily::kEvents)));
+  it->SeekToLast();
+  if (!it->Valid()) {
+    if (absl::Status s = FromRocks(it->status(), "reading the event log"); !s.ok()) return s;
+    return LastEvent{};
+  }
+  std::optional<uint64_t> sequence =
+      DecodeEventKey(absl::string_view(it->key().data(), it->key().size()));
+  StoredEvent event;
+  if (!sequence.has_value() ||
+      !event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    return absl::DataLossError("the event log's last entry is malformed");
+  }
+  return LastEvent{*sequence, absl::FromUnixMicros(event.at_unix_micros())};
+}
+
+// Writes, syncs and removes a small file in the data folder: whether the disk takes synced
+// writes again, asked before closing a database that RocksDB will not resume (so that reads go
+// on from it while the fault lasts).
+bool DiskTakesSyncedWrites(rocksdb::Env* env, const std::string& folder) {
+  const std::shared_ptr<rocksdb::FileSystem>& fs = env->GetFileSystem();
+  const std::string probe = folder + "/CIR-WRITE-PROBE";
+  rocksdb::IOOptions io;
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  rocksdb::IOStatus s = fs->NewWritableFile(probe, rocksdb::FileOptions(), &file, nullptr);
+  if (s.ok()) s = file->Append(rocksdb::Slice(std::string(4096, 'p')), io, nullptr);
+  if (s.ok()) s = file->Sync(io, nullptr);
+  if (file != nullptr) {
+    rocksdb::IOStatus closed = file->Close(io, nullptr);
+    if (s.ok()) s = closed;
+  }
+  fs->DeleteFile(probe, io, nullptr).PermitUncheckedError();
+  return s.ok();
+}
 
 class RocksDbStore final : public ChildStore {
  public:
-  RocksDbStore(const RocksDbStoreOptions& options, std::unique_ptr<rocksdb::DB> db,
-               std::vector<rocksdb::ColumnFamilyHandle*> families, uint64_t next_sequence)
-      : options_(options),
-        db_(std::move(db)),
-        families_(std::move(families)),
-        next_sequence_(next_sequence),
-        writer_([this] { WriterLoop(); }) {}
+  RocksDbStore(const RocksDbStoreOptions& options, RocksDbStoreTestHooks hooks)
+      : options_(options), hooks_(std::move(hooks)) {
+    if (options_.file_system != nullptr) {
+      own_env_ = rocksdb::NewCompositeEnv(options_.file_system);
+      shared_.env = own_env_.get();
+    } else {
+      shared_.env = rocksdb::Env::Default();
+    }
+    rocksdb::LRUCacheOptions cache_options;
+    cache_options.capacity = options_.block_cache_bytes;
+    shared_.block_cache = rocksdb::NewLRUCache(cache_options);
+    shared_.listener = std::make_shared<RecoveryListener>(this);
+    if (!options_.reply_runner) replies_ = std::make_unique<SerialExecutor>("cir-replies");
+  }
+
+  // Opens the database and starts the writer.
+  absl::Status Start() {
+    absl::StatusOr<std::unique_ptr<StoreDatabase>> database =
+        StoreDatabase::Open(options_, shared_);
+    if (!database.ok()) return database.status();
+    absl::StatusOr<LastEvent> last = ReadLastEvent(**database);
+    if (!last.ok()) return last.status();
+    next_sequence_ = last->sequence + 1;
+    last_commit_time_ = last->at;
+    {
+      absl::MutexLock lock(&db_mu_);
+      database_ = *std::move(database);
+    }
+    writer_ = std::thread([this] { WriterLoop(); });
+    return absl::OkStatus();
+  }
 
   ~RocksDbStore() override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
     }
-    cv_.notify_one();
-    writer_.join();  // the writer drains every queued unit before it returns
+    cv_.notify_all();
+    if (writer_.joinable()) writer_.join();  // the writer commits every queued unit first
     replies_.reset();  // and every reply it posted is delivered before the store closes
-    for (rocksdb::ColumnFamilyHandle* family : families_) {
-      db_->DestroyColumnFamilyHandle(family);
-    }
-    db_->Close();
+    absl::MutexLock lock(&db_mu_);
+    database_.reset();
   }
 
   absl::StatusOr<std::optional<StoredChild>> GetChild(absl::string_view child_id) override {
+    absl::ReaderMutexLock lock(&db_mu_);
+    if (database_ == nullptr) return Reopening();
     rocksdb::PinnableSlice value;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), Family(ColumnFamily::kChildren), ToSlice(child_id), &value);
+    rocksdb::Status s = database_->db()->Get(rocksdb::ReadOptions(),
+                                             database_->family(ColumnFamily::kChildren),
+                                             ToSlice(child_id), &value);
     return ParseChild(s, value);
   }
 
   absl::StatusOr<std::optional<IndexEntry>> Lookup(IndexKind kind,
                                                    absl::string_view value_text) override {
+    absl::ReaderMutexLock lock(&db_mu_);
+    if (database_ == nullptr) return Reopening();
     rocksdb::PinnableSlice value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Family(ColumnFamily::kIdentifiers),
-                                 EncodeIndexKey(kind, value_text), &value);
+    rocksdb::Status s = database_->db()->Get(rocksdb::ReadOptions(),
+                                             database_->family(ColumnFamily::kIdentifiers),
+                                             EncodeIndexKey(kind, value_text), &value);
     return ParseEntry(s, value);
   }
 
   std::vector<absl::StatusOr<std::optional<StoredChild>>> GetChildren(
       absl::Span<const std::string> child_ids) override {
+    absl::ReaderMutexLock lock(&db_mu_);
+    if (database_ == nullptr) return {child_ids.size(), Reopening()};
     std::vector<rocksdb::Slice> keys;
     keys.reserve(child_ids.size());
     for (const std::string& id : child_ids) keys.emplace_back(id);
     std::vector<rocksdb::PinnableSlice> values(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
-    db_->MultiGet(rocksdb::ReadOptions(), Family(ColumnFamily::kChildren), keys.size(),
-                  keys.data(), values.data(), statuses.data());
+    database_->db()->MultiGet(rocksdb::ReadOptions(), database_->family(ColumnFamily::kChildren),
+                              keys.size(), keys.data(), values.data(), statuses.data());
     std::vector<absl::StatusOr<std::optional<StoredChild>>> out;
     out.reserve(keys.size());
     for (size_t i = 0; i < keys.size(); ++i) out.push_back(ParseChild(statuses[i], values[i]));
@@ -176,14 +252,17 @@ class RocksDbStore final : public ChildStore {
 
   std::vector<absl::StatusOr<std::optional<IndexEntry>>> LookupMany(
       absl::Span<const IndexKey> index_keys) override {
+    absl::ReaderMutexLock lock(&db_mu_);
+    if (database_ == nullptr) return {index_keys.size(), Reopening()};
     std::vector<std::string> encoded;
     encoded.reserve(index_keys.size());
     for (const IndexKey& key : index_keys) encoded.push_back(EncodeIndexKey(key.kind, key.value));
     std::vector<rocksdb::Slice> keys(encoded.begin(), encoded.end());
     std::vector<rocksdb::PinnableSlice> values(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
-    db_->MultiGet(rocksdb::ReadOptions(), Family(ColumnFamily::kIdentifiers), keys.size(),
-                  keys.data(), values.data(), statuses.data());
+    database_->db()->MultiGet(rocksdb::ReadOptions(),
+                              database_->family(ColumnFamily::kIdentifiers), keys.size(),
+                              keys.data(), values.data(), statuses.data());
     std::vector<absl::StatusOr<std::optional<IndexEntry>>> out;
     out.reserve(keys.size());
     for (size_t i = 0; i < keys.size(); ++i) out.push_back(ParseEntry(statuses[i], values[i]));
@@ -192,9 +271,11 @@ class RocksDbStore final : public ChildStore {
 
   absl::StatusOr<std::vector<StoredEvent>> ReadEvents(uint64_t after_sequence,
                                                       size_t limit) override {
+    absl::ReaderMutexLock lock(&db_mu_);
+    if (database_ == nullptr) return Reopening();
     std::vector<StoredEvent> events;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), Family(ColumnFamily::kEvents)));
+    std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(
+        rocksdb::ReadOptions(), database_->family(ColumnFamily::kEvents)));
     for (it->Seek(EncodeEventKey(after_sequence + 1)); it->Valid() && events.size() < limit;
          it->Next()) {
       StoredEvent event;
@@ -207,26 +288,60 @@ class RocksDbStore final : public ChildStore {
     return events;
   }
 
-  void Submit(WriteWork work, WriteDone done) override {
+  void Submit(WriteWork work, WriteDone done, SubmitOptions options = {}) override {
+    absl::Status refusal;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!stopping_) {
-        queue_.push_back(Unit{std::move(work), std::move(done)});
+      const size_t bytes = options.approximate_bytes;
+      if (stopping_) {
+        refusal = closing_;
+      } else if (!suspended_.ok()) {
+        refusal = suspended_;
+      } else if (queue_.size() >= options_.max_queued_units ||
+                 (!queue_.empty() && bytes > options_.max_queued_bytes - queued_bytes_)) {
+        refusal = queue_full_;
+      } else {
+        queued_bytes_ += std::min(bytes, options_.max_queued_bytes);
+        queue_.push_back(Unit{std::move(work), std::move(done), std::move(options)});
         cv_.notify_one();
         return;
       }
     }
-    done(absl::UnavailableError("the store is closing"));
+    done(std::move(refusal));
+  }
+
+  absl::Status WriteAvailability() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stopping_ ? closing_ : suspended_;
   }
 
  private:
   struct Unit {
     WriteWork work;
     WriteDone done;
+    SubmitOptions options;
   };
 
-  rocksdb::ColumnFamilyHandle* Family(ColumnFamily f) const {
-    return families_[static_cast<int>(f)];
+  // Wakes the writer when RocksDB's own recovery (after a lack of disk space, or a retryable
+  // I/O error) has resumed the database.
+  class RecoveryListener final : public rocksdb::EventListener {
+   public:
+    explicit RecoveryListener(RocksDbStore* store) : store_(store) {}
+    const char* Name() const override { return "cir.RecoveryListener"; }
+    void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+      if (info.new_bg_error.ok()) store_->WakeForRecovery();
+    }
+
+   private:
+    RocksDbStore* const store_;
+  };
+
+  void WakeForRecovery() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      recovery_event_ = true;
+    }
+    cv_.notify_all();
   }
 
   void WriterLoop() {
@@ -239,204 +354,255 @@ class RocksDbStore final : public ChildStore {
         cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and everything queued has been committed
         while (!queue_.empty() && group.size() < options_.max_group_size) {
+          queued_bytes_ -= std::min(queue_.front().options.approximate_bytes, queued_bytes_);
           group.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
       }
-      CommitGroup(group, outcomes);
-      std::vector<WriteDone> dones;
-      dones.reserve(group.size());
-      for (Unit& unit : group) dones.push_back(std::move(unit.done));
-      absl::AnyInvocable<void() &&> replies = [dones = std::move(dones),
-                                               outcomes = std::move(outcomes)]() mutable {
-        for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move(outcomes[i]));
-      };
-      if (options_.reply_runner) {
-        options_.reply_runner(std::move(replies));
-      } else {
-        replies_->Post(std::move(replies));
-      }
+      absl::Status commit_failure = RunGroup(group, outcomes);
+      // Writes are suspended before the group hears its outcome, so that a caller retrying at
+      // once is refused rather than queued behind a store that cannot write.
+      if (!commit_failure.ok()) Suspend(commit_failure);
+      Deliver(group, std::move(outcomes));
       group.clear();
       outcomes = {};
+      if (!commit_failure.ok() && !AwaitRecovery()) return;  // closing while suspended
     }
   }
 
-  // Runs every unit of `group` against one batch and commits the batch with one write.
-  void CommitGroup(std::vector<Unit>& group, std::vector<absl::Status>& outcomes) {
-    rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
-                                       /*overwrite_key=*/true);
+  // When the next group commits: now, but never before the previous group.
+  absl::Time NextCommitTime() {
+    last_commit_time_ = std::max(absl::Now(), last_commit_time_);
+    return last_commit_time_;
+  }
+
+  // Runs every unit of `group` against one batch and commits the batch with one write, filling
+  // `outcomes` (one per unit). Returns the commit's failure, if the write failed.
+  absl::Status RunGroup(std::vector<Unit>& group, std::vector<absl::Status>& outcomes) {
+    const absl::Time commit_time = NextCommitTime();
+    GroupBatch batch(hooks_.fail_rollback);
     uint64_t next_sequence = next_sequence_;
-    GroupTxn txn(db_.get(), &batch, families_, &next_sequence);
-    for (Unit& unit : group) {
-      batch.SetSavePoint();
-      uint64_t sequence_before = next_sequence;
+    GroupTxn txn(*database_, &batch.batch(), &next_sequence, commit_time);
+    outcomes.reserve(group.size());
+    for (size_t i = 0; i < group.size(); ++i) {
+      Unit& unit = group[i];
+      if (absl::Status abandoned = Abandoned(unit.options, commit_time); !abandoned.ok()) {
+        outcomes.push_back(std::move(abandoned));
+        continue;
+      }
+      batch.BeginUnit();
+      const uint64_t sequence_before = next_sequence;
       absl::Status outcome = unit.work(txn);
       if (outcome.ok()) {
-        batch.PopSavePoint();
+        batch.KeepUnit();
       } else {
-        batch.RollbackToSavePoint();
         next_sequence = sequence_before;
+        if (absl::Status discarded = batch.DiscardUnit(); !discarded.ok()) {
+          // The batch still holds this unit's writes: the group is never committed.
+          absl::Status group_discarded = Refusal(
+              absl::StatusCode::kInternal, v1::INTERNAL_ERROR,
+              absl::StrCat("a failed write could not be undone (", discarded.message(),
+                           "), so its whole write group was discarded; nothing was written, "
+                           "and the call may be retried"));
+          outcomes.assign(group.size(), group_discarded);
+          outcomes[i] = std::move(outcome);
+          return absl::OkStatus();
+        }
       }
       outcomes.push_back(std::move(outcome));
     }
-    if (batch.GetWriteBatch()->Count() == 0) return;
+    if (batch.staged_writes() == 0) return absl::OkStatus();
     rocksdb::WriteOptions write_options;
     write_options.sync = options_.sync_writes;
-    absl::Status committed =
-        FromRocks(db_->Write(write_options, batch.GetWriteBatch()), "committing a write group");
-    if (committed.ok()) {
+    rocksdb::Status written = database_->db()->Write(write_options, batch.batch().GetWriteBatch());
+    if (written.ok()) {
       next_sequence_ = next_sequence;
-      return;
+      return absl::OkStatus();
     }
+    absl::Status failure = FromRocks(written, "committing a write group");
+    absl::Status unknown = Refusal(
+        absl::StatusCode::kUnavailable, v1::WRITE_OUTCOME_UNKNOWN,
+        absl::StrCat("the write could not be made durable (", failure.message(),
+                     "), so whether it took effect is unknown; retrying with the same ids is "
+                     "safe once the registry takes writes again"));
     for (absl::Status& outcome : outcomes) {
-      if (outcome.ok()) outcome = committed;
+      if (outcome.ok()) outcome = unknown;
+    }
+    return failure;
+  }
+
+  // Why a unit is not run when its turn comes: its caller has gone.
+  static absl::Status Abandoned(const SubmitOptions& options, absl::Time now) {
+    if (now >= options.deadline) {
+      return Refusal(absl::StatusCode::kDeadlineExceeded, v1::CALL_ABANDONED,
+                     "the call's deadline passed before its write ran; nothing was written");
+    }
+    if (options.is_cancelled && options.is_cancelled()) {
+      return Refusal(absl::StatusCode::kCancelled, v1::CALL_ABANDONED,
+                     "the call was cancelled before its write ran; nothing was written");
+    }
+    return absl::OkStatus();
+  }
+
+  // Hands the outcomes of `group` to the reply runner, as one task.
+  void Deliver(std::vector<Unit>& group, std::vector<absl::Status> outcomes) {
+    std::vector<WriteDone> dones;
+    dones.reserve(group.size());
+    for (Unit& unit : group) dones.push_back(std::move(unit.done));
+    absl::AnyInvocable<void() &&> replies = [dones = std::move(dones),
+                                             outcomes = std::move(outcomes)]() mutable {
+      for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move(outcomes[i]));
+    };
+    if (options_.reply_runner) {
+      options_.reply_runner(std::move(replies));
+    } else {
+      replies_->Post(std::move(replies));
     }
   }
 
+  // After a failed commit: refuses writes from now on (and those already queued), and says so.
+  void Suspend(const absl::Status& cause) {
+    std::vector<Unit> refused;
+    absl::Status refusal;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      suspended_ = Refusal(
+          absl::StatusCode::kUnavailable, v1::WRITES_SUSPENDED,
+          absl::StrCat("the registry takes no writes while its store recovers from a failed "
+                       "write (", cause.message(), "); nothing was written: retry later"));
+      refusal = suspended_;
+      for (Unit& unit : queue_) refused.push_back(std::move(unit));
+      queue_.clear();
+      queued_bytes_ = 0;
+    }
+    if (options_.on_write_availability) options_.on_write_availability(false);
+    if (!refused.empty()) Deliver(refused, std::vector<absl::Status>(refused.size(), refusal));
+  }
+
+  // While writes are suspended: tries to recover every write_recovery_interval (or as soon as
+  // RocksDB says its own recovery succeeded) until it does, then takes writes again. False if
+  // the store closes first.
+  bool AwaitRecovery() {
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.write_recovery_interval),
+                     [this] { return stopping_ || recovery_event_; });
+        if (stopping_) return false;
+        recovery_event_ = false;
+      }
+      if (TryToRecover()) break;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      suspended_ = absl::OkStatus();
+    }
+    if (options_.on_write_availability) options_.on_write_availability(true);
+    return true;
+  }
+
+  // One attempt. RocksDB resumes by itself from a lack of disk space (its SstFileManager polls
+  // the free space) and from I/O errors it knows to be retryable; DB::Resume answers Busy while
+  // that is under way, and OK once the database takes writes. A failed write to the write-ahead
+  // log (RocksDB 7.8 deems a plain I/O error there fatal to the open database) is recovered from
+  // only by closing the database and opening it again, which replays the log as a restart would.
+  bool TryToRecover() {
+    if (database_ != nullptr) {
+      rocksdb::Status resumed = database_->db()->Resume();
+      if (resumed.IsBusy()) return false;
+      if (!resumed.ok() && resumed.severity() < rocksdb::Status::Severity::kFatalError) {
+        return false;  // the fault lasts: RocksDB's recovery flush failed again
+      }
+      if (!resumed.ok() && !Reopen()) return false;
+    } else if (!Reopen()) {
+      return false;
+    }
+    // The failed group's batch may or may not have reached the log (and after a reopen, been
+    // replayed from it): continue the event sequence from what the database holds, so that no
+    // sequence number is skipped or given twice.
+    absl::StatusOr<LastEvent> last = ReadLastEvent(*database_);
+    if (!last.ok()) return false;
+    next_sequence_ = last->sequence + 1;
+    last_commit_time_ = std::max(last_commit_time_, last->at);
+    return true;
+  }
+
+  // Closes the database and opens it again, once the disk takes synced writes (until then reads
+  // go on from the old one). If the open fails, reads are refused until a later attempt succeeds.
+  bool Reopen() {
+    if (!DiskTakesSyncedWrites(shared_.env, options_.path)) return false;
+    RocksDbStoreOptions reopen = options_;
+    reopen.create_if_missing = false;
+    absl::MutexLock lock(&db_mu_);
+    database_.reset();
+    absl::StatusOr<std::unique_ptr<StoreDatabase>> database = StoreDatabase::Open(reopen, shared_);
+    if (!database.ok()) return false;
+    database_ = *std::move(database);
+    return true;
+  }
+
   const RocksDbStoreOptions options_;
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> families_;
-  uint64_t next_sequence_;  // touched only by the writer thread (and the constructor)
+  const RocksDbStoreTestHooks hooks_;
+  std::unique_ptr<rocksdb::Env> own_env_;  // over options_.file_system, if one was given
+  StoreDatabase::Shared shared_;
+
+  // The open database. Replaced only by the writer thread, holding db_mu_ exclusively (to
+  // recover from a failed write); readers hold it shared. The writer reads it without the lock.
+  absl::Mutex db_mu_;
+  std::unique_ptr<StoreDatabase> database_;
+
+  // Touched only by the writer thread (and Start, before it runs).
+  uint64_t next_sequence_ = 1;
+  absl::Time last_commit_time_ = absl::InfinitePast();
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Unit> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status suspended_ ABSL_GUARDED_BY(mu_);  // OK while writes are taken
+  bool recovery_event_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Refusals made in Submit, built once: a full queue may refuse millions of units.
+  const absl::Status queue_full_ = Refusal(
+      absl::StatusCode::kUnavailable, v1::WRITE_QUEUE_FULL,
+      "more writes are waiting than the registry queues; nothing was written: retry shortly");
+  const absl::Status closing_ = Refusal(absl::StatusCode::kUnavailable, v1::SERVER_STOPPING,
+                                        "the store is closing; nothing was written");
 
   // Delivers each group's replies (WriteDone) after its commit, off the writer thread, unless the
   // options name another runner.
-  std::unique_ptr<SerialExecutor> replies_ =
-      options_.reply_runner ? nullptr : std::make_unique<SerialExecutor>("cir-replies");
-  std::thread writer_;  // last: started once every other member is initialised
+  std::unique_ptr<SerialExecutor> replies_;
+  std::thread writer_;  // started by Start, once every other member is initialised
 };
 
-rocksdb::Options MakeDbOptions(const RocksDbStoreOptions& options) {
-  rocksdb::Options db_options;
-  db_options.create_if_missing = options.create_if_missing;
-  db_options.create_missing_column_families = options.create_if_missing;
-  db_options.IncreaseParallelism(2);
-  db_options.max_open_files = 512;
-  db_options.db_write_buffer_size = options.memtable_bytes;
-  // Hash memtables (see MakeFamilyOptions) take one writer at a time, which the store's single
-  // writer thread guarantees anyway.
-  db_options.allow_concurrent_memtable_write = false;
-  return db_options;
-}
-
-// Longer than any key of the children or identifiers families (an index key is a tag byte and a
-// notification id of at most 128 bytes).
-constexpr size_t kMaxKeyBytes = 1 + 128;
-
-rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
-                                               std::shared_ptr<rocksdb::Cache> cache) {
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = std::move(cache);
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  // Index and filter blocks stay in memory with their open tables, outside the block cache: at 10
-  // million children, random reads through a cache that also held them kept evicting the filters,
-  // and a profile showed a quarter of the server's time re-reading and checksumming whole filter
-  // blocks. They cost about 10 bits per key (some 60 MiB at 10 million children).
-  table.cache_index_and_filter_blocks = false;
-  table.format_version = 5;
-  rocksdb::ColumnFamilyOptions family;
-  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // The two families read by point lookups only put a whole-key bloom filter in front of their
-  // memtables: most lookups of the write path (is this NHS number or notification id taken?) are
-  // misses, which it answers without walking the skip list.
-  if (which == ColumnFamily::kChildren || which == ColumnFamily::kIdentifiers) {
-    family.memtable_prefix_bloom_size_ratio = 0.02;
-    family.memtable_whole_key_filtering = true;
+absl::Status ValidateOptions(const RocksDbStoreOptions& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("the store needs a data folder");
+  if (options.max_group_size == 0) {
+    return absl::InvalidArgumentError("max_group_size must be at least 1");
   }
-  // Both are read by whole keys alone: their memtables are hash tables keyed by the whole key
-  // (the "prefix" is capped above the longest key), where a read is a hash probe rather than a
-  // walk down one long skip list. A shorter prefix would put keys sharing it (notification ids
-  // from one system all start alike) into one bucket.
-  if (which == ColumnFamily::kChildren || which == ColumnFamily::kIdentifiers) {
-    family.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(kMaxKeyBytes));
-    family.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory());
+  if (options.max_queued_units == 0 || options.max_queued_bytes == 0) {
+    return absl::InvalidArgumentError("max_queued_units and max_queued_bytes must be at least 1");
   }
-  return family;
-}
-
-absl::Status CheckSchemaVersion(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta, bool create) {
-  std::string stored;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), meta, ToSlice(kSchemaVersionKey), &stored);
-  if (s.IsNotFound() && !create) {
-    return absl::FailedPreconditionError(
-        "the data folder holds a RocksDB database but no registry store (no schema version)");
-  }
-  if (s.IsNotFound()) {
-    rocksdb::WriteOptions write_options;
-    write_options.sync = true;
-    return FromRocks(db->Put(write_options, meta, ToSlice(kSchemaVersionKey),
-                             EncodeFixed32BigEndian(kSchemaVersion)),
-                     "writing the schema version");
-  }
-  if (!s.ok()) return FromRocks(s, "reading the schema version");
-  std::optional<uint32_t> version = DecodeFixed32BigEndian(stored);
-  if (!version.has_value() || *version != kSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the data folder holds a store of another schema version (",
-        version.has_value() ? absl::StrCat(*version) : "unreadable", "); this server reads ",
-        kSchemaVersion));
+  if (options.write_recovery_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("write_recovery_interval must be positive");
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<uint64_t> NextEventSequence(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), events));
-  it->SeekToLast();
-  if (!it->Valid()) {
-    if (absl::Status s = FromRocks(it->status(), "reading the event log"); !s.ok()) return s;
-    return 1;
-  }
-  std::optional<uint64_t> last = DecodeEventKey(absl::string_view(it->key().data(), it->key().size()));
-  if (!last.has_value()) return absl::DataLossError("the event log holds a malformed key");
-  return *last + 1;
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ChildStore>> RocksDbChildStore::Open(
     const RocksDbStoreOptions& options) {
-  if (options.path.empty()) return absl::InvalidArgumentError("the store needs a data folder");
-  if (options.max_group_size == 0) {
-    return absl::InvalidArgumentError("max_group_size must be at least 1");
-  }
-  std::error_code ignored;
-  if (!options.create_if_missing &&
-      !std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT", ignored)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        options.path, " holds no registry store; check the data folder (is its volume mounted?), "
-        "or create a new store on purpose with --create-if-missing"));
-  }
-  rocksdb::LRUCacheOptions cache_options;
-  cache_options.capacity = options.block_cache_bytes;
-  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(cache_options);
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (int i = 0; i < kColumnFamilyCount; ++i) {
-    descriptors.emplace_back(std::string(ColumnFamilyName(static_cast<ColumnFamily>(i))),
-                             MakeFamilyOptions(static_cast<ColumnFamily>(i), cache));
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> families;
-  rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status s =
-      rocksdb::DB::Open(MakeDbOptions(options), options.path, descriptors, &families, &raw_db);
-  if (!s.ok()) return FromRocks(s, absl::StrCat("opening the store at ", options.path));
-  std::unique_ptr<rocksdb::DB> db(raw_db);
-  auto close_on_error = [&](absl::Status status) {
-    for (rocksdb::ColumnFamilyHandle* family : families) db->DestroyColumnFamilyHandle(family);
-    db->Close();
-    return status;
-  };
-  if (absl::Status v = CheckSchemaVersion(db.get(), families[0], options.create_if_missing); !v.ok()) {
-    return close_on_error(v);
-  }
-  absl::StatusOr<uint64_t> next_sequence =
-      NextEventSequence(db.get(), families[static_cast<int>(ColumnFamily::kEvents)]);
-  if (!next_sequence.ok()) return close_on_error(next_sequence.status());
-  return std::unique_ptr<ChildStore>(
-      new RocksDbStore(options, std::move(db), std::move(families), *next_sequence));
+  return OpenWithTestHooks(options, RocksDbStoreTestHooks());
+}
+
+absl::StatusOr<std::unique_ptr<ChildStore>> RocksDbChildStore::OpenWithTestHooks(
+    const RocksDbStoreOptions& options, RocksDbStoreTestHooks hooks) {
+  if (absl::Status valid = ValidateOptions(options); !valid.ok()) return valid;
+  auto store = std::make_unique<RocksDbStore>(options, std::move(hooks));
+  if (absl::Status started = store->Start(); !started.ok()) return started;
+  return std::unique_ptr<ChildStore>(std::move(store));
 }
 
 }  // namespace cir::storage

@@ -1,6 +1,7 @@
 #ifndef CIR_STORAGE_ROCKSDB_CHILD_STORE_H_
 #define CIR_STORAGE_ROCKSDB_CHILD_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -8,7 +9,12 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "storage/child_store.h"
+
+namespace rocksdb {
+class FileSystem;
+}  // namespace rocksdb
 
 namespace cir::storage {
 
@@ -17,7 +23,9 @@ struct RocksDbStoreOptions {
   std::string path;
   // Create an empty store if `path` holds none. Off by default, so that a data volume that failed
   // to mount, or a mistyped folder, is refused rather than silently served as an empty registry
-  // (which would then issue a second identifier to every child notified again). Default: false.
+  // (which would then issue a second identifier to every child notified again). Opening an
+  // existing store creates any column family this release adds and migrates the store's schema
+  // forward whatever this says. Default: false.
   bool create_if_missing = false;
   // Sync the write-ahead log before a unit of work is acknowledged, so an acknowledged write
   // survives a crash of the process or the machine. Turning it off is for measurements only.
@@ -36,21 +44,65 @@ struct RocksDbStoreOptions {
   // one that runs them on a gRPC thread, where the replies' network writes are combined. Default
   // (empty): a thread of the store's own.
   std::function<void(absl::AnyInvocable<void() &&>)> reply_runner;
+
+  // Most units of work waiting for the writer (not counting the group it is running). Beyond it,
+  // Submit refuses at once with UNAVAILABLE, reason WRITE_QUEUE_FULL, rather than let memory grow
+  // while the disk falls behind. Each queued unit costs about 150 bytes besides what it holds.
+  // Default: 100,000.
+  size_t max_queued_units = 100'000;
+  // Most bytes (SubmitOptions::approximate_bytes, summed) held by units waiting for the writer.
+  // Beyond it Submit refuses as above; a unit larger than the whole bound is taken only when the
+  // queue is empty, so that it is not refused for ever. Default: 64 MiB.
+  size_t max_queued_bytes = 64u << 20;
+  // Told of every change in whether the store takes writes: false when a failed commit suspends
+  // writes, true once the store has recovered. The server turns its health NOT_SERVING and back
+  // with it. Called from the store's writer thread (never while Submit or a read is running on
+  // the caller's thread), without the store's locks held; it may call WriteAvailability() but
+  // should return promptly. Not called when the store closes. Default (empty): nobody is told.
+  std::function<void(bool accepting_writes)> on_write_availability;
+  // While writes are suspended, how often the store tries to recover by itself (DB::Resume, or
+  // for a failure RocksDB will not resume from, reopening the database once a synced test write
+  // to the data folder succeeds). RocksDB's own recovery (disk space polled by its
+  // SstFileManager) ends the suspension sooner when it succeeds first. Default: 1 second.
+  absl::Duration write_recovery_interval = absl::Seconds(1);
+  // The file system the database lives on. Tests pass one that injects faults or simulates a
+  // power cut. Default (empty): the machine's own.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
+};
+
+// Faults that only tests inject into the store's own logic (faults of the disk are injected through
+// RocksDbStoreOptions::file_system).
+struct RocksDbStoreTestHooks {
+  // Asked whenever a failed unit's staged writes are rolled back; true makes the rollback fail
+  // as RocksDB's RollbackToSavePoint could, leaving the unit's writes in the group's batch.
+  std::function<bool()> fail_rollback;
 };
 
 // The default store: embedded RocksDB, with the layout in key_codec.h.
 //
-// Writes: one writer thread drains the queue of units of work, runs each against a
+// Writes: one writer thread drains a bounded queue of units of work, runs each against a
 // WriteBatchWithIndex (so later units see earlier ones), and commits the whole group with one
-// synced write; then a second thread delivers the group's outcomes while the writer starts on the
-// next group. Group commit makes the durable write rate
-// independent of the sync latency. Reads go straight to RocksDB from the calling thread, lock-free.
+// synced write; then the reply runner delivers the group's outcomes while the writer starts on
+// the next group. Group commit makes the durable write rate independent of the sync latency.
+// Reads go straight to RocksDB from the calling thread; they wait only while the store reopens
+// its database to recover from a failed write.
+//
+// Recovery at open: the write-ahead log is replayed with RocksDB's kTolerateCorruptedTailRecords
+// mode, so a torn last record (a write never acknowledged) is dropped, but corruption anywhere
+// before the tail refuses to open, naming the log files, rather than silently dropping the
+// acknowledged writes after it.
 class RocksDbChildStore {
  public:
-  // Opens the store at options.path (creating it only with create_if_missing). FAILED_PRECONDITION
-  // if the folder holds no store, or one of another schema version; UNAVAILABLE if another
-  // process has it open.
+  // Opens the store at options.path (creating it only with create_if_missing), adding any column
+  // family this release has that the store lacks and migrating its schema forward.
+  // INVALID_ARGUMENT for bad options; FAILED_PRECONDITION if the folder holds no store, or one of
+  // a newer schema version; DATA_LOSS if the write-ahead log is corrupt before its tail;
+  // UNAVAILABLE if another process has it open or the disk fails.
   static absl::StatusOr<std::unique_ptr<ChildStore>> Open(const RocksDbStoreOptions& options);
+
+  // Open, with faults injected into the store's own logic. Tests only.
+  static absl::StatusOr<std::unique_ptr<ChildStore>> OpenWithTestHooks(
+      const RocksDbStoreOptions& options, RocksDbStoreTestHooks hooks);
 };
 
 }  // namespace cir::storage

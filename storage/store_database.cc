@@ -1,0 +1,160 @@
+#include "storage/store_database.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/memtablerep.h"
+#include "rocksdb/slice_transform.h"
+#include "rocksdb/sst_file_manager.h"
+#include "rocksdb/table.h"
+#include "storage/rocksdb_status.h"
+#include "storage/schema_migrations.h"
+
+namespace cir::storage {
+namespace {
+
+rocksdb::Options MakeDbOptions(const RocksDbStoreOptions& options,
+                               const StoreDatabase::Shared& shared) {
+  rocksdb::Options db_options;
+  db_options.env = shared.env;
+  db_options.create_if_missing = options.create_if_missing;
+  // Independent of create_if_missing: an existing store opened by a release that adds a column
+  // family gets it. (The CURRENT check in Open guards against an unmounted volume.)
+  db_options.create_missing_column_families = true;
+  // A torn last record is a write that was never acknowledged (its sync never returned) and is
+  // dropped; corruption before the tail fails the open instead of replaying up to it and silently
+  // dropping the acknowledged writes after it (kPointInTimeRecovery, RocksDB's default).
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db_options.IncreaseParallelism(2);
+  db_options.max_open_files = 512;
+  db_options.db_write_buffer_size = options.memtable_bytes;
+  // Hash memtables (see MakeFamilyOptions) take one writer at a time, which the store's single
+  // writer thread guarantees anyway.
+  db_options.allow_concurrent_memtable_write = false;
+  // Tracks the disk space the database uses; after a write fails for want of space, it polls the
+  // free space and resumes the database (DB::Resume) once there is room again.
+  db_options.sst_file_manager.reset(rocksdb::NewSstFileManager(shared.env));
+  if (shared.listener != nullptr) db_options.listeners.push_back(shared.listener);
+  return db_options;
+}
+
+// Longer than any key of the children or identifiers families (an index key is a tag byte and a
+// notifying system, a space and a notification id: at most 1 + 10 + 1 + 128 bytes).
+constexpr size_t kMaxKeyBytes = 1 + 10 + 1 + 128;
+
+rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
+                                               std::shared_ptr<rocksdb::Cache> cache) {
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = std::move(cache);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Index and filter blocks stay in memory with their open tables, outside the block cache: at 10
+  // million children, random reads through a cache that also held them kept evicting the filters,
+  // and a profile showed a quarter of the server's time re-reading and checksumming whole filter
+  // blocks. They cost about 10 bits per key (some 60 MiB at 10 million children).
+  table.cache_index_and_filter_blocks = false;
+  table.format_version = 5;
+  rocksdb::ColumnFamilyOptions family;
+  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // The two families read by point lookups only put a whole-key bloom filter in front of their
+  // memtables: most lookups of the write path (is this NHS number or notification id taken?) are
+  // misses, which it answers without walking the skip list.
+  if (which == ColumnFamily::kChildren || which == ColumnFamily::kIdentifiers) {
+    family.memtable_prefix_bloom_size_ratio = 0.02;
+    family.memtable_whole_key_filtering = true;
+  }
+  // Both are read by whole keys alone: their memtables are hash tables keyed by the whole key
+  // (the "prefix" is capped above the longest key), where a read is a hash probe rather than a
+  // walk down one long skip list. A shorter prefix would put keys sharing it (notification ids
+  // from one system all start alike) into one bucket.
+  if (which == ColumnFamily::kChildren || which == ColumnFamily::kIdentifiers) {
+    family.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(kMaxKeyBytes));
+    family.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory());
+  }
+  return family;
+}
+
+// The write-ahead log files in `folder`, by name, for an error that must name them.
+std::string WalFilesIn(const std::string& folder) {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
+    if (entry.path().extension() == ".log") {
+      names.push_back((std::filesystem::path(folder) / entry.path().filename()).string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names.empty() ? "none found" : absl::StrJoin(names, ", ");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StoreDatabase>> StoreDatabase::Open(
+    const RocksDbStoreOptions& options, const Shared& shared) {
+  std::error_code ignored;
+  const bool existed =
+      std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT", ignored);
+  if (!existed && !options.create_if_missing) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        options.path, " holds no registry store; check the data folder (is its volume mounted?), "
+        "or create a new store on purpose with --create-if-missing"));
+  }
+  rocksdb::Options db_options = MakeDbOptions(options, shared);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (int i = 0; i < kColumnFamilyCount; ++i) {
+    descriptors.emplace_back(std::string(ColumnFamilyName(static_cast<ColumnFamily>(i))),
+                             MakeFamilyOptions(static_cast<ColumnFamily>(i), shared.block_cache));
+  }
+  if (existed) {
+    // RocksDB refuses to open a database without naming every family it has: a family of a
+    // later release is opened with default options, so that the schema version check below can
+    // say which release the store needs.
+    std::vector<std::string> stored_names;
+    rocksdb::Status listed =
+        rocksdb::DB::ListColumnFamilies(db_options, options.path, &stored_names);
+    if (!listed.ok()) {
+      return FromRocks(listed, absl::StrCat("listing the column families of the store at ",
+                                            options.path));
+    }
+    for (const std::string& name : stored_names) {
+      bool known = std::any_of(descriptors.begin(), descriptors.begin() + kColumnFamilyCount,
+                               [&](const auto& d) { return d.name == name; });
+      if (!known) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &families, &raw_db);
+  if (!s.ok()) {
+    absl::Status opened = FromRocks(s, absl::StrCat("opening the store at ", options.path));
+    if (s.IsCorruption() && s.ToString().find(".log") == std::string::npos) {
+      opened = absl::Status(
+          opened.code(),
+          absl::StrCat(opened.message(), " (write-ahead log files: ", WalFilesIn(options.path),
+                       "); the log is damaged before its end, so replaying it would drop "
+                       "acknowledged writes: restore the store from a backup"));
+    }
+    return opened;
+  }
+  std::unique_ptr<StoreDatabase> database(
+      new StoreDatabase(std::unique_ptr<rocksdb::DB>(raw_db), std::move(families)));
+  if (absl::Status migrated = MigrateSchema(database->db(), database->families(), !existed);
+      !migrated.ok()) {
+    return migrated;
+  }
+  return database;
+}
+
+StoreDatabase::~StoreDatabase() {
+  for (rocksdb::ColumnFamilyHandle* family : families_) {
+    db_->DestroyColumnFamilyHandle(family).PermitUncheckedError();
+  }
+  db_->Close().PermitUncheckedError();
+}
+
+}  // namespace cir::storage
