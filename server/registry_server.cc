@@ -25,6 +25,14 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
                                    absl::AnyInvocable<void() &&> task) {
     replies->Run(std::move(task));
   };
+  // Called on the store's writer thread; the server object outlives the store it owns.
+  options.store.on_write_availability = [raw = server.get()](bool accepting_writes) {
+    {
+      std::lock_guard<std::mutex> lock(raw->health_mu_);
+      raw->store_accepts_writes_ = accepting_writes;
+    }
+    raw->UpdateHealth();
+  };
   absl::StatusOr<std::unique_ptr<storage::ChildStore>> store =
       storage::RocksDbChildStore::Open(options.store);
   if (!store.ok()) return store.status();
@@ -49,7 +57,11 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   grpc::ResourceQuota quota("cir-server-calls");
   quota.Resize(options.call_memory_bytes);
   builder.SetResourceQuota(quota);
-  server->grpc_server_ = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
+  {
+    std::lock_guard<std::mutex> lock(server->health_mu_);
+    server->grpc_server_ = std::move(grpc_server);
+  }
   if (server->grpc_server_ == nullptr || server->port_ == 0) {
     server->store_.reset();
     return absl::UnavailableError(
@@ -57,23 +69,35 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
                      "; is the address valid and the port free?"));
   }
   server->host_ = options.listen_address.substr(0, options.listen_address.rfind(':'));
-  server->SetServing(true);
+  {
+    std::lock_guard<std::mutex> lock(server->health_mu_);
+    server->serving_ = true;
+  }
+  server->UpdateHealth();
   return server;
 }
 
 std::string RegistryServer::address() const { return absl::StrCat(host_, ":", port_); }
 
-void RegistryServer::SetServing(bool serving) {
+void RegistryServer::UpdateHealth() {
+  // Held while setting, so that two updates racing cannot leave the older one in force.
+  std::lock_guard<std::mutex> lock(health_mu_);
+  if (grpc_server_ == nullptr) return;  // not built yet: Start sets the first statuses
   grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
-  health->SetServingStatus(v1::ChildRegistry::service_full_name(), serving);
-  health->SetServingStatus("", serving);
+  health->SetServingStatus(v1::ChildRegistry::service_full_name(),
+                           serving_ && store_accepts_writes_);
+  health->SetServingStatus("", serving_);
 }
 
 absl::Status RegistryServer::Stop(absl::Duration grace) {
   if (grpc_server_ == nullptr) return absl::OkStatus();
   const absl::Time give_up = absl::Now() + grace;
   // Load balancers and callers' health checks see the server going before it goes.
-  SetServing(false);
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    serving_ = false;
+  }
+  UpdateHealth();
   absl::SleepFor(std::min(drain_, grace / 2));
   grpc_server_->Shutdown(absl::ToChronoTime(give_up));
   // Closing the store commits every queued unit of work; its replies then finish their calls. A
@@ -86,6 +110,7 @@ absl::Status RegistryServer::Stop(absl::Duration grace) {
     (void)registry_.release();
     (void)service_.release();
     (void)replies_.release();
+    std::lock_guard<std::mutex> lock(health_mu_);
     (void)grpc_server_.release();
     return absl::DeadlineExceededError(
         "the store did not close within the grace period (is the disk answering?); acknowledged "

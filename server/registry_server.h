@@ -3,8 +3,10 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -39,6 +41,11 @@ struct RegistryServerOptions {
 // standard health service (grpc.health.v1.Health, for the whole server ("") and for
 // "cir.v1.ChildRegistry") and server reflection. Plaintext for now.
 //
+// Health: both names are SERVING while the server runs and NOT_SERVING once it is stopping.
+// "cir.v1.ChildRegistry" is also NOT_SERVING while the store refuses writes after a failed commit
+// (reads still answer, so the whole server stays SERVING); it turns SERVING again by itself when
+// the store has recovered.
+//
 // Requests larger than the largest legitimate request of their method are refused: the
 // server-wide receive limit is set by the largest (a BatchResolve of 10,000 identifiers) and each
 // method checks its own (server/request_limits.h); the call memory quota bounds what a request far
@@ -63,7 +70,8 @@ class RegistryServer {
 
  private:
   RegistryServer() = default;
-  void SetServing(bool serving);
+  // Sets both health statuses from stopping_ and store_accepts_writes_.
+  void UpdateHealth();
 
   std::string host_;
   int port_ = 0;
@@ -73,6 +81,10 @@ class RegistryServer {
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<RegistryService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+
+  std::mutex health_mu_;
+  bool serving_ ABSL_GUARDED_BY(health_mu_) = false;  // started and not stopping
+  bool store_accepts_writes_ ABSL_GUARDED_BY(health_mu_) = true;
 };
 
 }  // namespace cir::server
