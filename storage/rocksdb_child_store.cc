@@ -56,8 +56,9 @@ absl::StatusOr<std::optional<IndexEntry>> ParseEntry(const rocksdb::Status& stat
 
 // The refusal a read gets in the moment between closing the database and opening it again.
 absl::Status Reopening() {
-  return absl::UnavailableError(
-      "the store is reopening its database to recover from a failed write; retry shortly");
+  return Refusal(absl::StatusCode::kUnavailable, v1::STORE_REOPENING,
+                 "the store is reopening its database to recover from a failed write; retry "
+                 "shortly");
 }
 
 // The WriteTxn handed to one unit of work: reads through the group's batch, writes into it.
@@ -301,8 +302,10 @@ class RocksDbStore final : public ChildStore {
                  (!queue_.empty() && bytes > options_.max_queued_bytes - queued_bytes_)) {
         refusal = queue_full_;
       } else {
-        queued_bytes_ += std::min(bytes, options_.max_queued_bytes);
-        queue_.push_back(Unit{std::move(work), std::move(done), std::move(options)});
+        // A unit larger than the bound, taken into an empty queue, counts as the whole bound.
+        const size_t counted = std::min(bytes, options_.max_queued_bytes);
+        queued_bytes_ += counted;
+        queue_.push_back(Unit{std::move(work), std::move(done), std::move(options), counted});
         cv_.notify_one();
         return;
       }
@@ -320,6 +323,7 @@ class RocksDbStore final : public ChildStore {
     WriteWork work;
     WriteDone done;
     SubmitOptions options;
+    size_t counted_bytes;  // against max_queued_bytes while queued
   };
 
   // Wakes the writer when RocksDB's own recovery (after a lack of disk space, or a retryable
@@ -354,7 +358,7 @@ class RocksDbStore final : public ChildStore {
         cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and everything queued has been committed
         while (!queue_.empty() && group.size() < options_.max_group_size) {
-          queued_bytes_ -= std::min(queue_.front().options.approximate_bytes, queued_bytes_);
+          queued_bytes_ -= queue_.front().counted_bytes;
           group.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }

@@ -55,10 +55,11 @@ struct RocksDbStoreOptions {
   // queue is empty, so that it is not refused for ever. Default: 64 MiB.
   size_t max_queued_bytes = 64u << 20;
   // Told of every change in whether the store takes writes: false when a failed commit suspends
-  // writes, true once the store has recovered. The server turns its health NOT_SERVING and back
-  // with it. Called from the store's writer thread (never while Submit or a read is running on
-  // the caller's thread), without the store's locks held; it may call WriteAvailability() but
-  // should return promptly. Not called when the store closes. Default (empty): nobody is told.
+  // writes (before the failed group's units hear their outcome), true once the store has
+  // recovered. The server turns its health NOT_SERVING and back with it. Called on the store's
+  // writer thread, without the store's locks held: it may call the store (WriteAvailability, to
+  // log why) but should return promptly. Not called when the store closes. Default (empty):
+  // nobody is told.
   std::function<void(bool accepting_writes)> on_write_availability;
   // While writes are suspended, how often the store tries to recover by itself (DB::Resume, or
   // for a failure RocksDB will not resume from, reopening the database once a synced test write

@@ -2,52 +2,50 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <string>
 #include <thread>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "absl/strings/str_cat.h"
-#include "rocksdb/db.h"
+#include "errors/refusal.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "storage/key_codec.h"
+#include "tests/storage/store_testing.h"
 #include "tests/testing/temp_dir.h"
 
 namespace cir::storage {
 namespace {
 
-StoredChild Child(const std::string& id, const std::string& la = "938") {
-  StoredChild child;
-  child.set_child_id(id);
-  child.set_local_authority(la);
-  child.set_version(1);
-  return child;
-}
-
-// Appends an event about `child_id` in `la` through `txn`.
-absl::Status AppendEvent(WriteTxn& txn, const std::string& child_id, const std::string& la) {
-  StoredEvent event;
-  event.set_child_id(child_id);
-  event.set_local_authority(la);
-  return txn.AppendEvent(event);
-}
-
-// Submits `work` and waits for its outcome (tests only: the server never waits like this).
-absl::Status RunUnit(ChildStore& store, WriteWork work) {
-  std::promise<absl::Status> outcome;
-  store.Submit(std::move(work), [&](absl::Status s) { outcome.set_value(std::move(s)); });
-  return outcome.get_future().get();
-}
+using ::testing::HasSubstr;
+using testing::AppendEvent;
+using testing::Child;
+using testing::RunUnit;
+using testing::StoreOptions;
+using testing::WriterBlocker;
 
 class RocksDbChildStoreTest : public ::testing::Test {
  protected:
-  std::unique_ptr<ChildStore> Open() {
-    absl::StatusOr<std::unique_ptr<ChildStore>> store =
-        RocksDbChildStore::Open({.path = dir_.Sub("db"), .create_if_missing = true});
+  std::unique_ptr<ChildStore> Open(RocksDbStoreOptions options) {
+    absl::StatusOr<std::unique_ptr<ChildStore>> store = RocksDbChildStore::Open(options);
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? *std::move(store) : nullptr;
   }
+  std::unique_ptr<ChildStore> Open() { return Open(StoreOptions(dir_.Sub("db"))); }
 
-  testing::TempDir dir_;
+  cir::testing::TempDir dir_;
+};
+
+// Collects outcomes delivered on any thread.
+struct Outcomes {
+  explicit Outcomes(size_t n) : promises(n) {}
+  WriteDone For(size_t i) {
+    return [this, i](absl::Status s) { promises[i].set_value(std::move(s)); };
+  }
+  absl::Status Get(size_t i) { return promises[i].get_future().get(); }
+  std::vector<std::promise<absl::Status>> promises;
 };
 
 TEST_F(RocksDbChildStoreTest, AUnitsWritesAreReadableOnceItIsAcknowledged) {
@@ -65,31 +63,43 @@ TEST_F(RocksDbChildStoreTest, AUnitsWritesAreReadableOnceItIsAcknowledged) {
   ASSERT_TRUE(entry.ok() && entry->has_value());
   EXPECT_EQ((*entry)->child_id, "AAAAAAAAAAA");
   EXPECT_FALSE(store->Lookup(IndexKind::kUpn, "9990000018")->has_value());
+  EXPECT_TRUE(store->WriteAvailability().ok());
 }
 
 TEST_F(RocksDbChildStoreTest, AFailedUnitLeavesNothingBehindAndItsGroupUnharmed) {
   std::unique_ptr<ChildStore> store = Open();
-  std::promise<absl::Status> first, second, third;
-  // Three units likely to share a group: the middle one stages writes and then fails.
-  store->Submit([](WriteTxn& txn) { return txn.PutChild(Child("BBBBBBBBBBB")); },
-                [&](absl::Status s) { first.set_value(s); });
-  store->Submit(
-      [](WriteTxn& txn) {
-        absl::Status s = txn.PutChild(Child("CCCCCCCCCCC"));
-        if (!s.ok()) return s;
-        s = AppendEvent(txn, "CCCCCCCCCCC", "938");
-        if (!s.ok()) return s;
-        return absl::FailedPreconditionError("refused after staging");
-      },
-      [&](absl::Status s) { second.set_value(s); });
-  store->Submit(
-      [](WriteTxn& txn) {
-        return AppendEvent(txn, "DDDDDDDDDDD", "201");
-      },
-      [&](absl::Status s) { third.set_value(s); });
-  EXPECT_TRUE(first.get_future().get().ok());
-  EXPECT_EQ(second.get_future().get().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(third.get_future().get().ok());
+  Outcomes outcomes(3);
+  std::vector<absl::Time> commit_times(3);
+  {
+    WriterBlocker blocker(*store);  // the three units below queue up and run as one group
+    store->Submit(
+        [&](WriteTxn& txn) {
+          commit_times[0] = txn.CommitTime();
+          return txn.PutChild(Child("BBBBBBBBBBB"));
+        },
+        outcomes.For(0));
+    store->Submit(
+        [&](WriteTxn& txn) {
+          commit_times[1] = txn.CommitTime();
+          absl::Status s = txn.PutChild(Child("CCCCCCCCCCC"));
+          if (!s.ok()) return s;
+          s = AppendEvent(txn, "CCCCCCCCCCC", "938");
+          if (!s.ok()) return s;
+          return absl::FailedPreconditionError("refused after staging");
+        },
+        outcomes.For(1));
+    store->Submit(
+        [&](WriteTxn& txn) {
+          commit_times[2] = txn.CommitTime();
+          return AppendEvent(txn, "DDDDDDDDDDD", "201");
+        },
+        outcomes.For(2));
+  }
+  EXPECT_TRUE(outcomes.Get(0).ok());
+  EXPECT_EQ(outcomes.Get(1).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(outcomes.Get(2).ok());
+  EXPECT_EQ(commit_times[0], commit_times[1]);  // they did share a group
+  EXPECT_EQ(commit_times[1], commit_times[2]);
   EXPECT_TRUE(store->GetChild("BBBBBBBBBBB")->has_value());
   EXPECT_FALSE(store->GetChild("CCCCCCCCCCC")->has_value());
   absl::StatusOr<std::vector<StoredEvent>> events = store->ReadEvents(0, 10);
@@ -99,28 +109,135 @@ TEST_F(RocksDbChildStoreTest, AFailedUnitLeavesNothingBehindAndItsGroupUnharmed)
   EXPECT_EQ((*events)[0].child_id(), "DDDDDDDDDDD");
 }
 
+TEST_F(RocksDbChildStoreTest, AUnitThatStagedNothingIsDiscardedWithoutRollingTheBatchBack) {
+  // Every rollback made is counted, and fails: had the store rolled back the unit below (which
+  // staged nothing), it would have discarded the whole group.
+  std::atomic<int> rollbacks = 0;
+  RocksDbStoreTestHooks hooks;
+  hooks.fail_rollback = [&] {
+    ++rollbacks;
+    return true;
+  };
+  absl::StatusOr<std::unique_ptr<ChildStore>> opened =
+      RocksDbChildStore::OpenWithTestHooks(StoreOptions(dir_.Sub("db")), hooks);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  ChildStore& store = **opened;
+  Outcomes outcomes(3);
+  {
+    WriterBlocker blocker(store);
+    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("EEEEEEEEEEE")); },
+                 outcomes.For(0));
+    store.Submit([](WriteTxn&) { return absl::AlreadyExistsError("refused before staging"); },
+                 outcomes.For(1));
+    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("FFFFFFFFFFF")); },
+                 outcomes.For(2));
+  }
+  EXPECT_TRUE(outcomes.Get(0).ok());
+  EXPECT_EQ(outcomes.Get(1).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(outcomes.Get(2).ok());
+  EXPECT_EQ(rollbacks.load(), 0);
+  EXPECT_TRUE(store.GetChild("EEEEEEEEEEE")->has_value());
+  EXPECT_TRUE(store.GetChild("FFFFFFFFFFF")->has_value());
+}
+
+TEST_F(RocksDbChildStoreTest, AFailedRollbackFailsTheWholeGroupAndWritesNothing) {
+  std::atomic<bool> fail_rollback = true;
+  RocksDbStoreTestHooks hooks;
+  hooks.fail_rollback = [&] { return fail_rollback.load(); };
+  absl::StatusOr<std::unique_ptr<ChildStore>> opened =
+      RocksDbChildStore::OpenWithTestHooks(StoreOptions(dir_.Sub("db")), hooks);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  ChildStore& store = **opened;
+  Outcomes outcomes(3);
+  {
+    WriterBlocker blocker(store);
+    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("GGGGGGGGGGG")); },
+                 outcomes.For(0));
+    store.Submit(
+        [](WriteTxn& txn) {
+          absl::Status s = txn.PutChild(Child("HHHHHHHHHHH"));
+          if (!s.ok()) return s;
+          return absl::FailedPreconditionError("refused after staging");
+        },
+        outcomes.For(1));
+    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("JJJJJJJJJJJ")); },
+                 outcomes.For(2));
+  }
+  absl::Status first = outcomes.Get(0);
+  EXPECT_EQ(first.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(first.message(), HasSubstr("nothing was written"));
+  EXPECT_EQ(errors::ReasonOf(first), v1::INTERNAL_ERROR);
+  EXPECT_EQ(outcomes.Get(1).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(outcomes.Get(2).code(), absl::StatusCode::kInternal);
+  for (const char* id : {"GGGGGGGGGGG", "HHHHHHHHHHH", "JJJJJJJJJJJ"}) {
+    EXPECT_FALSE(store.GetChild(id)->has_value()) << id;
+  }
+  fail_rollback = false;  // the store goes on taking writes
+  EXPECT_TRUE(RunUnit(store, [](WriteTxn& txn) { return txn.PutChild(Child("KKKKKKKKKKK")); }).ok());
+  EXPECT_TRUE(store.GetChild("KKKKKKKKKKK")->has_value());
+}
+
 TEST_F(RocksDbChildStoreTest, LaterUnitsInAGroupSeeEarlierUnitsWrites) {
   std::unique_ptr<ChildStore> store = Open();
-  // 64 units race to claim one key; each claims only if unclaimed. Exactly one may win.
+  // 64 units in one group race to claim one key; each claims only if unclaimed. Exactly one wins.
   std::atomic<int> winners = 0;
-  std::vector<std::promise<absl::Status>> outcomes(64);
-  for (int i = 0; i < 64; ++i) {
-    store->Submit(
-        [i, &winners](WriteTxn& txn) -> absl::Status {
-          absl::StatusOr<std::optional<IndexEntry>> holder =
-              txn.Lookup(IndexKind::kUpn, "B801200005001");
-          if (!holder.ok()) return holder.status();
-          if (holder->has_value()) return absl::AlreadyExistsError("taken");
-          ++winners;
-          return txn.PutIndex(IndexKind::kUpn, "B801200005001",
-                              {absl::StrCat("E", std::string(9, 'A'), i % 10), ""});
-        },
-        [&outcomes, i](absl::Status s) { outcomes[i].set_value(s); });
+  Outcomes outcomes(64);
+  {
+    WriterBlocker blocker(*store);
+    for (int i = 0; i < 64; ++i) {
+      store->Submit(
+          [i, &winners](WriteTxn& txn) -> absl::Status {
+            absl::StatusOr<std::optional<IndexEntry>> holder =
+                txn.Lookup(IndexKind::kUpn, "B801200005001");
+            if (!holder.ok()) return holder.status();
+            if (holder->has_value()) return absl::AlreadyExistsError("taken");
+            ++winners;
+            return txn.PutIndex(IndexKind::kUpn, "B801200005001",
+                                {absl::StrCat("E", std::string(9, 'A'), i % 10), ""});
+          },
+          outcomes.For(i));
+    }
   }
   int ok = 0;
-  for (auto& outcome : outcomes) ok += outcome.get_future().get().ok();
+  for (int i = 0; i < 64; ++i) ok += outcomes.Get(i).ok();
   EXPECT_EQ(ok, 1);
   EXPECT_EQ(winners.load(), 1);
+}
+
+TEST_F(RocksDbChildStoreTest, EventsCarryTheirGroupsCommitTimeInSequenceOrder) {
+  std::unique_ptr<ChildStore> store = Open();
+  std::vector<absl::Time> seen;
+  for (int group = 0; group < 3; ++group) {
+    Outcomes outcomes(2);
+    {
+      WriterBlocker blocker(*store);
+      for (int i = 0; i < 2; ++i) {
+        store->Submit(
+            [&](WriteTxn& txn) {
+              seen.push_back(txn.CommitTime());
+              StoredEvent event;
+              event.set_child_id("LLLLLLLLLLL");
+              event.set_local_authority("938");
+              event.set_at_unix_micros(1);  // whatever the caller says, the store stamps it
+              return txn.AppendEvent(event);
+            },
+            outcomes.For(i));
+      }
+    }
+    ASSERT_TRUE(outcomes.Get(0).ok());
+    ASSERT_TRUE(outcomes.Get(1).ok());
+  }
+  absl::StatusOr<std::vector<StoredEvent>> events = store->ReadEvents(0, 10);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 6u);
+  for (size_t i = 0; i < events->size(); ++i) {
+    EXPECT_EQ((*events)[i].at_unix_micros(), absl::ToUnixMicros(seen[i])) << i;
+    if (i > 0) {
+      EXPECT_GE((*events)[i].at_unix_micros(), (*events)[i - 1].at_unix_micros());
+    }
+  }
+  EXPECT_EQ(seen[0], seen[1]);  // one time per group
+  EXPECT_LE(seen[1], seen[2]);
 }
 
 TEST_F(RocksDbChildStoreTest, EventSequencesContinueAcrossReopen) {
@@ -141,6 +258,7 @@ TEST_F(RocksDbChildStoreTest, EventSequencesContinueAcrossReopen) {
   ASSERT_EQ(events->size(), 4u);
   for (int i = 0; i < 4; ++i) EXPECT_EQ((*events)[i].sequence(), static_cast<uint64_t>(i + 1));
   EXPECT_EQ(store->ReadEvents(2, 10)->size(), 2u);
+  EXPECT_GE((*events)[3].at_unix_micros(), (*events)[2].at_unix_micros());
 }
 
 TEST_F(RocksDbChildStoreTest, BatchedReadsAnswerInInputOrder) {
@@ -163,43 +281,29 @@ TEST_F(RocksDbChildStoreTest, BatchedReadsAnswerInInputOrder) {
   EXPECT_FALSE(entries[1]->has_value());
 }
 
-TEST_F(RocksDbChildStoreTest, RefusesAStoreOfAnotherSchemaVersion) {
-  Open().reset();
-  {
-    // Rewrite the schema version behind the store's back.
-    rocksdb::DB* raw = nullptr;
-    rocksdb::Options options;
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (int i = 0; i < kColumnFamilyCount; ++i) {
-      families.emplace_back(std::string(ColumnFamilyName(static_cast<ColumnFamily>(i))),
-                            rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    ASSERT_TRUE(rocksdb::DB::Open(options, dir_.Sub("db"), families, &handles, &raw).ok());
-    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[0], "schema_version",
-                         EncodeFixed32BigEndian(99))
-                    .ok());
-    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
-    delete raw;
-  }
-  absl::StatusOr<std::unique_ptr<ChildStore>> store =
-      RocksDbChildStore::Open({.path = dir_.Sub("db"), .create_if_missing = true});
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
-}
-
 TEST_F(RocksDbChildStoreTest, AFolderWithoutAStoreIsRefusedUnlessCreationIsAskedFor) {
-  absl::StatusOr<std::unique_ptr<ChildStore>> store =
-      RocksDbChildStore::Open({.path = dir_.Sub("unmounted")});
+  RocksDbStoreOptions unmounted;
+  unmounted.path = dir_.Sub("unmounted");
+  absl::StatusOr<std::unique_ptr<ChildStore>> store = RocksDbChildStore::Open(unmounted);
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_FALSE(std::filesystem::exists(dir_.Sub("unmounted")));
+  // An empty folder (a mount point whose volume is missing) is refused and left empty.
+  std::filesystem::create_directory(dir_.Sub("mount_point"));
+  RocksDbStoreOptions mount_point;
+  mount_point.path = dir_.Sub("mount_point");
+  EXPECT_EQ(RocksDbChildStore::Open(mount_point).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.Sub("mount_point")));
   Open().reset();  // created on purpose
-  EXPECT_TRUE(RocksDbChildStore::Open({.path = dir_.Sub("db")}).ok());  // and reopened without
+  RocksDbStoreOptions existing;
+  existing.path = dir_.Sub("db");
+  EXPECT_TRUE(RocksDbChildStore::Open(existing).ok());  // and reopened without
 }
 
 TEST_F(RocksDbChildStoreTest, ASecondOpenOfTheSameFolderIsRefusedWhileTheFirstIsOpen) {
   std::unique_ptr<ChildStore> store = Open();
   absl::StatusOr<std::unique_ptr<ChildStore>> second =
-      RocksDbChildStore::Open({.path = dir_.Sub("db"), .create_if_missing = true});
+      RocksDbChildStore::Open(StoreOptions(dir_.Sub("db")));
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
 }
 
@@ -218,6 +322,133 @@ TEST_F(RocksDbChildStoreTest, ClosingCommitsEveryQueuedUnit) {
   for (int i = 0; i < 500; ++i) {
     EXPECT_TRUE(store->GetChild(absl::StrCat("H", std::string(6, 'A'), 1000 + i))->has_value());
   }
+}
+
+TEST_F(RocksDbChildStoreTest, AUnitWhoseCallerHasGoneIsNotRun) {
+  std::unique_ptr<ChildStore> store = Open();
+  std::atomic<int> ran = 0;
+  std::atomic<bool> cancelled = false;
+  Outcomes outcomes(3);
+  {
+    WriterBlocker blocker(*store);
+    SubmitOptions past_deadline;
+    past_deadline.deadline = absl::Now() - absl::Seconds(1);
+    store->Submit([&](WriteTxn& txn) { ++ran; return txn.PutChild(Child("MMMMMMMMMMM")); },
+                  outcomes.For(0), past_deadline);
+    SubmitOptions cancellable;
+    cancellable.is_cancelled = [&] { return cancelled.load(); };
+    store->Submit([&](WriteTxn& txn) { ++ran; return txn.PutChild(Child("NNNNNNNNNNN")); },
+                  outcomes.For(1), cancellable);
+    SubmitOptions patient;
+    patient.deadline = absl::Now() + absl::Hours(1);
+    patient.is_cancelled = [] { return false; };
+    store->Submit([&](WriteTxn& txn) { ++ran; return txn.PutChild(Child("PPPPPPPPPPP")); },
+                  outcomes.For(2), patient);
+    cancelled = true;  // the caller goes while its unit waits
+  }
+  absl::Status late = outcomes.Get(0);
+  EXPECT_EQ(late.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(errors::ReasonOf(late), v1::CALL_ABANDONED);
+  absl::Status gone = outcomes.Get(1);
+  EXPECT_EQ(gone.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(errors::ReasonOf(gone), v1::CALL_ABANDONED);
+  EXPECT_THAT(gone.message(), HasSubstr("nothing was written"));
+  EXPECT_TRUE(outcomes.Get(2).ok());
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_FALSE(store->GetChild("MMMMMMMMMMM")->has_value());
+  EXPECT_FALSE(store->GetChild("NNNNNNNNNNN")->has_value());
+  EXPECT_TRUE(store->GetChild("PPPPPPPPPPP")->has_value());
+}
+
+// Resident memory of this process, in bytes.
+int64_t ResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  return -1;
+}
+
+TEST_F(RocksDbChildStoreTest, AFullQueueRefusesAtOnceAndMemoryStaysWithinTheBound) {
+  constexpr size_t kBound = 100'000;
+  constexpr size_t kSubmitted = 1'000'000;
+  RocksDbStoreOptions options = StoreOptions(dir_.Sub("db"));
+  options.max_queued_units = kBound;
+  std::unique_ptr<ChildStore> store = Open(options);
+  struct Tally {
+    std::thread::id caller = std::this_thread::get_id();
+    std::atomic<size_t> refused_at_once = 0, refused_otherwise = 0, acknowledged = 0,
+                        queue_full = 0;
+  } tally;
+  const int64_t resident_before = ResidentBytes();
+  {
+    WriterBlocker blocker(*store);
+    for (size_t i = 0; i < kSubmitted; ++i) {
+      store->Submit([](WriteTxn&) { return absl::OkStatus(); },
+                    [t = &tally](absl::Status s) {
+                      if (s.ok()) {
+                        ++t->acknowledged;
+                      } else if (std::this_thread::get_id() == t->caller) {
+                        ++t->refused_at_once;
+                        t->queue_full += errors::ReasonOf(s) == v1::WRITE_QUEUE_FULL;
+                      } else {
+                        ++t->refused_otherwise;
+                      }
+                    });
+    }
+    // Every refusal came inside Submit, on this thread, while the writer was still held.
+    EXPECT_EQ(tally.refused_at_once.load(), kSubmitted - kBound);
+    EXPECT_EQ(tally.queue_full.load(), kSubmitted - kBound);
+    EXPECT_EQ(tally.acknowledged.load(), 0u);
+    const int64_t growth = ResidentBytes() - resident_before;
+    // The queued units cost about 150 bytes each (15 MB); a million would cost ten times that.
+    EXPECT_LT(growth, 64 << 20) << "resident memory grew by " << growth << " bytes";
+  }
+  store.reset();  // drains the queue: every accepted unit runs
+  EXPECT_EQ(tally.acknowledged.load(), kBound);
+  EXPECT_EQ(tally.refused_otherwise.load(), 0u);
+}
+
+TEST_F(RocksDbChildStoreTest, TheQueueIsBoundedInBytesToo) {
+  RocksDbStoreOptions options = StoreOptions(dir_.Sub("db"));
+  options.max_queued_bytes = 10'000;
+  std::unique_ptr<ChildStore> store = Open(options);
+  std::atomic<int> acknowledged = 0, queue_full = 0;
+  SubmitOptions thousand_bytes;
+  thousand_bytes.approximate_bytes = 1000;
+  {
+    WriterBlocker blocker(*store);
+    for (int i = 0; i < 25; ++i) {
+      store->Submit([](WriteTxn&) { return absl::OkStatus(); },
+                    [&](absl::Status s) {
+                      acknowledged += s.ok();
+                      queue_full += errors::ReasonOf(s) == v1::WRITE_QUEUE_FULL;
+                    },
+                    thousand_bytes);
+    }
+    EXPECT_EQ(queue_full.load(), 15);
+  }
+  store.reset();
+  EXPECT_EQ(acknowledged.load(), 10);
+}
+
+TEST_F(RocksDbChildStoreTest, AUnitLargerThanTheByteBoundIsTakenWhenTheQueueIsEmpty) {
+  RocksDbStoreOptions options = StoreOptions(dir_.Sub("db"));
+  options.max_queued_bytes = 1000;
+  std::unique_ptr<ChildStore> store = Open(options);
+  SubmitOptions large;
+  large.approximate_bytes = 5000;
+  EXPECT_TRUE(RunUnit(*store, [](WriteTxn&) { return absl::OkStatus(); }, large).ok());
+}
+
+TEST_F(RocksDbChildStoreTest, OptionsThatCouldNeverWorkAreRefused) {
+  RocksDbStoreOptions no_queue = StoreOptions(dir_.Sub("db"));
+  no_queue.max_queued_units = 0;
+  EXPECT_EQ(RocksDbChildStore::Open(no_queue).status().code(), absl::StatusCode::kInvalidArgument);
+  RocksDbStoreOptions no_retry = StoreOptions(dir_.Sub("db"));
+  no_retry.write_recovery_interval = absl::ZeroDuration();
+  EXPECT_EQ(RocksDbChildStore::Open(no_retry).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

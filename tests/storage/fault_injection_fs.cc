@@ -1,0 +1,290 @@
+#include "tests/storage/fault_injection_fs.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+namespace cir::testing {
+
+// A writable file that reports each write to its FaultInjectionFs, which may refuse it.
+class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  TrackedFile(std::unique_ptr<rocksdb::FSWritableFile> file, FaultInjectionFs* fs,
+              std::shared_ptr<FileState> state)
+      : FSWritableFileOwnerWrapper(std::move(file)), fs_(fs), state_(std::move(state)) {}
+
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* dbg) override {
+    if (rocksdb::IOStatus fault = fs_->AppendFault(); !fault.ok()) return fault;
+    rocksdb::IOStatus s = target()->Append(data, options, dbg);
+    if (s.ok()) Wrote(data.size(), std::nullopt);
+    return s;
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           const rocksdb::DataVerificationInfo& verification,
+                           rocksdb::IODebugContext* dbg) override {
+    if (rocksdb::IOStatus fault = fs_->AppendFault(); !fault.ok()) return fault;
+    rocksdb::IOStatus s = target()->Append(data, options, verification, dbg);
+    if (s.ok()) Wrote(data.size(), std::nullopt);
+    return s;
+  }
+  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
+                                     const rocksdb::IOOptions& options,
+                                     rocksdb::IODebugContext* dbg) override {
+    if (rocksdb::IOStatus fault = fs_->AppendFault(); !fault.ok()) return fault;
+    rocksdb::IOStatus s = target()->PositionedAppend(data, offset, options, dbg);
+    if (s.ok()) Wrote(data.size(), offset);
+    return s;
+  }
+  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
+                                     const rocksdb::IOOptions& options,
+                                     const rocksdb::DataVerificationInfo& verification,
+                                     rocksdb::IODebugContext* dbg) override {
+    if (rocksdb::IOStatus fault = fs_->AppendFault(); !fault.ok()) return fault;
+    rocksdb::IOStatus s = target()->PositionedAppend(data, offset, options, verification, dbg);
+    if (s.ok()) Wrote(data.size(), offset);
+    return s;
+  }
+
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    return Synced([&] { return target()->Sync(options, dbg); });
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
+    return Synced([&] { return target()->Fsync(options, dbg); });
+  }
+
+  rocksdb::IOStatus Truncate(uint64_t size, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override {
+    if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
+    rocksdb::IOStatus s = target()->Truncate(size, options, dbg);
+    if (s.ok()) {
+      std::lock_guard<std::mutex> lock(fs_->mu_);
+      state_->size = size;
+      state_->synced = std::min(state_->synced, size);
+    }
+    return s;
+  }
+  rocksdb::IOStatus Flush(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
+    return target()->Flush(options, dbg);
+  }
+  rocksdb::IOStatus RangeSync(uint64_t offset, uint64_t bytes, const rocksdb::IOOptions& options,
+                              rocksdb::IODebugContext* dbg) override {
+    if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
+    return target()->RangeSync(offset, bytes, options, dbg);  // promises nothing durable
+  }
+
+ private:
+  void Wrote(uint64_t bytes, std::optional<uint64_t> offset) {
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    state_->size = offset.has_value() ? std::max(state_->size, *offset + bytes)
+                                      : state_->size + bytes;
+  }
+
+  // A sync makes durable what was written when it began, unless the power was cut before it
+  // returned (then it fails, and nothing more is durable).
+  template <typename SyncCall>
+  rocksdb::IOStatus Synced(SyncCall sync) {
+    if (rocksdb::IOStatus fault = fs_->SyncFault(); !fault.ok()) return fault;
+    uint64_t size_at_start;
+    {
+      std::lock_guard<std::mutex> lock(fs_->mu_);
+      size_at_start = state_->size;
+    }
+    rocksdb::IOStatus s = sync();
+    if (!s.ok()) return s;
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    if (fs_->power_cut_) return rocksdb::IOStatus::IOError("power cut during a sync");
+    state_->synced = std::max(state_->synced, size_at_start);
+    return s;
+  }
+
+  FaultInjectionFs* const fs_;
+  const std::shared_ptr<FileState> state_;
+};
+
+FaultInjectionFs::FaultInjectionFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+
+rocksdb::IOStatus FaultInjectionFs::PowerFault() const {
+  if (power_cut_) return rocksdb::IOStatus::IOError("power cut (injected)");
+  return rocksdb::IOStatus::OK();
+}
+
+rocksdb::IOStatus FaultInjectionFs::AppendFault() const {
+  if (power_cut_) return rocksdb::IOStatus::IOError("power cut (injected)");
+  if (disk_full_) return rocksdb::IOStatus::NoSpace("no space left on device (injected)");
+  if (fail_appends_) return rocksdb::IOStatus::IOError("append failed (injected)");
+  return rocksdb::IOStatus::OK();
+}
+
+rocksdb::IOStatus FaultInjectionFs::SyncFault() const {
+  if (power_cut_) return rocksdb::IOStatus::IOError("power cut (injected)");
+  if (fail_syncs_) return rocksdb::IOStatus::IOError("sync failed (injected)");
+  return rocksdb::IOStatus::OK();
+}
+
+std::shared_ptr<FaultInjectionFs::FileState> FaultInjectionFs::Track(const std::string& path,
+                                                                     uint64_t size_on_disk) {
+  auto state = std::make_shared<FileState>();
+  state->size = size_on_disk;
+  state->synced = size_on_disk;  // what was on disk before is taken as durable
+  std::lock_guard<std::mutex> lock(mu_);
+  files_[path] = state;
+  return state;
+}
+
+void FaultInjectionFs::CutPower() { power_cut_ = true; }
+
+void FaultInjectionFs::DropUnsyncedData() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [path, state] : files_) {
+    std::error_code error;
+    uint64_t on_disk = std::filesystem::file_size(path, error);
+    if (!error && on_disk > state->synced) std::filesystem::resize_file(path, state->synced, error);
+  }
+  files_.clear();
+  power_cut_ = false;
+}
+
+uint64_t FaultInjectionFs::FilesCreated() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return files_created_;
+}
+
+bool FaultInjectionFs::AwaitFilesCreatedBeyond(uint64_t count, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return file_created_.wait_for(lock, timeout, [&] { return files_created_ > count; });
+}
+
+uint64_t FaultInjectionFs::AppendedBytes(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(path);
+  return it == files_.end() ? 0 : it->second->size;
+}
+
+uint64_t FaultInjectionFs::SyncedBytes(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(path);
+  return it == files_.end() ? 0 : it->second->synced;
+}
+
+rocksdb::IOStatus FaultInjectionFs::NewWritableFile(
+    const std::string& path, const rocksdb::FileOptions& options,
+    std::unique_ptr<rocksdb::FSWritableFile>* result, rocksdb::IODebugContext* dbg) {
+  if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++files_created_;
+  }
+  file_created_.notify_all();
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  rocksdb::IOStatus s = target()->NewWritableFile(path, options, &file, dbg);
+  if (!s.ok()) return s;
+  *result = std::make_unique<TrackedFile>(std::move(file), this, Track(path, 0));
+  return s;
+}
+
+rocksdb::IOStatus FaultInjectionFs::ReopenWritableFile(
+    const std::string& path, const rocksdb::FileOptions& options,
+    std::unique_ptr<rocksdb::FSWritableFile>* result, rocksdb::IODebugContext* dbg) {
+  if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
+  std::error_code error;
+  uint64_t existing = std::filesystem::file_size(path, error);
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  rocksdb::IOStatus s = target()->ReopenWritableFile(path, options, &file, dbg);
+  if (!s.ok()) return s;
+  *result = std::make_unique<TrackedFile>(std::move(file), this, Track(path, error ? 0 : existing));
+  return s;
+}
+
+rocksdb::IOStatus FaultInjectionFs::ReuseWritableFile(
+    const std::string& path, const std::string& old_path, const rocksdb::FileOptions& options,
+    std::unique_ptr<rocksdb::FSWritableFile>* result, rocksdb::IODebugContext* dbg) {
+  if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  rocksdb::IOStatus s = target()->ReuseWritableFile(path, old_path, options, &file, dbg);
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    files_.erase(old_path);
+  }
+  *result = std::make_unique<TrackedFile>(std::move(file), this, Track(path, 0));
+  return s;
+}
+
+rocksdb::IOStatus FaultInjectionFs::NewRandomRWFile(
+    const std::string& path, const rocksdb::FileOptions& options,
+    std::unique_ptr<rocksdb::FSRandomRWFile>* result, rocksdb::IODebugContext* dbg) {
+  // Not tracked: the store never writes files in place. Refused once the power is cut.
+  if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
+  return target()->NewRandomRWFile(path, options, result, dbg);
+}
+
+rocksdb::IOStatus FaultInjectionFs::RenameFile(const std::string& from, const std::string& to,
+                                               const rocksdb::IOOptions& options,
+                                               rocksdb::IODebugContext* dbg) {
+  if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
+  rocksdb::IOStatus s = target()->RenameFile(from, to, options, dbg);
+  if (s.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = files_.find(from);
+    if (it != files_.end()) {
+      files_[to] = it->second;
+      files_.erase(it);
+    } else {
+      files_.erase(to);  // replaced by a file written before tracking: durable
+    }
+  }
+  return s;
+}
+
+rocksdb::IOStatus FaultInjectionFs::LinkFile(const std::string& from, const std::string& to,
+                                             const rocksdb::IOOptions& options,
+                                             rocksdb::IODebugContext* dbg) {
+  if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
+  return target()->LinkFile(from, to, options, dbg);
+}
+
+rocksdb::IOStatus FaultInjectionFs::DeleteFile(const std::string& path,
+                                               const rocksdb::IOOptions& options,
+                                               rocksdb::IODebugContext* dbg) {
+  if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
+  rocksdb::IOStatus s = target()->DeleteFile(path, options, dbg);
+  if (s.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    files_.erase(path);
+  }
+  return s;
+}
+
+rocksdb::IOStatus FaultInjectionFs::Truncate(const std::string& path, size_t size,
+                                             const rocksdb::IOOptions& options,
+                                             rocksdb::IODebugContext* dbg) {
+  if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
+  rocksdb::IOStatus s = target()->Truncate(path, size, options, dbg);
+  if (s.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = files_.find(path);
+    if (it != files_.end()) {
+      it->second->size = size;
+      it->second->synced = std::min<uint64_t>(it->second->synced, size);
+    }
+  }
+  return s;
+}
+
+rocksdb::IOStatus FaultInjectionFs::GetFreeSpace(const std::string& path,
+                                                 const rocksdb::IOOptions& options,
+                                                 uint64_t* free_bytes,
+                                                 rocksdb::IODebugContext* dbg) {
+  if (disk_full_) {
+    *free_bytes = 0;
+    return rocksdb::IOStatus::OK();
+  }
+  return target()->GetFreeSpace(path, options, free_bytes, dbg);
+}
+
+}  // namespace cir::testing
