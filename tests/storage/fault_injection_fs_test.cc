@@ -1,4 +1,4 @@
-#include "tests/storage/fault_injection_fs.h"
+#include "tests/testing/fault_injection_fs.h"
 
 #include <filesystem>
 #include <fstream>

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb_child_store.h"
-#include "tests/storage/fault_injection_fs.h"
+#include "tests/testing/fault_injection_fs.h"
 #include "tests/storage/store_testing.h"
 #include "tests/testing/temp_dir.h"
 

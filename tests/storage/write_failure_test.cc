@@ -16,7 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb_child_store.h"
-#include "tests/storage/fault_injection_fs.h"
+#include "tests/testing/fault_injection_fs.h"
 #include "tests/storage/store_testing.h"
 #include "tests/testing/temp_dir.h"
 

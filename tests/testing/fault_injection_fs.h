@@ -1,5 +1,5 @@
-#ifndef CIR_TESTS_STORAGE_FAULT_INJECTION_FS_H_
-#define CIR_TESTS_STORAGE_FAULT_INJECTION_FS_H_
+#ifndef CIR_TESTS_TESTING_FAULT_INJECTION_FS_H_
+#define CIR_TESTS_TESTING_FAULT_INJECTION_FS_H_
 
 #include <atomic>
 #include <chrono>
@@ -110,4 +110,4 @@ class FaultInjectionFs final : public rocksdb::FileSystemWrapper {
 
 }  // namespace cir::testing
 
-#endif  // CIR_TESTS_STORAGE_FAULT_INJECTION_FS_H_
+#endif  // CIR_TESTS_TESTING_FAULT_INJECTION_FS_H_
