@@ -41,13 +41,15 @@ absl::Status FromGrpc(const grpc::Status& status) {
   return out;
 }
 
-// Retries of UNAVAILABLE, done by the channel (gRPC's retry policy in the service config).
+// Retries of UNAVAILABLE, done by the channel (gRPC's retry policy in the service config); none
+// for max_attempts 1.
 std::string RetryServiceConfig(int max_attempts) {
+  if (max_attempts <= 1) return R"({"methodConfig": []})";
   return absl::StrFormat(R"({"methodConfig": [{
       "name": [{"service": "cir.v1.ChildRegistry"}, {"service": "grpc.health.v1.Health"}],
       "retryPolicy": {"maxAttempts": %d, "initialBackoff": "0.1s", "maxBackoff": "2s",
                       "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}}]})",
-                         std::clamp(max_attempts, 2, 5));
+                         std::min(max_attempts, 5));
 }
 
 // One call in flight for the asynchronous forms: owns what gRPC needs until the call completes.

@@ -90,35 +90,51 @@ void RegistryServer::UpdateHealth() {
 }
 
 absl::Status RegistryServer::Stop(absl::Duration grace) {
-  if (grpc_server_ == nullptr) return absl::OkStatus();
-  const absl::Time give_up = absl::Now() + grace;
-  // Load balancers and callers' health checks see the server going before it goes.
-  {
-    std::lock_guard<std::mutex> lock(health_mu_);
-    serving_ = false;
+  if (!closed_.valid()) {
+    if (grpc_server_ == nullptr) return absl::OkStatus();
+    const absl::Time give_up = absl::Now() + grace;
+    // Load balancers and callers' health checks see the server going before it goes.
+    {
+      std::lock_guard<std::mutex> lock(health_mu_);
+      serving_ = false;
+    }
+    UpdateHealth();
+    absl::SleepFor(std::min(drain_, grace / 2));
+    std::unique_ptr<grpc::Server> grpc_server;
+    {
+      std::lock_guard<std::mutex> lock(health_mu_);
+      grpc_server = std::move(grpc_server_);
+    }
+    // Calls still running shortly before the end of the grace period are cancelled, which leaves
+    // the store a moment to close in.
+    const absl::Time cancel_calls =
+        give_up - std::min(absl::Seconds(1), (give_up - absl::Now()) / 4);
+    // The rest runs on a thread of its own, since a disk that no longer answers would hold it for
+    // ever: gRPC's Shutdown waits for every call to finish, and a write's call finishes only when
+    // the store answers it. Closing the store commits every queued unit of work; their replies
+    // finish their calls through the reply runner on the gRPC server: so the server is destroyed
+    // after the store.
+    closed_ = std::async(std::launch::async, [cancel_calls, store = std::move(store_),
+                                              replies = std::move(replies_),
+                                              grpc_server = std::move(grpc_server),
+                                              service = std::move(service_),
+                                              registry = std::move(registry_)]() mutable {
+      grpc_server->Shutdown(absl::ToChronoTime(cancel_calls));
+      store.reset();
+      replies->WaitUntilIdle();
+      grpc_server.reset();
+      service.reset();
+      registry.reset();
+    });
+    if (closed_.wait_until(absl::ToChronoTime(give_up)) == std::future_status::ready) {
+      return absl::OkStatus();
+    }
+  } else if (closed_.wait_for(absl::ToChronoSeconds(grace)) == std::future_status::ready) {
+    return absl::OkStatus();
   }
-  UpdateHealth();
-  absl::SleepFor(std::min(drain_, grace / 2));
-  grpc_server_->Shutdown(absl::ToChronoTime(give_up));
-  // Closing the store commits every queued unit of work; its replies then finish their calls. A
-  // disk that no longer answers would hold the close for ever: wait for it until `give_up` only.
-  std::packaged_task<void()> close_store([store = std::move(store_)]() mutable { store.reset(); });
-  std::future<void> closed = close_store.get_future();
-  std::thread(std::move(close_store)).detach();
-  if (closed.wait_until(absl::ToChronoTime(give_up)) != std::future_status::ready) {
-    // The closing thread keeps the store, the registry and the service it calls back into.
-    (void)registry_.release();
-    (void)service_.release();
-    (void)replies_.release();
-    std::lock_guard<std::mutex> lock(health_mu_);
-    (void)grpc_server_.release();
-    return absl::DeadlineExceededError(
-        "the store did not close within the grace period (is the disk answering?); acknowledged "
-        "writes are durable, writes still queued were not acknowledged");
-  }
-  replies_->WaitUntilIdle();
-  grpc_server_.reset();
-  return absl::OkStatus();
+  return absl::DeadlineExceededError(
+      "the store did not close within the grace period (is the disk answering?); acknowledged "
+      "writes are durable, writes still queued were not acknowledged");
 }
 
 RegistryServer::~RegistryServer() { (void)Stop(); }

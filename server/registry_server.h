@@ -2,6 +2,7 @@
 #define CIR_SERVER_REGISTRY_SERVER_H_
 
 #include <cstddef>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,9 +59,9 @@ class RegistryServer {
   // Stops in order: health turns NOT_SERVING; after the drain interval the server stops taking
   // calls and lets those in flight finish (cancelling any still running `grace` after Stop began);
   // the store commits every queued write and closes. Returns DEADLINE_EXCEEDED if the store has not
-  // closed by then (a wedged disk): the store is then abandoned, still open, and the caller should
-  // end the process; every write acknowledged before is durable already. Idempotent; the
-  // destructor calls it.
+  // closed by then (a disk that no longer answers): the close goes on in the background and the
+  // caller should end the process; every write acknowledged before is durable already. Idempotent;
+  // the destructor calls it and then waits for the close however long it takes.
   absl::Status Stop(absl::Duration grace = absl::Seconds(10));
   ~RegistryServer();
 
@@ -85,6 +86,10 @@ class RegistryServer {
   std::mutex health_mu_;
   bool serving_ ABSL_GUARDED_BY(health_mu_) = false;  // started and not stopping
   bool store_accepts_writes_ ABSL_GUARDED_BY(health_mu_) = true;
+
+  // Set by Stop: the store's close and everything torn down after it, running on a thread of its
+  // own (std::async: destroying the future waits for it). Last, so destroyed first.
+  std::future<void> closed_;
 };
 
 }  // namespace cir::server

@@ -120,7 +120,29 @@ rocksdb::IOStatus FaultInjectionFs::AppendFault() const {
   return rocksdb::IOStatus::OK();
 }
 
+void FaultInjectionFs::HangSyncs(bool on) {
+  {
+    std::lock_guard<std::mutex> lock(hang_mu_);
+    hang_syncs_ = on;
+  }
+  hang_released_.notify_all();
+}
+
+bool FaultInjectionFs::AwaitHungSync(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(hang_mu_);
+  return hang_released_.wait_for(lock, timeout, [this] { return hung_syncs_ > 0; });
+}
+
 rocksdb::IOStatus FaultInjectionFs::SyncFault() const {
+  {
+    std::unique_lock<std::mutex> lock(hang_mu_);
+    if (hang_syncs_) {
+      ++hung_syncs_;
+      hang_released_.notify_all();
+      hang_released_.wait(lock, [this] { return !hang_syncs_; });
+      --hung_syncs_;
+    }
+  }
   if (power_cut_) return rocksdb::IOStatus::IOError("power cut (injected)");
   if (fail_syncs_) return rocksdb::IOStatus::IOError("sync failed (injected)");
   return rocksdb::IOStatus::OK();

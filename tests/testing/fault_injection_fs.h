@@ -37,6 +37,10 @@ class FaultInjectionFs final : public rocksdb::FileSystemWrapper {
   const char* Name() const override { return kClassName(); }
 
   void FailSyncs(bool on) { fail_syncs_ = on; }
+  // While on, every Sync waits (a disk that has stopped answering) until it is turned off.
+  void HangSyncs(bool on);
+  // Waits, at most `timeout`, until some Sync is held by HangSyncs; false if none was.
+  bool AwaitHungSync(std::chrono::milliseconds timeout);
   void FailAppends(bool on) { fail_appends_ = on; }
   void FillDisk(bool full) { disk_full_ = full; }
 
@@ -98,6 +102,10 @@ class FaultInjectionFs final : public rocksdb::FileSystemWrapper {
   std::shared_ptr<FileState> Track(const std::string& path, uint64_t size_on_disk);
 
   std::atomic<bool> fail_syncs_ = false;
+  mutable std::mutex hang_mu_;
+  mutable std::condition_variable hang_released_;
+  bool hang_syncs_ = false;  // guarded by hang_mu_
+  mutable int hung_syncs_ = 0;  // Syncs waiting now; guarded by hang_mu_
   std::atomic<bool> fail_appends_ = false;
   std::atomic<bool> disk_full_ = false;
   std::atomic<bool> power_cut_ = false;

@@ -48,7 +48,8 @@ struct ClientOptions {
   absl::Duration default_timeout = absl::Seconds(10);
   // Attempts per call, first included, when the registry answers UNAVAILABLE (it was not reached,
   // or is restarting); retried with exponential backoff by the channel. Writes are safe to retry:
-  // RegisterBirth is idempotent by notification id, links by their own effect. Default: 4 (2-5).
+  // RegisterBirth is idempotent by notification id, links by their own effect. 1 turns retries
+  // off, for callers that want to see every answer. Default: 4 (1-5).
   int max_attempts = 4;
 };
 
