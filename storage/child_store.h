@@ -50,12 +50,14 @@ class WriteTxn {
 using WriteWork = absl::AnyInvocable<absl::Status(WriteTxn&)>;
 
 // Called exactly once per unit with its outcome:
-//   OK                  the unit's writes are durable (synced to the write-ahead log);
-//   the unit's own error  it refused, and nothing of it was written;
-//   UNAVAILABLE, reason WRITE_OUTCOME_UNKNOWN  its group's commit failed: the writes may or may
-//                       not have taken effect, and a retry with the same ids is safe;
-//   UNAVAILABLE, reason WRITES_SUSPENDED / WRITE_QUEUE_FULL / SERVER_STOPPING, or
-//   DEADLINE_EXCEEDED / CANCELLED, reason CALL_ABANDONED  the unit never ran; nothing was written.
+// - OK: the unit's writes are durable (synced to the write-ahead log).
+// - The unit's own error: it refused, and nothing of it was written.
+// - UNAVAILABLE, reason WRITE_OUTCOME_UNKNOWN: its group's commit failed; the writes may or may not
+//   have taken effect, and a retry with the same ids is safe.
+// - UNAVAILABLE, reason WRITES_SUSPENDED, WRITE_QUEUE_FULL or SERVER_STOPPING; DEADLINE_EXCEEDED
+//   or CANCELLED, reason CALL_ABANDONED: the unit never ran; nothing was written.
+// - INTERNAL, reason INTERNAL_ERROR: another unit's writes could not be undone, so the whole group
+//   was discarded; nothing was written.
 // Which thread: a refusal made inside Submit itself (queue full, writes suspended, store closing)
 // runs `done` on the caller's thread before Submit returns. Every other outcome is delivered off
 // the writer thread, together with the rest of its group: on the store's reply runner (the
@@ -86,7 +88,8 @@ struct IndexKey {
 // claimed atomically, an ordered event log, and atomic, durable, serialised units of work.
 //
 // Thread safety: every method may be called from any thread without external locking. Reads never
-// wait for writes. Units of work run one at a time in submission order, so a unit's checks and its
+// wait for writes (only, for a moment, while the store reopens its database after a failed
+// write). Units of work run one at a time in submission order, so a unit's checks and its
 // writes can never interleave with another unit's.
 //
 // Failures: a failed commit (I/O error, disk full) answers its group's units WRITE_OUTCOME_UNKNOWN

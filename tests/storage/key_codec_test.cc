@@ -18,6 +18,15 @@ TEST(KeyCodec, IndexKeysCarryTheirFrozenKindTag) {
   EXPECT_EQ(EncodeIndexKey(IndexKind::kLegacyNotificationId, "n-1")[0], '\x03');
 }
 
+TEST(KeyCodec, NotificationsAreKeyedUnderTheirNotifyingSystem) {
+  EXPECT_EQ(EncodeIndexKey(IndexKind::kNotification, NotificationIndexValue("RXH01", "1")),
+            std::string("\x04") + "RXH01 1");
+  // Notifications recorded before notifying systems were (schema version 1) sit under "-".
+  EXPECT_EQ(EncodeIndexKey(IndexKind::kNotification,
+                           NotificationIndexValue(kNotifyingSystemBeforeSystems, "n-1")),
+            std::string("\x04") + "- n-1");
+}
+
 TEST(KeyCodec, IndexEntriesRoundTripWithAndWithoutFingerprint) {
   IndexEntry plain{"KDMX4PARTWX", ""};
   EXPECT_EQ(DecodeIndexEntry(EncodeIndexEntry(plain)), plain);
