@@ -19,6 +19,11 @@ struct RegistryOptions {
   std::function<absl::CivilDay()> today;
   // Most identifiers in one BatchResolve. Default: 10,000.
   int max_batch_identifiers = 10000;
+  // Whether NHS numbers of the test range (beginning 999, never issued to a person) are accepted in
+  // writes: the child's and the mother's in RegisterBirth, the one LinkNhsNumber adds. Only test
+  // environments set it; otherwise such a number is refused with INVALID_ARGUMENT, reason
+  // TEST_NHS_NUMBER_NOT_ACCEPTED, naming the field. Reads are not affected. Default: false.
+  bool allow_test_nhs_numbers = false;
 };
 
 // The registry's rules over a store: validates requests, keeps identifiers unique, and records an
