@@ -1,7 +1,7 @@
 // cir-server: the Child Identifier Registry's gRPC server over an embedded RocksDB store.
 //
 //   cir-server [--listen 127.0.0.1:50051] [--data-dir ./cir-data] [--create-if-missing]
-//              [--port-file FILE]
+//              [--port-file FILE] [--allow-test-nhs-numbers]
 //
 // Runs until SIGTERM or SIGINT, then finishes in-flight calls and closes the store cleanly.
 
@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
                "it, a missing store is an error, not a silently empty registry)");
   app.add_option("--port-file", port_file,
                  "once serving, write the bound port to this file (for scripts and tests)");
+  app.add_flag("--allow-test-nhs-numbers", options.registry.allow_test_nhs_numbers,
+               "accept NHS numbers of the test range (999...) in writes: test environments only");
   app.add_flag("--unsafe-no-sync", no_sync,
                "do not sync the write-ahead log before acknowledging (measurements only: an "
                "acknowledged write can be lost in a power cut)");

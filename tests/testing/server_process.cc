@@ -30,8 +30,10 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
   }
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return false;
-  std::vector<std::string> args = {binary_, "--listen", "127.0.0.1:0", "--data-dir", data_dir_,
-                                   "--create-if-missing"};
+  // Tests are a test environment: their fictional children have NHS numbers of the test range.
+  std::vector<std::string> args = {binary_,    "--listen",  "127.0.0.1:0",
+                                   "--data-dir", data_dir_, "--create-if-missing",
+                                   "--allow-test-nhs-numbers"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;  // built before fork: the child may only make async-signal-safe calls
   for (std::string& arg : args) argv.push_back(arg.data());
