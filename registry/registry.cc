@@ -104,12 +104,25 @@ StoredChild NewStoredChild(const ValidBirth& birth, std::string child_id, absl::
 }
 
 // True if `birth` is the notification that created `child`. Children registered before notifying
-// systems were recorded have no notifications: their notification id alone tells.
+// systems were recorded have no notifications, or a first one without a system: their
+// notification id alone tells.
 bool CreatedBy(const StoredChild& child, const ValidBirth& birth) {
   if (child.notifications_size() == 0) return child.notification_id() == birth.notification_id;
   const storage::StoredNotification& first = child.notifications(0);
-  return first.notifying_system() == birth.notifying_system &&
-         first.notification_id() == birth.notification_id;
+  return first.notification_id() == birth.notification_id &&
+         (first.notifying_system().empty() || first.notifying_system() == birth.notifying_system);
+}
+
+// Appends `birth` to the notifications recorded on `child`, keeping the one that created the child
+// first: a child registered before notifications were recorded gets its creating notification
+// (its id, its system unknown) recorded before the new one.
+void RecordNotification(const ValidBirth& birth, absl::Time now, StoredChild& child) {
+  if (child.notifications_size() == 0 && !child.notification_id().empty()) {
+    storage::StoredNotification* creator = child.add_notifications();
+    creator->set_notification_id(child.notification_id());
+    creator->set_recorded_at_unix_micros(child.registered_at_unix_micros());
+  }
+  *child.add_notifications() = NotificationOf(birth, now);
 }
 
 // The unit of work of RegisterBirth; fills `response` when it succeeds.
@@ -155,7 +168,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
       // The same birth notified again (another notification id, or another system): the child
       // already exists. Record the notification on the child, so that a merge can carry it, and
       // in the index, so that its own retries find the same child.
-      *child.add_notifications() = NotificationOf(birth, now);
+      RecordNotification(birth, now, child);
       child.set_version(child.version() + 1);
       CIR_RETURN_IF_ERROR(txn.PutChild(child));
       CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNotification, notification,

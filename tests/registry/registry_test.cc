@@ -121,7 +121,7 @@ TEST_F(RegistryTest, ANotificationIdReusedWithOtherDetailsIsRefusedAndChangesNot
   EXPECT_EQ(EventCount(), 1u);
 }
 
-TEST_F(RegistryTest, ANotificationRecordedBeforeFingerprintsCoveredEveryDetailIsStillARetry) {
+TEST_F(RegistryTest, AChildRegisteredBeforeNotifyingSystemsKeepsItsRetriesAndItsCreatingNotification) {
   // A store written before notifying systems, birth order and mother's names were fingerprinted:
   // the notification's index entry holds the digest of the details of that time.
   v1::RegisterBirthRequest birth = FictionalBirth("n-old", FictionalNhsNumber(42));
@@ -154,6 +154,18 @@ TEST_F(RegistryTest, ANotificationRecordedBeforeFingerprintsCoveredEveryDetailIs
   EXPECT_EQ(retry->record().child_id(), id);
   EXPECT_TRUE(retry->created());  // by the notification id the child was registered under
   EXPECT_EQ(EventCount(), 1u);
+
+  // A later notification of the same birth is recorded after the one that created the child.
+  v1::RegisterBirthRequest later = FictionalBirth("n-later", FictionalNhsNumber(42));
+  later.set_notifying_system("RYJ02");
+  ASSERT_TRUE(Register(later).ok());
+  storage::StoredChild notified = Stored(id);
+  ASSERT_EQ(notified.notifications_size(), 2);
+  EXPECT_EQ(notified.notifications(0).notification_id(), "n-old");
+  EXPECT_EQ(notified.notifications(0).notifying_system(), "");
+  EXPECT_EQ(notified.notifications(1).notification_id(), "n-later");
+  EXPECT_FALSE(Register(later)->created());
+  EXPECT_TRUE(Register(birth)->created());
 }
 
 TEST_F(RegistryTest, AcceptsAccentedNamesUpToOneHundredCharacters) {
