@@ -121,7 +121,7 @@ TEST_F(RegistryTest, ANotificationIdReusedWithOtherDetailsIsRefusedAndChangesNot
   EXPECT_EQ(EventCount(), 1u);
 }
 
-TEST_F(RegistryTest, AChildRegisteredBeforeNotifyingSystemsKeepsItsRetriesAndItsCreatingNotification) {
+TEST_F(RegistryTest, AChildRegisteredBeforeNotifyingSystemsKeepsItsRetriesAndItsCreator) {
   // A store written before notifying systems, birth order and mother's names were fingerprinted:
   // the notification's index entry holds the digest of the details of that time.
   v1::RegisterBirthRequest birth = FictionalBirth("n-old", FictionalNhsNumber(42));
