@@ -11,6 +11,8 @@
 #include <optional>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -24,25 +26,55 @@ namespace cir::registry {
 namespace {
 
 constexpr size_t kMaxNotificationIdLength = 128;
+constexpr size_t kMinOdsCodeLength = 3;
+constexpr size_t kMaxOdsCodeLength = 10;
+constexpr int kEarliestBirthYear = 1900;
 constexpr int64_t kMaxNameCharacters = 100;
 
 absl::Status ValidateNotificationId(const std::string& id) {
   if (id.empty()) {
-    return absl::InvalidArgumentError(
-        "notification_id: required; give the notifying system's own id for this notification so "
-        "that retries are recognised");
+    return errors::InvalidField(
+        "notification_id",
+        "required; give the notifying system's own id for this notification so that retries are "
+        "recognised",
+        v1::FIELD_REQUIRED);
   }
   if (id.size() > kMaxNotificationIdLength) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "notification_id: at most ", kMaxNotificationIdLength, " characters, got ", id.size()));
+    return errors::InvalidField("notification_id",
+                                absl::StrCat("at most ", kMaxNotificationIdLength,
+                                             " characters, got ", id.size()));
   }
   for (char c : id) {
     if (c < 0x21 || c > 0x7e) {
-      return absl::InvalidArgumentError(
-          "notification_id: only printable ASCII characters without spaces are allowed");
+      return errors::InvalidField("notification_id",
+                                  "only printable ASCII characters without spaces are allowed");
     }
   }
   return absl::OkStatus();
+}
+
+// An ODS organisation code: 3 to 10 letters and digits, returned upper case.
+absl::StatusOr<std::string> ValidateNotifyingSystem(const std::string& code) {
+  if (code.empty()) {
+    return errors::InvalidField(
+        "notifying_system",
+        "required; give the ODS organisation code of the system sending the notification, such "
+        "as \"RXH01\"",
+        v1::FIELD_REQUIRED);
+  }
+  if (code.size() < kMinOdsCodeLength || code.size() > kMaxOdsCodeLength) {
+    return errors::InvalidField(
+        "notifying_system", absl::StrCat("an ODS organisation code has ", kMinOdsCodeLength,
+                                         " to ", kMaxOdsCodeLength, " characters, got ",
+                                         code.size()));
+  }
+  for (char c : code) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+      return errors::InvalidField(
+          "notifying_system", "an ODS organisation code has only letters and digits");
+    }
+  }
+  return absl::AsciiStrToUpper(code);
 }
 
 // The kind of character, if any, that a name may not contain, as the refusal names it.
@@ -95,30 +127,63 @@ absl::StatusOr<std::string> CheckAsciiName(absl::string_view name, absl::string_
 absl::StatusOr<absl::CivilDay> ValidateDate(const v1::RegisterBirthRequest& request,
                                             absl::CivilDay today) {
   if (!request.has_date_of_birth()) {
-    return absl::InvalidArgumentError("date_of_birth: required");
+    return errors::InvalidField("date_of_birth", "required", v1::FIELD_REQUIRED);
   }
+  // The messages say what is wrong without repeating the date: a date of birth is a child's detail.
   const v1::Date& date = request.date_of_birth();
+  if (date.month() < 1 || date.month() > 12) {
+    return errors::InvalidField("date_of_birth", "is not a calendar date: month must be 1 to 12");
+  }
   absl::CivilDay day(date.year(), date.month(), date.day());
   if (day.year() != date.year() || day.month() != date.month() || day.day() != date.day()) {
-    return absl::InvalidArgumentError(absl::StrCat("date_of_birth: ", date.year(), "-",
-                                                   date.month(), "-", date.day(),
-                                                   " is not a calendar date"));
+    return errors::InvalidField("date_of_birth",
+                                "is not a calendar date: the day is not a day of that month");
   }
   if (day > today) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("date_of_birth: ", absl::FormatCivilTime(day), " is in the future (today is ",
-                     absl::FormatCivilTime(today), " in England)"));
+    return errors::InvalidField(
+        "date_of_birth", absl::StrCat("is in the future (today is ", absl::FormatCivilTime(today),
+                                      " in England)"));
   }
-  if (day.year() < 1900) {
-    return absl::InvalidArgumentError("date_of_birth: must not be before 1900");
+  if (day.year() < kEarliestBirthYear) {
+    return errors::InvalidField("date_of_birth",
+                                absl::StrCat("must not be before ", kEarliestBirthYear));
   }
   return day;
 }
 
+absl::StatusOr<int> ValidateBirthOrder(int32_t order) {
+  if (order == 0) return 1;  // unset: a singleton
+  if (order < 1 || order > kMaxBirthOrder) {
+    return errors::InvalidField(
+        "birth_order", absl::StrCat("must be 1 to ", kMaxBirthOrder,
+                                    " (1 for a singleton; 0 or unset also means 1)"));
+  }
+  return order;
+}
+
+bool IsTestRangeNhsNumber(absl::string_view canonical) {
+  return absl::StartsWith(canonical, "999");
+}
+
 }  // namespace
 
-absl::Status FieldError(absl::string_view field, const absl::Status& cause) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", cause.message()));
+absl::Status FieldError(absl::string_view field, const absl::Status& cause,
+                        v1::ErrorReason reason) {
+  return errors::InvalidField(field, cause.message(), reason);
+}
+
+absl::StatusOr<std::string> ValidateNhsNumberField(absl::string_view input, absl::string_view field,
+                                                   bool allow_test_nhs_numbers) {
+  absl::StatusOr<std::string> nhs = identifiers::ParseNhsNumber(input);
+  if (!nhs.ok()) return FieldError(field, nhs.status());
+  if (!allow_test_nhs_numbers && IsTestRangeNhsNumber(*nhs)) {
+    return errors::InvalidField(
+        field,
+        "is an NHS number of the test range (beginning 999), which is never issued to a person; "
+        "this registry is not a test environment and does not accept test NHS numbers",
+        v1::TEST_NHS_NUMBER_NOT_ACCEPTED);
+  }
+  return nhs;
 }
 
 absl::StatusOr<std::string> NormalizeName(absl::string_view name, absl::string_view field) {
@@ -176,14 +241,18 @@ absl::CivilDay TodayInEngland() {
 }
 
 absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request,
-                                         absl::CivilDay today) {
+                                         absl::CivilDay today, bool allow_test_nhs_numbers) {
   ValidBirth birth;
+  absl::StatusOr<std::string> system = ValidateNotifyingSystem(request.notifying_system());
+  if (!system.ok()) return system.status();
+  birth.notifying_system = *std::move(system);
   if (absl::Status s = ValidateNotificationId(request.notification_id()); !s.ok()) return s;
   birth.notification_id = request.notification_id();
 
   if (!request.nhs_number().empty()) {
-    absl::StatusOr<std::string> nhs = identifiers::ParseNhsNumber(request.nhs_number());
-    if (!nhs.ok()) return FieldError("nhs_number", nhs.status());
+    absl::StatusOr<std::string> nhs =
+        ValidateNhsNumberField(request.nhs_number(), "nhs_number", allow_test_nhs_numbers);
+    if (!nhs.ok()) return nhs.status();
     birth.nhs_number = *std::move(nhs);
   }
 
@@ -191,11 +260,20 @@ absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request
   if (!day.ok()) return day.status();
   birth.date_of_birth = *day;
 
-  if (request.sex() == v1::SEX_UNSPECIFIED || !v1::Sex_IsValid(request.sex())) {
-    return absl::InvalidArgumentError(
-        "sex: required; one of SEX_MALE, SEX_FEMALE, SEX_INDETERMINATE, SEX_NOT_KNOWN");
+  if (request.sex() == v1::SEX_UNSPECIFIED) {
+    return errors::InvalidField(
+        "sex", "required; one of SEX_MALE, SEX_FEMALE, SEX_INDETERMINATE, SEX_NOT_KNOWN",
+        v1::FIELD_REQUIRED);
+  }
+  if (!v1::Sex_IsValid(request.sex())) {
+    return errors::InvalidField(
+        "sex", "not a known value; one of SEX_MALE, SEX_FEMALE, SEX_INDETERMINATE, SEX_NOT_KNOWN");
   }
   birth.sex = request.sex();
+
+  absl::StatusOr<int> order = ValidateBirthOrder(request.birth_order());
+  if (!order.ok()) return order.status();
+  birth.birth_order = *order;
 
   absl::StatusOr<std::string> given_name = NormalizeName(request.given_name(), "given_name");
   if (!given_name.ok()) return given_name.status();
@@ -204,23 +282,43 @@ absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request
   if (!family_name.ok()) return family_name.status();
   birth.family_name = *std::move(family_name);
 
+  if (request.postcode().empty()) {
+    return errors::InvalidField("postcode", "required; the postcode of usual residence",
+                                v1::FIELD_REQUIRED);
+  }
   absl::StatusOr<std::string> postcode = identifiers::ParsePostcode(request.postcode());
   if (!postcode.ok()) return FieldError("postcode", postcode.status());
   birth.postcode = *std::move(postcode);
 
+  if (request.local_authority().empty()) {
+    return errors::InvalidField(
+        "local_authority",
+        "required; the DfE three-digit local authority number of usual residence",
+        v1::FIELD_REQUIRED);
+  }
   absl::StatusOr<std::string> la = identifiers::ParseLocalAuthority(request.local_authority());
   if (!la.ok()) return FieldError("local_authority", la.status());
   birth.local_authority = *std::move(la);
 
   if (!request.mother_nhs_number().empty()) {
-    absl::StatusOr<std::string> mother = identifiers::ParseNhsNumber(request.mother_nhs_number());
-    if (!mother.ok()) return FieldError("mother_nhs_number", mother.status());
+    absl::StatusOr<std::string> mother = ValidateNhsNumberField(
+        request.mother_nhs_number(), "mother_nhs_number", allow_test_nhs_numbers);
+    if (!mother.ok()) return mother.status();
     if (*mother == birth.nhs_number) {
-      return absl::InvalidArgumentError(
-          "mother_nhs_number: is the same as the child's nhs_number; check which is which");
+      return errors::InvalidField("mother_nhs_number",
+                                  "is the same as the child's nhs_number; check which is which",
+                                  v1::NHS_NUMBER_IS_MOTHERS);
     }
     birth.mother_nhs_number = *std::move(mother);
   }
+  absl::StatusOr<std::string> mother_given =
+      NormalizeName(request.mother_given_name(), "mother_given_name");
+  if (!mother_given.ok()) return mother_given.status();
+  birth.mother_given_name = *std::move(mother_given);
+  absl::StatusOr<std::string> mother_family =
+      NormalizeName(request.mother_family_name(), "mother_family_name");
+  if (!mother_family.ok()) return mother_family.status();
+  birth.mother_family_name = *std::move(mother_family);
   return birth;
 }
 

@@ -11,24 +11,43 @@ namespace cir::registry {
 
 // A birth notification whose every field has been checked and put in canonical form.
 struct ValidBirth {
-  std::string notification_id;
+  std::string notifying_system;  // ODS organisation code, upper case
+  std::string notification_id;   // unique within notifying_system
   std::string nhs_number;  // canonical, or empty
   absl::CivilDay date_of_birth;
   v1::Sex sex = v1::SEX_UNSPECIFIED;
+  int birth_order = 1;  // 1 for a singleton; 1, 2, ... within a multiple birth
   std::string given_name;   // NFC (NormalizeName), or empty
   std::string family_name;  // NFC (NormalizeName), or empty
   std::string postcode;         // canonical
   std::string local_authority;  // three digits
   std::string mother_nhs_number;  // canonical, or empty
+  std::string mother_given_name;   // NFC (NormalizeName), or empty
+  std::string mother_family_name;  // NFC (NormalizeName), or empty
 };
 
-// Checks a RegisterBirth request field by field. INVALID_ARGUMENT names the first field that is
-// wrong and says how to fix it. `today` is the current date in England.
-absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request,
-                                         absl::CivilDay today);
+// Most children in one birth that the registry accepts (birth_order 1 to this).
+inline constexpr int kMaxBirthOrder = 9;
 
-// INVALID_ARGUMENT "field: <what cause says>": how a bad field is reported to the caller.
-absl::Status FieldError(absl::string_view field, const absl::Status& cause);
+// Checks a RegisterBirth request field by field. INVALID_ARGUMENT names the first field that is
+// wrong and says how to fix it, with reason FIELD_REQUIRED, FIELD_INVALID, NHS_NUMBER_IS_MOTHERS or
+// TEST_NHS_NUMBER_NOT_ACCEPTED and metadata {"field": name}; the message never repeats the value.
+// `today` is the current date in England; NHS numbers of the test range (999...) are refused
+// unless `allow_test_nhs_numbers`.
+absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request,
+                                         absl::CivilDay today, bool allow_test_nhs_numbers);
+
+// Validates an NHS number sent in `field` and returns its canonical form: INVALID_ARGUMENT,
+// FIELD_INVALID if it is not a valid NHS number, TEST_NHS_NUMBER_NOT_ACCEPTED if it is of the test
+// range (999...) and `allow_test_nhs_numbers` is false.
+absl::StatusOr<std::string> ValidateNhsNumberField(absl::string_view input, absl::string_view field,
+                                                   bool allow_test_nhs_numbers);
+
+// INVALID_ARGUMENT "field: <what cause says>" with `reason` and metadata {"field": field}: how a
+// bad field is reported to the caller. `cause` must not repeat the value (the identifier parsers'
+// messages do not).
+absl::Status FieldError(absl::string_view field, const absl::Status& cause,
+                        v1::ErrorReason reason = v1::FIELD_INVALID);
 
 // The current calendar date in England (Europe/London).
 absl::CivilDay TodayInEngland();

@@ -13,9 +13,35 @@ void AppendField(std::string& out, absl::string_view field) {
   absl::StrAppend(&out, field.size(), ":", field, ";");
 }
 
+std::string Sha256(const std::string& canonical) {
+  std::string digest(SHA256_DIGEST_LENGTH, '\0');
+  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
+         reinterpret_cast<unsigned char*>(digest.data()));
+  return digest;
+}
+
 }  // namespace
 
 std::string NotificationFingerprint(const ValidBirth& birth) {
+  // Starts "v2;", which no legacy encoding does (those start with a field's length).
+  std::string canonical = "v2;";
+  AppendField(canonical, birth.notifying_system);
+  AppendField(canonical, birth.notification_id);
+  AppendField(canonical, birth.nhs_number);
+  AppendField(canonical, absl::FormatCivilTime(birth.date_of_birth));
+  AppendField(canonical, absl::StrCat(static_cast<int>(birth.sex)));
+  AppendField(canonical, absl::StrCat(birth.birth_order));
+  AppendField(canonical, birth.given_name);
+  AppendField(canonical, birth.family_name);
+  AppendField(canonical, birth.postcode);
+  AppendField(canonical, birth.local_authority);
+  AppendField(canonical, birth.mother_nhs_number);
+  AppendField(canonical, birth.mother_given_name);
+  AppendField(canonical, birth.mother_family_name);
+  return Sha256(canonical);
+}
+
+std::string LegacyNotificationFingerprint(const ValidBirth& birth) {
   std::string canonical;
   AppendField(canonical, birth.nhs_number);
   AppendField(canonical, absl::FormatCivilTime(birth.date_of_birth));
@@ -25,10 +51,7 @@ std::string NotificationFingerprint(const ValidBirth& birth) {
   AppendField(canonical, birth.postcode);
   AppendField(canonical, birth.local_authority);
   AppendField(canonical, birth.mother_nhs_number);
-  std::string digest(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
-         reinterpret_cast<unsigned char*>(digest.data()));
-  return digest;
+  return Sha256(canonical);
 }
 
 }  // namespace cir::registry

@@ -27,6 +27,10 @@ void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record) 
   record->set_postcode(stored.postcode());
   record->set_local_authority(stored.local_authority());
   record->set_mother_nhs_number(stored.mother_nhs_number());
+  record->set_mother_given_name(stored.mother_given_name());
+  record->set_mother_family_name(stored.mother_family_name());
+  // Children stored before birth order was recorded were notified as singletons.
+  record->set_birth_order(stored.birth_order() == 0 ? 1 : stored.birth_order());
   record->set_registered_at_unix_seconds(stored.registered_at_unix_micros() / 1000000);
 }
 

@@ -8,14 +8,18 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "errors/refusal.h"
 #include "identifiers/child_id.h"
 #include "identifiers/identifier.h"
 #include "identifiers/nhs_number.h"
 #include "identifiers/upn.h"
+#include "registry/birth_identity.h"
 #include "registry/birth_validation.h"
 #include "registry/notification_fingerprint.h"
 #include "registry/record_mapping.h"
 #include "registry/status_macros.h"
+#include "registry/upn_rules.h"
+#include "storage/key_codec.h"
 
 namespace cir::registry {
 namespace {
@@ -34,6 +38,11 @@ constexpr int kMaxIdentifierDraws = 64;
 
 int64_t UnixMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 
+// A fault inside the registry: INTERNAL, reason INTERNAL_ERROR. `message` names no child.
+absl::Status InternalFault(absl::string_view message) {
+  return errors::Refusal(absl::StatusCode::kInternal, v1::INTERNAL_ERROR, message);
+}
+
 absl::Status AppendChangeEvent(WriteTxn& txn, storage::EventKind kind, const StoredChild& child,
                                absl::Time now) {
   StoredEvent event;
@@ -48,7 +57,7 @@ absl::Status AppendChangeEvent(WriteTxn& txn, storage::EventKind kind, const Sto
 absl::StatusOr<StoredChild> ExistingChild(WriteTxn& txn, const std::string& child_id) {
   CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> child, txn.GetChild(child_id));
   if (!child.has_value()) {
-    return absl::InternalError("the identifier index names a child that is not stored");
+    return InternalFault("the identifier index names a child that is not stored");
   }
   return *std::move(child);
 }
@@ -59,7 +68,15 @@ absl::StatusOr<std::string> NewChildId(WriteTxn& txn) {
     CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> taken, txn.GetChild(id));
     if (!taken.has_value()) return id;
   }
-  return absl::InternalError("could not draw an unused child identifier");
+  return InternalFault("could not draw an unused child identifier");
+}
+
+storage::StoredNotification NotificationOf(const ValidBirth& birth, absl::Time now) {
+  storage::StoredNotification notification;
+  notification.set_notifying_system(birth.notifying_system);
+  notification.set_notification_id(birth.notification_id);
+  notification.set_recorded_at_unix_micros(UnixMicros(now));
+  return notification;
 }
 
 StoredChild NewStoredChild(const ValidBirth& birth, std::string child_id, absl::Time now) {
@@ -70,43 +87,66 @@ StoredChild NewStoredChild(const ValidBirth& birth, std::string child_id, absl::
   child.mutable_date_of_birth()->set_month(birth.date_of_birth.month());
   child.mutable_date_of_birth()->set_day(birth.date_of_birth.day());
   child.set_sex(birth.sex);
+  child.set_birth_order(birth.birth_order);
   child.set_given_name(birth.given_name);
   child.set_family_name(birth.family_name);
   child.set_postcode(birth.postcode);
   child.set_local_authority(birth.local_authority);
   child.set_mother_nhs_number(birth.mother_nhs_number);
+  child.set_mother_given_name(birth.mother_given_name);
+  child.set_mother_family_name(birth.mother_family_name);
   child.set_status(v1::RECORD_STATUS_ACTIVE);
   child.set_registered_at_unix_micros(UnixMicros(now));
   child.set_version(1);
   child.set_notification_id(birth.notification_id);
+  *child.add_notifications() = NotificationOf(birth, now);
   return child;
 }
 
-// True if `birth` can be a second notification of `child`: same date of birth and sex, and the same
-// mother where both name one. Names are not compared: they are often added after the first notice.
-bool SameBirth(const StoredChild& child, const ValidBirth& birth) {
-  const storage::StoredDate& dob = child.date_of_birth();
-  return dob.year() == birth.date_of_birth.year() && dob.month() == birth.date_of_birth.month() &&
-         dob.day() == birth.date_of_birth.day() && child.sex() == birth.sex &&
-         (child.mother_nhs_number().empty() || birth.mother_nhs_number.empty() ||
-          child.mother_nhs_number() == birth.mother_nhs_number);
+// True if `birth` is the notification that created `child`. Children registered before notifying
+// systems were recorded have no notifications, or a first one without a system: their
+// notification id alone tells.
+bool CreatedBy(const StoredChild& child, const ValidBirth& birth) {
+  if (child.notifications_size() == 0) return child.notification_id() == birth.notification_id;
+  const storage::StoredNotification& first = child.notifications(0);
+  return first.notification_id() == birth.notification_id &&
+         (first.notifying_system().empty() || first.notifying_system() == birth.notifying_system);
+}
+
+// Appends `birth` to the notifications recorded on `child`, keeping the one that created the child
+// first: a child registered before notifications were recorded gets its creating notification
+// (its id, its system unknown) recorded before the new one.
+void RecordNotification(const ValidBirth& birth, absl::Time now, StoredChild& child) {
+  if (child.notifications_size() == 0 && !child.notification_id().empty()) {
+    storage::StoredNotification* creator = child.add_notifications();
+    creator->set_notification_id(child.notification_id());
+    creator->set_recorded_at_unix_micros(child.registered_at_unix_micros());
+  }
+  *child.add_notifications() = NotificationOf(birth, now);
 }
 
 // The unit of work of RegisterBirth; fills `response` when it succeeds.
 absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerprint,
                            absl::Time now, WriteTxn& txn, v1::RegisterBirthResponse& response) {
+  const std::string notification =
+      storage::NotificationIndexValue(birth.notifying_system, birth.notification_id);
   CIR_ASSIGN_OR_RETURN(std::optional<IndexEntry> by_notification,
-                       txn.Lookup(IndexKind::kLegacyNotificationId, birth.notification_id));
+                       txn.Lookup(IndexKind::kNotification, notification));
   if (by_notification.has_value()) {
-    if (by_notification->fingerprint != fingerprint) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "notification_id \"", birth.notification_id,
-          "\" was already used for a notification with different details; a retry must repeat "
-          "the original details exactly, and a new notification needs a new notification_id"));
+    // A notification recorded before fingerprints covered every detail carries the older digest.
+    if (by_notification->fingerprint != fingerprint &&
+        by_notification->fingerprint != LegacyNotificationFingerprint(birth)) {
+      return errors::Refusal(
+          absl::StatusCode::kAlreadyExists, v1::NOTIFICATION_REUSED_WITH_OTHER_DETAILS,
+          "notification_id: this notifying system already sent a notification with this id and "
+          "different details; a retry must repeat the original details exactly, and a new "
+          "notification needs a new notification_id",
+          {{"field", "notification_id"}});
     }
+    // A retry: answer as the first call did, writing nothing.
     CIR_ASSIGN_OR_RETURN(StoredChild child, ExistingChild(txn, by_notification->child_id));
     ToChildRecord(child, response.mutable_record());
-    response.set_created(false);
+    response.set_created(CreatedBy(child, birth));
     return absl::OkStatus();
   }
 
@@ -115,17 +155,26 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
                          txn.Lookup(IndexKind::kNhsNumber, birth.nhs_number));
     if (by_nhs.has_value()) {
       CIR_ASSIGN_OR_RETURN(StoredChild child, ExistingChild(txn, by_nhs->child_id));
-      if (!SameBirth(child, birth)) {
-        // A mistyped NHS number that passes the check digit, or one child's number on another
-        // child's notification: refuse rather than hand back (and link to) someone else's child.
-        return absl::AlreadyExistsError(
-            "nhs_number: already belongs to a child registered with another date of birth, sex "
-            "or mother; check the NHS number, or notify the birth without it");
+      if (!IsSameBirth(child, birth)) {
+        // A mistyped NHS number that passes the check digit, or one twin's number on the other
+        // twin's notification: refuse rather than hand back (and link to) someone else's child.
+        return errors::Refusal(
+            absl::StatusCode::kAlreadyExists, v1::NHS_NUMBER_HELD_BY_ANOTHER_CHILD,
+            "nhs_number: already belongs to a child registered with another date of birth, sex, "
+            "birth order, mother or given name; check the NHS number, or notify the birth "
+            "without it",
+            {{"field", "nhs_number"}});
       }
-      // The same birth notified again under another notification id: the child already exists.
-      // Record the notification id too, so that its own retries find the same child.
-      CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kLegacyNotificationId, birth.notification_id,
+      // The same birth notified again (another notification id, or another system): the child
+      // already exists. Record the notification on the child, so that a merge can carry it, and
+      // in the index, so that its own retries find the same child.
+      RecordNotification(birth, now, child);
+      child.set_version(child.version() + 1);
+      CIR_RETURN_IF_ERROR(txn.PutChild(child));
+      CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNotification, notification,
                                        IndexEntry{child.child_id(), fingerprint}));
+      CIR_RETURN_IF_ERROR(
+          AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_NOTIFIED_AGAIN, child, now));
       ToChildRecord(child, response.mutable_record());
       response.set_created(false);
       return absl::OkStatus();
@@ -139,7 +188,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
     CIR_RETURN_IF_ERROR(
         txn.PutIndex(IndexKind::kNhsNumber, child.nhs_number(), IndexEntry{child.child_id(), ""}));
   }
-  CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kLegacyNotificationId, birth.notification_id,
+  CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNotification, notification,
                                    IndexEntry{child.child_id(), fingerprint}));
   CIR_RETURN_IF_ERROR(
       AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_REGISTERED, child, now));
@@ -148,60 +197,79 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
   return absl::OkStatus();
 }
 
-// Loads the child a link request names, or NOT_FOUND.
+// Loads the child a change names, or NOT_FOUND (CHILD_NOT_FOUND).
 absl::StatusOr<StoredChild> ChildToLink(WriteTxn& txn, const std::string& child_id) {
   CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> child, txn.GetChild(child_id));
   if (!child.has_value()) {
-    return absl::NotFoundError(
-        absl::StrCat("child_id: no child has the identifier ", identifiers::FormatChildId(child_id)));
+    return errors::Refusal(absl::StatusCode::kNotFound, v1::CHILD_NOT_FOUND,
+                           "child_id: no child has this identifier; check it was copied whole",
+                           {{"field", "child_id"}});
   }
   return *std::move(child);
 }
 
-// Refuses an identifier that already resolves to a child: to another child (without saying which),
-// or to this one as a former identifier (which may not become current again).
-absl::Status CheckIdentifierFree(WriteTxn& txn, IndexKind kind, const std::string& value,
-                                 const std::string& child_id, absl::string_view field) {
+// Refuses an identifier that resolves to another child (ALREADY_EXISTS, `held_by_another`, without
+// saying which child). Returns whether it already resolves to this child.
+absl::StatusOr<bool> CheckNotHeldByAnother(WriteTxn& txn, IndexKind kind, const std::string& value,
+                                           const std::string& child_id, absl::string_view field,
+                                           v1::ErrorReason held_by_another) {
   CIR_ASSIGN_OR_RETURN(std::optional<IndexEntry> holder, txn.Lookup(kind, value));
-  if (!holder.has_value()) return absl::OkStatus();
+  if (!holder.has_value()) return false;
   if (holder->child_id != child_id) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        field, ": already belongs to another child; check the value, and if the two records are "
-               "the same child ask the local authority data team to merge them"));
+    return errors::Refusal(
+        absl::StatusCode::kAlreadyExists, held_by_another,
+        absl::StrCat(field, ": already belongs to another child; check the value, and if the two "
+                            "records are the same child ask the local authority data team to "
+                            "merge them"),
+        {{"field", field}});
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat(field, ": is a former ", field, " of this child and cannot become current again"));
+  return true;
+}
+
+storage::EventKind UpnEventKind(v1::LinkUpnResponse::Outcome outcome) {
+  switch (outcome) {
+    case v1::LinkUpnResponse::OUTCOME_REPLACED_TEMPORARY:
+      return storage::EVENT_KIND_UPN_REPLACED;
+    case v1::LinkUpnResponse::OUTCOME_KEPT_AS_FORMER:
+      return storage::EVENT_KIND_UPN_KEPT_AS_FORMER;
+    default:
+      return storage::EVENT_KIND_UPN_LINKED;
+  }
 }
 
 absl::Status LinkUpnInTxn(const std::string& child_id, const std::string& upn, bool replace,
                           absl::Time now, WriteTxn& txn, v1::LinkUpnResponse& response) {
   CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToLink(txn, child_id));
-  if (child.upn() == upn) {
-    ToChildRecord(child, response.mutable_record());
-    response.set_changed(false);
-    return absl::OkStatus();
+  if (child.upn() != upn) {
+    CIR_RETURN_IF_ERROR(CheckNotHeldByAnother(txn, IndexKind::kUpn, upn, child_id, "upn",
+                                              v1::UPN_HELD_BY_ANOTHER_CHILD)
+                            .status());
   }
-  CIR_RETURN_IF_ERROR(CheckIdentifierFree(txn, IndexKind::kUpn, upn, child_id, "upn"));
-  const bool replacing = !child.upn().empty();
-  if (replacing && !replace) {
-    return absl::FailedPreconditionError(
-        "upn: the child already has a different UPN; set replace_current to make this UPN "
-        "current and keep the old one as a former UPN");
+  CIR_ASSIGN_OR_RETURN(v1::LinkUpnResponse::Outcome outcome, DecideUpnLink(child, upn, replace));
+  switch (outcome) {
+    case v1::LinkUpnResponse::OUTCOME_LINKED:
+      child.set_upn(upn);
+      break;
+    case v1::LinkUpnResponse::OUTCOME_REPLACED_TEMPORARY:
+      child.add_former_upns(child.upn());
+      child.set_upn(upn);
+      break;
+    case v1::LinkUpnResponse::OUTCOME_KEPT_AS_FORMER:
+      child.add_former_upns(upn);
+      break;
+    default:  // OUTCOME_UNCHANGED
+      ToChildRecord(child, response.mutable_record());
+      response.set_changed(false);
+      response.set_outcome(v1::LinkUpnResponse::OUTCOME_UNCHANGED);
+      return absl::OkStatus();
   }
-  if (replacing && !identifiers::IsTemporaryUpn(child.upn()) && identifiers::IsTemporaryUpn(upn)) {
-    return absl::FailedPreconditionError(
-        "upn: the child has a permanent UPN, which a temporary UPN never replaces");
-  }
-  if (replacing) child.add_former_upns(child.upn());
-  child.set_upn(upn);
   child.set_version(child.version() + 1);
   CIR_RETURN_IF_ERROR(txn.PutChild(child));
   CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kUpn, upn, IndexEntry{child_id, ""}));
-  CIR_RETURN_IF_ERROR(AppendChangeEvent(
-      txn, replacing ? storage::EVENT_KIND_UPN_REPLACED : storage::EVENT_KIND_UPN_LINKED, child,
-      now));
+  CIR_RETURN_IF_ERROR(AppendChangeEvent(txn, UpnEventKind(outcome), child, now));
   ToChildRecord(child, response.mutable_record());
   response.set_changed(true);
+  response.set_outcome(outcome);
   return absl::OkStatus();
 }
 
@@ -213,16 +281,26 @@ absl::Status LinkNhsInTxn(const std::string& child_id, const std::string& nhs, a
     response.set_changed(false);
     return absl::OkStatus();
   }
-  CIR_RETURN_IF_ERROR(
-      CheckIdentifierFree(txn, IndexKind::kNhsNumber, nhs, child_id, "nhs_number"));
+  CIR_ASSIGN_OR_RETURN(bool held_by_this_child,
+                       CheckNotHeldByAnother(txn, IndexKind::kNhsNumber, nhs, child_id,
+                                             "nhs_number", v1::NHS_NUMBER_HELD_BY_ANOTHER_CHILD));
+  if (held_by_this_child) {
+    return errors::Refusal(
+        absl::StatusCode::kFailedPrecondition, v1::FORMER_IDENTIFIER_NOT_REUSABLE,
+        "nhs_number: is a former NHS number of this child and cannot become current again",
+        {{"field", "nhs_number"}});
+  }
   if (!child.nhs_number().empty()) {
-    return absl::FailedPreconditionError(
+    return errors::Refusal(
+        absl::StatusCode::kFailedPrecondition, v1::CHILD_HAS_ANOTHER_NHS_NUMBER,
         "nhs_number: the child already has a different NHS number; an NHS number is added only "
-        "to a child registered without one");
+        "to a child registered without one",
+        {{"field", "nhs_number"}});
   }
   if (child.mother_nhs_number() == nhs) {
-    return absl::InvalidArgumentError(
-        "nhs_number: is the NHS number recorded for the child's mother; check which is which");
+    return errors::InvalidField(
+        "nhs_number", "is the NHS number recorded for the child's mother; check which is which",
+        v1::NHS_NUMBER_IS_MOTHERS);
   }
   child.set_nhs_number(nhs);
   child.set_version(child.version() + 1);
@@ -233,6 +311,23 @@ absl::Status LinkNhsInTxn(const std::string& child_id, const std::string& nhs, a
   ToChildRecord(child, response.mutable_record());
   response.set_changed(true);
   return absl::OkStatus();
+}
+
+// A required identifier field: FIELD_REQUIRED if empty, FIELD_INVALID if `parse` refuses it.
+template <typename Parse>
+absl::StatusOr<std::string> RequiredIdentifier(absl::string_view input, absl::string_view field,
+                                               absl::string_view what, Parse parse) {
+  if (input.empty()) {
+    return errors::InvalidField(field, absl::StrCat("required; ", what), v1::FIELD_REQUIRED);
+  }
+  absl::StatusOr<std::string> value = parse(input);
+  if (!value.ok()) return FieldError(field, value.status());
+  return value;
+}
+
+absl::StatusOr<std::string> ChildIdField(absl::string_view input) {
+  return RequiredIdentifier(input, "child_id", "the child's registry identifier",
+                            identifiers::ParseChildId);
 }
 
 // Hands `work` to the store and `reply` the response it filled, once it is durable.
@@ -259,7 +354,7 @@ absl::StatusOr<IdentifierKind> ToIdentifierKind(v1::IdentifierKind kind) {
     case v1::IDENTIFIER_KIND_UPN:
       return IdentifierKind::kUpn;
     default:
-      return absl::InvalidArgumentError("kind: not a known identifier kind");
+      return errors::InvalidField("kind", "not a known identifier kind");
   }
 }
 
@@ -292,8 +387,12 @@ bool IsFormer(const StoredChild& child, const Identifier& identifier) {
   return false;
 }
 
-std::string NotFoundMessage(const Identifier& identifier) {
-  return absl::StrCat("no child has this ", identifiers::IdentifierKindName(identifier.kind));
+absl::Status IdentifierNotFound(const Identifier& identifier) {
+  return errors::Refusal(
+      absl::StatusCode::kNotFound, v1::IDENTIFIER_NOT_FOUND,
+      absl::StrCat("identifier: no child has this ",
+                   identifiers::IdentifierKindName(identifier.kind)),
+      {{"field", "identifier"}});
 }
 
 }  // namespace
@@ -305,7 +404,8 @@ Registry::Registry(storage::ChildStore& store, RegistryOptions options)
 
 void Registry::RegisterBirth(const v1::RegisterBirthRequest& request,
                              Reply<v1::RegisterBirthResponse> reply) {
-  absl::StatusOr<ValidBirth> birth = ValidateBirth(request, options_.today());
+  absl::StatusOr<ValidBirth> birth =
+      ValidateBirth(request, options_.today(), options_.allow_test_nhs_numbers);
   if (!birth.ok()) {
     reply(birth.status());
     return;
@@ -322,14 +422,15 @@ void Registry::RegisterBirth(const v1::RegisterBirthRequest& request,
 }
 
 void Registry::LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnResponse> reply) {
-  absl::StatusOr<std::string> child_id = identifiers::ParseChildId(request.child_id());
+  absl::StatusOr<std::string> child_id = ChildIdField(request.child_id());
   if (!child_id.ok()) {
-    reply(FieldError("child_id", child_id.status()));
+    reply(child_id.status());
     return;
   }
-  absl::StatusOr<std::string> upn = identifiers::ParseUpn(request.upn());
+  absl::StatusOr<std::string> upn =
+      RequiredIdentifier(request.upn(), "upn", "a UPN", identifiers::ParseUpn);
   if (!upn.ok()) {
-    reply(FieldError("upn", upn.status()));
+    reply(upn.status());
     return;
   }
   SubmitChange<v1::LinkUpnResponse>(
@@ -344,14 +445,19 @@ void Registry::LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnRespo
 
 void Registry::LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
                              Reply<v1::LinkNhsNumberResponse> reply) {
-  absl::StatusOr<std::string> child_id = identifiers::ParseChildId(request.child_id());
+  absl::StatusOr<std::string> child_id = ChildIdField(request.child_id());
   if (!child_id.ok()) {
-    reply(FieldError("child_id", child_id.status()));
+    reply(child_id.status());
     return;
   }
-  absl::StatusOr<std::string> nhs = identifiers::ParseNhsNumber(request.nhs_number());
+  if (request.nhs_number().empty()) {
+    reply(errors::InvalidField("nhs_number", "required; an NHS number", v1::FIELD_REQUIRED));
+    return;
+  }
+  absl::StatusOr<std::string> nhs = ValidateNhsNumberField(request.nhs_number(), "nhs_number",
+                                                           options_.allow_test_nhs_numbers);
   if (!nhs.ok()) {
-    reply(FieldError("nhs_number", nhs.status()));
+    reply(nhs.status());
     return;
   }
   SubmitChange<v1::LinkNhsNumberResponse>(
@@ -364,6 +470,10 @@ void Registry::LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
 }
 
 absl::StatusOr<v1::ResolveResponse> Registry::Resolve(const v1::ResolveRequest& request) {
+  if (request.identifier().empty()) {
+    return errors::InvalidField(
+        "identifier", "required; a child identifier, NHS number or UPN", v1::FIELD_REQUIRED);
+  }
   absl::StatusOr<Identifier> identifier;
   if (request.kind() == v1::IDENTIFIER_KIND_UNSPECIFIED) {
     identifier = identifiers::ParseAnyIdentifier(request.identifier());
@@ -378,15 +488,13 @@ absl::StatusOr<v1::ResolveResponse> Registry::Resolve(const v1::ResolveRequest& 
   if (identifier->kind != IdentifierKind::kChildId) {
     CIR_ASSIGN_OR_RETURN(std::optional<IndexEntry> entry,
                          store_.Lookup(ToIndexKind(identifier->kind), identifier->value));
-    if (!entry.has_value()) return absl::NotFoundError(NotFoundMessage(*identifier));
+    if (!entry.has_value()) return IdentifierNotFound(*identifier);
     child_id = entry->child_id;
   }
   CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> child, store_.GetChild(child_id));
   if (!child.has_value()) {
-    if (identifier->kind == IdentifierKind::kChildId) {
-      return absl::NotFoundError(NotFoundMessage(*identifier));
-    }
-    return absl::InternalError("the identifier index names a child that is not stored");
+    if (identifier->kind == IdentifierKind::kChildId) return IdentifierNotFound(*identifier);
+    return InternalFault("the identifier index names a child that is not stored");
   }
   v1::ResolveResponse response;
   ToChildRecord(*child, response.mutable_record());
@@ -399,15 +507,17 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
     const v1::BatchResolveRequest& request) {
   const int count = request.identifiers_size();
   if (count == 0) {
-    return absl::InvalidArgumentError("identifiers: give at least one identifier");
+    return errors::InvalidField("identifiers", "give at least one identifier", v1::FIELD_REQUIRED);
   }
   if (count > options_.max_batch_identifiers) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("identifiers: at most ", options_.max_batch_identifiers,
-                     " per call, got ", count, "; split the list into several calls"));
+    return errors::Refusal(
+        absl::StatusCode::kInvalidArgument, v1::BATCH_TOO_LARGE,
+        absl::StrCat("identifiers: at most ", options_.max_batch_identifiers, " per call, got ",
+                     count, "; split the list into several calls"),
+        {{"field", "identifiers"}});
   }
   if (!v1::RecordView_IsValid(request.view())) {
-    return absl::InvalidArgumentError("view: not a known record view");
+    return errors::InvalidField("view", "not a known record view");
   }
   const v1::RecordView view = request.view();
   v1::BatchResolveResponse response;
@@ -443,7 +553,9 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
     if (!entries[k].ok()) return entries[k].status();
     if (!entries[k]->has_value()) continue;
     if (view == v1::RECORD_VIEW_CHILD_ID) {
-      // The index entry already names the child: no need to read its record.
+      // The index entry already names the child: no need to read its record. Without the record,
+      // neither its status nor whether the identifier is a former one is known, and the view
+      // carries neither (see RECORD_VIEW_CHILD_ID in the proto).
       v1::BatchResolveResult* result = response.mutable_results(index_key_owner[k]);
       result->set_outcome(v1::BatchResolveResult::OUTCOME_FOUND);
       result->mutable_record()->set_child_id(std::move((*entries[k])->child_id));
@@ -461,24 +573,26 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
     const int i = child_id_owner[k];
     if (!children[k]->has_value()) {
       if (parsed[i]->kind != IdentifierKind::kChildId) {
-        return absl::InternalError("the identifier index names a child that is not stored");
+        return InternalFault("the identifier index names a child that is not stored");
       }
       continue;
     }
     v1::BatchResolveResult* result = response.mutable_results(i);
     result->set_outcome(v1::BatchResolveResult::OUTCOME_FOUND);
+    result->set_matched_kind(ToApiKind(parsed[i]->kind));
     switch (view) {
       case v1::RECORD_VIEW_FULL:
         ToChildRecord(**children[k], result->mutable_record());
         break;
       case v1::RECORD_VIEW_CHILD_ID:
+        // As for identifiers found in the index: the child identifier alone, whatever the record
+        // says, so that the view means the same for every kind of input.
         result->mutable_record()->set_child_id((*children[k])->child_id());
-        break;
+        continue;
       default:
         ToChildIdentifiers(**children[k], result->mutable_record());
         break;
     }
-    result->set_matched_kind(ToApiKind(parsed[i]->kind));
     result->set_matched_former(IsFormer(**children[k], *parsed[i]));
   }
   for (int i = 0; i < count; ++i) {

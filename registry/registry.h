@@ -19,8 +19,10 @@ struct RegistryOptions {
   std::function<absl::CivilDay()> today;
   // Most identifiers in one BatchResolve. Default: 10,000.
   int max_batch_identifiers = 10000;
-  // Accept NHS numbers of the test range (999 ...) in writes: test environments only, whose
-  // children are all fictional. Default: false.
+  // Whether NHS numbers of the test range (beginning 999, never issued to a person) are accepted in
+  // writes: the child's and the mother's in RegisterBirth, the one LinkNhsNumber adds. Only test
+  // environments set it; otherwise such a number is refused with INVALID_ARGUMENT, reason
+  // TEST_NHS_NUMBER_NOT_ACCEPTED, naming the field. Reads are not affected. Default: false.
   bool allow_test_nhs_numbers = false;
 };
 

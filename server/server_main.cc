@@ -1,7 +1,8 @@
 // cir-server: the Child Identifier Registry's gRPC server over an embedded RocksDB store.
 //
 //   cir-server [--listen 127.0.0.1:50051] [--data-dir ./cir-data] [--create-if-missing]
-//              [--port-file FILE] [--drain-seconds S] [--grace-seconds S]
+//              [--port-file FILE] [--allow-test-nhs-numbers] [--drain-seconds S]
+//              [--grace-seconds S] [--call-memory-mib N]
 //
 // Runs until SIGTERM or SIGINT. Then health turns NOT_SERVING, the server keeps answering for the
 // drain interval, stops taking calls, finishes those in flight and closes the store; all of it

@@ -28,6 +28,7 @@ ClientPool::ClientPool(const std::string& target, int channels) {
 
 v1::RegisterBirthRequest BenchBirth(uint64_t n, const std::string& run_tag, bool with_nhs) {
   v1::RegisterBirthRequest birth;
+  birth.set_notifying_system("CIRBENCH");
   birth.set_notification_id(absl::StrCat("bench-", run_tag, "-", n));
   if (with_nhs && n < identifiers::kTestRangeNhsNumberCount) {
     birth.set_nhs_number(identifiers::TestRangeNhsNumber(static_cast<uint32_t>(n)));

@@ -1,7 +1,8 @@
 // cir: the Child Identifier Registry's command-line tool, built only on the client library.
 //
 //   cir [--server HOST:PORT] [--json] [--timeout SECONDS] COMMAND ...
-//   cir register --notification-id ID --dob YYYY-MM-DD --sex female --postcode "SW1A 1AA" --la 213
+//   cir register --notifying-system RXH01 --notification-id ID --dob YYYY-MM-DD --sex female
+//                --postcode "SW1A 1AA" --la 213 [--birth-order N] [--mother-given-name NAME] ...
 //   cir resolve IDENTIFIER
 //   cir link-upn CHILD_ID UPN [--replace]
 //   cir link-nhs CHILD_ID NHS_NUMBER
@@ -88,6 +89,19 @@ std::string OutcomeName(cir::v1::BatchResolveResult::Outcome outcome) {
   }
 }
 
+std::string UpnOutcomeText(cir::v1::LinkUpnResponse::Outcome outcome) {
+  switch (outcome) {
+    case cir::v1::LinkUpnResponse::OUTCOME_LINKED:
+      return "UPN linked";
+    case cir::v1::LinkUpnResponse::OUTCOME_REPLACED_TEMPORARY:
+      return "UPN linked; it replaces the temporary UPN, which is kept as a former UPN";
+    case cir::v1::LinkUpnResponse::OUTCOME_KEPT_AS_FORMER:
+      return "UPN kept as a former UPN; the child's first permanent UPN stays current";
+    default:
+      return "The child already has this UPN";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,6 +124,9 @@ int main(int argc, char** argv) {
   cir::v1::RegisterBirthRequest birth;
   std::string dob_text, sex_text;
   CLI::App* reg = app.add_subcommand("register", "register a birth and print the child's record");
+  reg->add_option("--notifying-system", *birth.mutable_notifying_system(),
+                  "ODS organisation code of the system sending the notification, e.g. RXH01")
+      ->required();
   reg->add_option("--notification-id", *birth.mutable_notification_id(),
                   "your system's id for this notification; retries with it return the same child")
       ->required();
@@ -125,6 +142,14 @@ int main(int argc, char** argv) {
       ->required();
   reg->add_option("--mother-nhs", *birth.mutable_mother_nhs_number(),
                   "the mother's NHS number, if known");
+  reg->add_option("--mother-given-name", *birth.mutable_mother_given_name(),
+                  "the mother's given name, if notified");
+  reg->add_option("--mother-family-name", *birth.mutable_mother_family_name(),
+                  "the mother's family name, if notified");
+  int birth_order = 0;
+  reg->add_option("--birth-order", birth_order,
+                  "1 for a singleton (the default); 1, 2, ... for each child of a multiple birth")
+      ->check(CLI::Range(1, 9));
 
   std::string identifier, kind_text;
   CLI::App* resolve = app.add_subcommand(
@@ -142,7 +167,9 @@ int main(int argc, char** argv) {
   upn->add_option("upn", *link_upn.mutable_upn(), "the UPN")->required();
   bool replace = false;
   upn->add_flag("--replace", replace,
-                "make this UPN current and keep the child's old UPN as a former UPN");
+                "confirm a change to a child that already has a UPN: a temporary UPN is replaced "
+                "(and kept as former); a second permanent UPN is kept as a former UPN, the first "
+                "staying current");
 
   cir::v1::LinkNhsNumberRequest link_nhs;
   CLI::App* nhs = app.add_subcommand(
@@ -174,13 +201,16 @@ int main(int argc, char** argv) {
     if (!sex.has_value()) return UsageError("--sex must be male, female, indeterminate or not-known");
     *birth.mutable_date_of_birth() = *dob;
     birth.set_sex(*sex);
+    birth.set_birth_order(birth_order);
     absl::StatusOr<cir::v1::RegisterBirthResponse> response = client.RegisterBirth(birth, call);
     if (!response.ok()) return Fail(response.status());
     if (global.json) {
       std::cout << cir::cli::ToJson(*response) << "\n";
     } else {
-      std::cout << (response->created() ? "Registered (new)\n"
-                                        : "Already registered (nothing created)\n")
+      // A retry of the notification that created the child answers as the first call did.
+      std::cout << (response->created()
+                        ? "Registered by this notification\n"
+                        : "Already registered by another notification (nothing created)\n")
                 << cir::cli::FormatRecord(response->record());
     }
     return 0;
@@ -210,7 +240,7 @@ int main(int argc, char** argv) {
     if (global.json) {
       std::cout << cir::cli::ToJson(*response) << "\n";
     } else {
-      std::cout << (response->changed() ? "UPN linked\n" : "The child already has this UPN\n")
+      std::cout << UpnOutcomeText(response->outcome()) << "\n"
                 << cir::cli::FormatRecord(response->record());
     }
     return 0;

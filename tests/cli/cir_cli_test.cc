@@ -41,9 +41,10 @@ class CirCliTest : public ::testing::Test {
   }
 
   std::string RegisterAndGetId(const std::string& notification, const std::string& nhs) {
-    CliRun run = Cir("register --notification-id " + notification + " --nhs '" + nhs +
-                  "' --dob 2026-05-01 --sex female --postcode 'rh12 1aa' --la 938 "
-                  "--given-name Ada");
+    CliRun run = Cir("register --notifying-system RXH01 --notification-id " + notification +
+                     " --nhs '" + nhs +
+                     "' --dob 2026-05-01 --sex female --postcode 'rh12 1aa' --la 938 "
+                     "--given-name Ada");
     EXPECT_EQ(run.exit_code, 0) << run.output;
     std::smatch match;
     EXPECT_TRUE(std::regex_search(run.output, match, std::regex("Child ([A-Z0-9-]{13})")))
@@ -55,11 +56,14 @@ class CirCliTest : public ::testing::Test {
   testing::ServerProcess server_{CIR_SERVER_PATH, dir_.Sub("db")};
 };
 
-TEST_F(CirCliTest, RegisterPrintsTheNewChildAndARepeatSaysNothingWasCreated) {
+TEST_F(CirCliTest, RegisterPrintsTheNewChildAndAnotherNotificationSaysNothingWasCreated) {
   std::string id = RegisterAndGetId("cli-1", "999 000 0018");
   EXPECT_EQ(id.size(), 13u);
-  CliRun again = Cir("register --notification-id cli-1 --nhs '999 000 0018' --dob 2026-05-01 "
-                  "--sex female --postcode 'rh12 1aa' --la 938 --given-name Ada");
+  // A retry answers as the first call did.
+  EXPECT_EQ(RegisterAndGetId("cli-1", "999 000 0018"), id);
+  CliRun again = Cir("register --notifying-system RYJ02 --notification-id cli-1 "
+                     "--nhs '999 000 0018' --dob 2026-05-01 --sex female --postcode 'rh12 1aa' "
+                     "--la 938 --given-name Ada");
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_THAT(again.output, HasSubstr("Already registered"));
   EXPECT_THAT(again.output, HasSubstr(id));
@@ -84,8 +88,8 @@ TEST_F(CirCliTest, ResolveFindsTheChildByEachIdentifierAndPrintsJsonOnRequest) {
 }
 
 TEST_F(CirCliTest, LinkNhsAddsAnNhsNumber) {
-  CliRun registered = Cir("register --notification-id cli-abroad --dob 2025-12-01 --sex not-known "
-                       "--postcode 'SW1A 1AA' --la 213");
+  CliRun registered = Cir("register --notifying-system RXH01 --notification-id cli-abroad "
+                          "--dob 2025-12-01 --sex not-known --postcode 'SW1A 1AA' --la 213");
   ASSERT_EQ(registered.exit_code, 0) << registered.output;
   std::smatch match;
   ASSERT_TRUE(std::regex_search(registered.output, match, std::regex("Child ([A-Z0-9-]{13})")));
@@ -109,8 +113,8 @@ TEST_F(CirCliTest, BatchResolveReadsAFileAndAnswersEachLineInOrder) {
 }
 
 TEST_F(CirCliTest, ARefusedCallExitsOneWithTheRegistrysMessage) {
-  CliRun run = Cir("register --notification-id cli-bad --nhs 9990000017 --dob 2026-05-01 --sex f "
-                "--postcode 'RH12 1AA' --la 938");
+  CliRun run = Cir("register --notifying-system RXH01 --notification-id cli-bad "
+                   "--nhs 9990000017 --dob 2026-05-01 --sex f --postcode 'RH12 1AA' --la 938");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("INVALID_ARGUMENT"));
   EXPECT_THAT(run.output, HasSubstr("nhs_number"));
@@ -119,11 +123,37 @@ TEST_F(CirCliTest, ARefusedCallExitsOneWithTheRegistrysMessage) {
   EXPECT_THAT(missing.output, HasSubstr("NOT_FOUND"));
 }
 
+TEST_F(CirCliTest, RegisterTakesTheBirthOrderAndTheMothersNames) {
+  CliRun twin = Cir("register --notifying-system rxh01 --notification-id cli-twin-2 "
+                    "--dob 2026-05-01 --sex female --postcode 'RH12 1AA' --la 938 "
+                    "--birth-order 2 --mother-given-name Mary --mother-family-name Lovelace-Test "
+                    "--json");
+  EXPECT_EQ(twin.exit_code, 0) << twin.output;
+  EXPECT_THAT(twin.output, HasSubstr("\"birth_order\":2"));
+  EXPECT_THAT(twin.output, HasSubstr("\"mother_given_name\":\"Mary\""));
+  EXPECT_THAT(twin.output, HasSubstr("\"mother_family_name\":\"Lovelace-Test\""));
+  EXPECT_EQ(Cir("register --notifying-system RXH01 --notification-id cli-twin-10 "
+                "--dob 2026-05-01 --sex female --postcode 'RH12 1AA' --la 938 --birth-order 10")
+                .exit_code,
+            2);
+}
+
+TEST_F(CirCliTest, LinkUpnSaysWhatItDidWithASecondPermanentUpn) {
+  std::string id = RegisterAndGetId("cli-7", testing::FictionalNhsNumber(7));
+  ASSERT_EQ(Cir("link-upn " + id + " " + testing::FictionalUpn(7)).exit_code, 0);
+  CliRun refused = Cir("link-upn " + id + " " + testing::FictionalUpn(8));
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.output, HasSubstr("[CHILD_HAS_ANOTHER_UPN]"));
+  CliRun kept = Cir("link-upn " + id + " " + testing::FictionalUpn(8) + " --replace");
+  EXPECT_EQ(kept.exit_code, 0) << kept.output;
+  EXPECT_THAT(kept.output, HasSubstr("kept as a former UPN"));
+}
+
 TEST_F(CirCliTest, BadUsageExitsTwoAndHelpExitsZero) {
   EXPECT_EQ(Cir("register --dob 2026-05-01").exit_code, 2);
   EXPECT_EQ(Cir("frobnicate").exit_code, 2);
-  CliRun bad_date = Cir("register --notification-id x --dob 01/05/2026 --sex f --postcode 'RH12 1AA' "
-                     "--la 938");
+  CliRun bad_date = Cir("register --notifying-system RXH01 --notification-id x "
+                        "--dob 01/05/2026 --sex f --postcode 'RH12 1AA' --la 938");
   EXPECT_EQ(bad_date.exit_code, 2);
   EXPECT_THAT(bad_date.output, HasSubstr("YYYY-MM-DD"));
   for (const char* command : {"register", "resolve", "link-upn", "link-nhs", "batch-resolve"}) {

@@ -47,8 +47,8 @@ TEST(NameNormalization, TwoSpellingsOfOneBirthHaveOneFingerprint) {
   decomposed.set_given_name("Zoe\u0301 Sia\u0302n");
   decomposed.set_family_name("Gonc\u0327alves");
   const absl::CivilDay today(2026, 11, 25);
-  absl::StatusOr<ValidBirth> a = ValidateBirth(composed, today);
-  absl::StatusOr<ValidBirth> b = ValidateBirth(decomposed, today);
+  absl::StatusOr<ValidBirth> a = ValidateBirth(composed, today, /*allow_test_nhs_numbers=*/true);
+  absl::StatusOr<ValidBirth> b = ValidateBirth(decomposed, today, /*allow_test_nhs_numbers=*/true);
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(a->given_name, b->given_name);
@@ -91,7 +91,7 @@ TEST_P(RefusedNameCharacterTest, IsRefusedNamingTheFieldAndTheKindOfCharacter) {
 TEST_P(RefusedNameCharacterTest, IsRefusedInABirthNotification) {
   v1::RegisterBirthRequest birth = testing::FictionalBirth("n-1", "");
   birth.set_given_name(absl::StrCat("Zo\u00E9", GetParam().text));
-  absl::Status status = ValidateBirth(birth, absl::CivilDay(2026, 11, 25)).status();
+  absl::Status status = ValidateBirth(birth, absl::CivilDay(2026, 11, 25), /*allow_test_nhs_numbers=*/true).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()), StartsWith("given_name: "));
   EXPECT_EQ(errors::ReasonOf(status), v1::FIELD_INVALID);

@@ -38,7 +38,7 @@ class RegistryServerTest : public ::testing::Test {
     options.listen_address = "127.0.0.1:0";
     options.store.path = dir_.Sub("db");
     options.store.create_if_missing = true;
-    options.registry.allow_test_nhs_numbers = true;
+    options.registry.allow_test_nhs_numbers = true;  // fictional children only
     absl::StatusOr<std::unique_ptr<RegistryServer>> server = RegistryServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -238,15 +238,21 @@ TEST_F(RegistryServerTest, EveryErrorClassArrivesWithItsCodeAndAMessageNamingThe
             absl::StatusCode::kUnavailable);
 }
 
-TEST_F(RegistryServerTest, RetriedRegistrationsReturnTheSameChild) {
+TEST_F(RegistryServerTest, RetriedRegistrationsReturnWhatTheFirstCallReturned) {
   v1::RegisterBirthRequest birth = FictionalBirth("retry-me", FictionalNhsNumber(6));
   std::string id = client_->RegisterBirth(birth)->record().child_id();
   for (int i = 0; i < 3; ++i) {
     absl::StatusOr<v1::RegisterBirthResponse> retry = client_->RegisterBirth(birth);
     ASSERT_TRUE(retry.ok());
-    EXPECT_FALSE(retry->created());
+    EXPECT_TRUE(retry->created());  // as the first call: this notification created the child
     EXPECT_EQ(retry->record().child_id(), id);
   }
+  // Another notification of the same birth returns the child, not created by it.
+  absl::StatusOr<v1::RegisterBirthResponse> other =
+      client_->RegisterBirth(FictionalBirth("other-notification", FictionalNhsNumber(6)));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_FALSE(other->created());
+  EXPECT_EQ(other->record().child_id(), id);
 }
 
 TEST_F(RegistryServerTest, BatchResolveOfTenThousandAnswersEveryIdentifierInOrder) {
@@ -285,9 +291,12 @@ TEST_F(RegistryServerTest, SixteenRacersRegisteringTheSameHundredBirthsCreateExa
     racers.emplace_back([&, racer] {
       for (int k = 0; k < kBirths; ++k) {
         int birth = (k + racer * 7) % kBirths;  // racers start at different births
-        // Each racer is its own notifying system: its own notification id, the same NHS number.
-        absl::StatusOr<v1::RegisterBirthResponse> r = client_->RegisterBirth(FictionalBirth(
-            absl::StrCat("racer-", racer, "-birth-", birth), FictionalNhsNumber(birth)));
+        // Each racer is its own notifying system, sending the same notification ids: every birth
+        // is notified 16 times, with the same NHS number.
+        v1::RegisterBirthRequest request =
+            FictionalBirth(absl::StrCat("birth-", birth), FictionalNhsNumber(birth));
+        request.set_notifying_system(absl::StrCat("RACER", racer));
+        absl::StatusOr<v1::RegisterBirthResponse> r = client_->RegisterBirth(request);
         ASSERT_TRUE(r.ok()) << r.status();
         std::lock_guard<std::mutex> lock(mu);
         ids_seen[birth].insert(r->record().child_id());
@@ -338,6 +347,7 @@ TEST_F(RegistryServerTest, AcknowledgedWritesSurviveAStopAndARestart) {
   RegistryServerOptions options;
   options.listen_address = "127.0.0.1:0";
   options.store.path = dir_.Sub("db");
+  options.registry.allow_test_nhs_numbers = true;
   absl::StatusOr<std::unique_ptr<RegistryServer>> restarted = RegistryServer::Start(options);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   Client client({.target = (*restarted)->address()});

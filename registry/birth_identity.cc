@@ -1,0 +1,51 @@
+#include "registry/birth_identity.h"
+
+#include "absl/strings/ascii.h"
+
+namespace cir::registry {
+namespace {
+
+// True unless both notifications name a value and the values differ.
+bool AgreeWhereBothGiven(absl::string_view stored, absl::string_view notified) {
+  return stored.empty() || notified.empty() || stored == notified;
+}
+
+bool NamesAgree(absl::string_view stored, absl::string_view notified) {
+  return AgreeWhereBothGiven(NameComparisonKey(stored), NameComparisonKey(notified));
+}
+
+// Children stored before birth order was recorded have 0: they were notified as singletons.
+int StoredBirthOrder(const storage::StoredChild& child) {
+  return child.birth_order() == 0 ? 1 : child.birth_order();
+}
+
+}  // namespace
+
+std::string NameComparisonKey(absl::string_view name) {
+  std::string key;
+  key.reserve(name.size());
+  bool pending_space = false;
+  for (char c : absl::StripAsciiWhitespace(name)) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      pending_space = true;
+      continue;
+    }
+    if (pending_space) key.push_back(' ');
+    pending_space = false;
+    key.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+  }
+  return key;
+}
+
+bool IsSameBirth(const storage::StoredChild& child, const ValidBirth& birth) {
+  const storage::StoredDate& dob = child.date_of_birth();
+  return dob.year() == birth.date_of_birth.year() && dob.month() == birth.date_of_birth.month() &&
+         dob.day() == birth.date_of_birth.day() && child.sex() == birth.sex &&
+         StoredBirthOrder(child) == birth.birth_order &&
+         AgreeWhereBothGiven(child.mother_nhs_number(), birth.mother_nhs_number) &&
+         NamesAgree(child.mother_given_name(), birth.mother_given_name) &&
+         NamesAgree(child.mother_family_name(), birth.mother_family_name) &&
+         NamesAgree(child.given_name(), birth.given_name);
+}
+
+}  // namespace cir::registry
