@@ -43,13 +43,12 @@ absl::Status InternalFault(absl::string_view message) {
   return errors::Refusal(absl::StatusCode::kInternal, v1::INTERNAL_ERROR, message);
 }
 
-absl::Status AppendChangeEvent(WriteTxn& txn, storage::EventKind kind, const StoredChild& child,
-                               absl::Time now) {
+// The store stamps the event with its group's commit time and assigns its sequence number.
+absl::Status AppendChangeEvent(WriteTxn& txn, storage::EventKind kind, const StoredChild& child) {
   StoredEvent event;
   event.set_kind(kind);
   event.set_child_id(child.child_id());
   event.set_local_authority(child.local_authority());
-  event.set_at_unix_micros(UnixMicros(now));
   event.set_child_version(child.version());
   return txn.AppendEvent(std::move(event));
 }
@@ -174,7 +173,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
       CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNotification, notification,
                                        IndexEntry{child.child_id(), fingerprint}));
       CIR_RETURN_IF_ERROR(
-          AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_NOTIFIED_AGAIN, child, now));
+          AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_NOTIFIED_AGAIN, child));
       ToChildRecord(child, response.mutable_record());
       response.set_created(false);
       return absl::OkStatus();
@@ -191,7 +190,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
   CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNotification, notification,
                                    IndexEntry{child.child_id(), fingerprint}));
   CIR_RETURN_IF_ERROR(
-      AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_REGISTERED, child, now));
+      AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_REGISTERED, child));
   ToChildRecord(child, response.mutable_record());
   response.set_created(true);
   return absl::OkStatus();
@@ -266,7 +265,7 @@ absl::Status LinkUpnInTxn(const std::string& child_id, const std::string& upn, b
   child.set_version(child.version() + 1);
   CIR_RETURN_IF_ERROR(txn.PutChild(child));
   CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kUpn, upn, IndexEntry{child_id, ""}));
-  CIR_RETURN_IF_ERROR(AppendChangeEvent(txn, UpnEventKind(outcome), child, now));
+  CIR_RETURN_IF_ERROR(AppendChangeEvent(txn, UpnEventKind(outcome), child));
   ToChildRecord(child, response.mutable_record());
   response.set_changed(true);
   response.set_outcome(outcome);
@@ -307,7 +306,7 @@ absl::Status LinkNhsInTxn(const std::string& child_id, const std::string& nhs, a
   CIR_RETURN_IF_ERROR(txn.PutChild(child));
   CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNhsNumber, nhs, IndexEntry{child_id, ""}));
   CIR_RETURN_IF_ERROR(
-      AppendChangeEvent(txn, storage::EVENT_KIND_NHS_NUMBER_LINKED, child, now));
+      AppendChangeEvent(txn, storage::EVENT_KIND_NHS_NUMBER_LINKED, child));
   ToChildRecord(child, response.mutable_record());
   response.set_changed(true);
   return absl::OkStatus();
@@ -332,7 +331,8 @@ absl::StatusOr<std::string> ChildIdField(absl::string_view input) {
 
 // Hands `work` to the store and `reply` the response it filled, once it is durable.
 template <typename Response, typename Work>
-void SubmitChange(storage::ChildStore& store, Work work, Registry::Reply<Response> reply) {
+void SubmitChange(storage::ChildStore& store, Work work, Registry::Reply<Response> reply,
+                  storage::SubmitOptions submit) {
   auto response = std::make_shared<Response>();
   store.Submit(
       [work = std::move(work), response](WriteTxn& txn) mutable { return work(txn, *response); },
@@ -342,7 +342,8 @@ void SubmitChange(storage::ChildStore& store, Work work, Registry::Reply<Respons
         } else {
           reply(std::move(*response));
         }
-      });
+      },
+      std::move(submit));
 }
 
 absl::StatusOr<IdentifierKind> ToIdentifierKind(v1::IdentifierKind kind) {
@@ -403,7 +404,8 @@ Registry::Registry(storage::ChildStore& store, RegistryOptions options)
 }
 
 void Registry::RegisterBirth(const v1::RegisterBirthRequest& request,
-                             Reply<v1::RegisterBirthResponse> reply) {
+                             Reply<v1::RegisterBirthResponse> reply,
+                             storage::SubmitOptions submit) {
   absl::StatusOr<ValidBirth> birth =
       ValidateBirth(request, options_.today(), options_.allow_test_nhs_numbers);
   if (!birth.ok()) {
@@ -411,17 +413,17 @@ void Registry::RegisterBirth(const v1::RegisterBirthRequest& request,
     return;
   }
   std::string fingerprint = NotificationFingerprint(*birth);
-  absl::Time now = options_.now();
   SubmitChange<v1::RegisterBirthResponse>(
       store_,
-      [birth = *std::move(birth), fingerprint = std::move(fingerprint), now](
+      [birth = *std::move(birth), fingerprint = std::move(fingerprint)](
           WriteTxn& txn, v1::RegisterBirthResponse& response) {
-        return RegisterInTxn(birth, fingerprint, now, txn, response);
+        return RegisterInTxn(birth, fingerprint, txn.CommitTime(), txn, response);
       },
-      std::move(reply));
+      std::move(reply), std::move(submit));
 }
 
-void Registry::LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnResponse> reply) {
+void Registry::LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnResponse> reply,
+                       storage::SubmitOptions submit) {
   absl::StatusOr<std::string> child_id = ChildIdField(request.child_id());
   if (!child_id.ok()) {
     reply(child_id.status());
@@ -436,15 +438,15 @@ void Registry::LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnRespo
   SubmitChange<v1::LinkUpnResponse>(
       store_,
       [child_id = *std::move(child_id), upn = *std::move(upn),
-       replace = request.replace_current(),
-       now = options_.now()](WriteTxn& txn, v1::LinkUpnResponse& response) {
-        return LinkUpnInTxn(child_id, upn, replace, now, txn, response);
+       replace = request.replace_current()](WriteTxn& txn, v1::LinkUpnResponse& response) {
+        return LinkUpnInTxn(child_id, upn, replace, txn.CommitTime(), txn, response);
       },
-      std::move(reply));
+      std::move(reply), std::move(submit));
 }
 
 void Registry::LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
-                             Reply<v1::LinkNhsNumberResponse> reply) {
+                             Reply<v1::LinkNhsNumberResponse> reply,
+                             storage::SubmitOptions submit) {
   absl::StatusOr<std::string> child_id = ChildIdField(request.child_id());
   if (!child_id.ok()) {
     reply(child_id.status());
@@ -462,11 +464,11 @@ void Registry::LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
   }
   SubmitChange<v1::LinkNhsNumberResponse>(
       store_,
-      [child_id = *std::move(child_id), nhs = *std::move(nhs), now = options_.now()](
+      [child_id = *std::move(child_id), nhs = *std::move(nhs)](
           WriteTxn& txn, v1::LinkNhsNumberResponse& response) {
-        return LinkNhsInTxn(child_id, nhs, now, txn, response);
+        return LinkNhsInTxn(child_id, nhs, txn.CommitTime(), txn, response);
       },
-      std::move(reply));
+      std::move(reply), std::move(submit));
 }
 
 absl::StatusOr<v1::ResolveResponse> Registry::Resolve(const v1::ResolveRequest& request) {

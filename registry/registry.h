@@ -13,8 +13,6 @@
 namespace cir::registry {
 
 struct RegistryOptions {
-  // The current time; tests replace it. Default: absl::Now.
-  std::function<absl::Time()> now = [] { return absl::Now(); };
   // The current date in England, against which dates of birth are checked. Default: TodayInEngland.
   std::function<absl::CivilDay()> today;
   // Most identifiers in one BatchResolve. Default: 10,000.
@@ -42,11 +40,15 @@ class Registry {
   explicit Registry(storage::ChildStore& store, RegistryOptions options = {});
 
   // Writes: `reply` is called exactly once, possibly on another thread, possibly before return.
+  // `submit` says when the caller has gone (deadline, cancellation), so that a change still
+  // queued then is not made, and roughly what the request costs the store's queue. Times recorded
+  // (registration, notifications, events) are the store's commit time of the change.
   void RegisterBirth(const v1::RegisterBirthRequest& request,
-                     Reply<v1::RegisterBirthResponse> reply);
-  void LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnResponse> reply);
+                     Reply<v1::RegisterBirthResponse> reply, storage::SubmitOptions submit = {});
+  void LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnResponse> reply,
+               storage::SubmitOptions submit = {});
   void LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
-                     Reply<v1::LinkNhsNumberResponse> reply);
+                     Reply<v1::LinkNhsNumberResponse> reply, storage::SubmitOptions submit = {});
 
   // Reads: answered on the calling thread from committed state.
   absl::StatusOr<v1::ResolveResponse> Resolve(const v1::ResolveRequest& request);

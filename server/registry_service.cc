@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "cir/v1/registry.pb.h"
 #include "errors/refusal.h"
 #include "server/grpc_status.h"
@@ -48,6 +49,18 @@ bool RefuseIfTooLarge(grpc::ServerUnaryReactor* reactor, Response* response,
   return true;
 }
 
+// What the store needs to know of a write's call: its deadline, whether the caller has gone, and
+// roughly what the request holds while queued.
+storage::SubmitOptions WriteCall(grpc::CallbackServerContext* context,
+                                 const google::protobuf::Message& request) {
+  storage::SubmitOptions submit;
+  submit.deadline = absl::FromChrono(context->deadline());
+  // The context outlives the unit: the call is finished only from the unit's reply.
+  submit.is_cancelled = [context] { return context->IsCancelled(); };
+  submit.approximate_bytes = request.ByteSizeLong() + kQueuedUnitOverheadBytes;
+  return submit;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* RegistryService::RegisterBirth(grpc::CallbackServerContext* context,
@@ -57,7 +70,8 @@ grpc::ServerUnaryReactor* RegistryService::RegisterBirth(grpc::CallbackServerCon
   if (RefuseIfTooLarge(reactor, response, "RegisterBirth", *request, kMaxRegisterBirthBytes)) {
     return reactor;
   }
-  registry_.RegisterBirth(*request, FinishLater(reactor, response, "RegisterBirth"));
+  registry_.RegisterBirth(*request, FinishLater(reactor, response, "RegisterBirth"),
+                          WriteCall(context, *request));
   return reactor;
 }
 
@@ -69,7 +83,8 @@ grpc::ServerUnaryReactor* RegistryService::LinkUpn(grpc::CallbackServerContext* 
                        kMaxSingleIdentifierRequestBytes)) {
     return reactor;
   }
-  registry_.LinkUpn(*request, FinishLater(reactor, response, "LinkUpn"));
+  registry_.LinkUpn(*request, FinishLater(reactor, response, "LinkUpn"),
+                    WriteCall(context, *request));
   return reactor;
 }
 
@@ -81,7 +96,8 @@ grpc::ServerUnaryReactor* RegistryService::LinkNhsNumber(grpc::CallbackServerCon
                        kMaxSingleIdentifierRequestBytes)) {
     return reactor;
   }
-  registry_.LinkNhsNumber(*request, FinishLater(reactor, response, "LinkNhsNumber"));
+  registry_.LinkNhsNumber(*request, FinishLater(reactor, response, "LinkNhsNumber"),
+                          WriteCall(context, *request));
   return reactor;
 }
 

@@ -23,6 +23,10 @@ inline constexpr size_t kMaxRegisterBirthBytes = size_t{8} << 10;
 // A request naming one or two identifiers.
 inline constexpr size_t kMaxSingleIdentifierRequestBytes = size_t{1} << 10;
 
+// What a queued write holds besides its request's bytes (the parsed request, the unit of work and
+// its reply), counted against the store's bound on queued bytes.
+inline constexpr size_t kQueuedUnitOverheadBytes = 512;
+
 // RESOURCE_EXHAUSTED with reason REQUEST_TOO_LARGE if `request` is larger than `limit` bytes.
 absl::Status CheckRequestSize(const google::protobuf::Message& request, size_t limit,
                               absl::string_view method);

@@ -133,5 +133,25 @@ TEST_F(ServerFailureTest, AStopIsBoundedByItsGracePeriodEvenWhenTheDiskStopsAnsw
   server_.reset();
 }
 
+TEST_F(ServerFailureTest, AWriteWhoseCallerHasGoneBeforeItsTurnIsNotMade) {
+  disk_->HangSyncs(true);
+  std::promise<absl::Status> first_answered;
+  client_->RegisterBirthAsync(
+      FictionalBirth("gone-1", FictionalNhsNumber(1)),
+      [&](absl::StatusOr<v1::RegisterBirthResponse> r) { first_answered.set_value(r.status()); },
+      {.timeout = absl::Seconds(30)});
+  ASSERT_TRUE(disk_->AwaitHungSync(std::chrono::seconds(20)));  // the writer is stuck on the first
+  // The second waits behind it until its caller gives up.
+  absl::Status gone = client_->RegisterBirth(FictionalBirth("gone-2", FictionalNhsNumber(2)),
+                                             {.timeout = absl::Milliseconds(300)})
+                          .status();
+  EXPECT_EQ(gone.code(), absl::StatusCode::kDeadlineExceeded) << gone;
+  disk_->HangSyncs(false);
+  EXPECT_TRUE(first_answered.get_future().get().ok());
+  // The writer reached the second after its deadline: it was dropped, not made.
+  EXPECT_EQ(client_->Resolve(FictionalNhsNumber(2)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(client_->Resolve(FictionalNhsNumber(1)).ok());
+}
+
 }  // namespace
 }  // namespace cir::server
