@@ -102,14 +102,14 @@ StoredChild NewStoredChild(const ValidBirth& birth, std::string child_id, absl::
   return child;
 }
 
-// True if `birth` is the notification that created `child`. Children registered before notifying
-// systems were recorded have no notifications, or a first one without a system: their
-// notification id alone tells.
+// True if `birth` is the notification that created `child`, as recorded on it. (A child
+// registered before notifying systems were recorded is answered through its legacy index entry
+// instead: see LegacyRetry.)
 bool CreatedBy(const StoredChild& child, const ValidBirth& birth) {
-  if (child.notifications_size() == 0) return child.notification_id() == birth.notification_id;
+  if (child.notifications_size() == 0) return false;
   const storage::StoredNotification& first = child.notifications(0);
   return first.notification_id() == birth.notification_id &&
-         (first.notifying_system().empty() || first.notifying_system() == birth.notifying_system);
+         first.notifying_system() == birth.notifying_system;
 }
 
 // Appends `birth` to the notifications recorded on `child`, keeping the one that created the child
@@ -118,10 +118,28 @@ bool CreatedBy(const StoredChild& child, const ValidBirth& birth) {
 void RecordNotification(const ValidBirth& birth, absl::Time now, StoredChild& child) {
   if (child.notifications_size() == 0 && !child.notification_id().empty()) {
     storage::StoredNotification* creator = child.add_notifications();
+    creator->set_notifying_system(std::string(storage::kNotifyingSystemBeforeSystems));
     creator->set_notification_id(child.notification_id());
     creator->set_recorded_at_unix_micros(child.registered_at_unix_micros());
   }
   *child.add_notifications() = NotificationOf(birth, now);
+}
+
+// A retry of a notification registered before notifications were scoped to their notifying
+// system: the schema migration keyed those under the system "-", with the digest of that time.
+// The child it names if `birth` repeats it exactly; nothing if not (another system may well use
+// the same id for a birth of its own).
+absl::StatusOr<std::optional<StoredChild>> LegacyRetry(const ValidBirth& birth, WriteTxn& txn) {
+  CIR_ASSIGN_OR_RETURN(
+      std::optional<IndexEntry> legacy,
+      txn.Lookup(IndexKind::kNotification,
+                 storage::NotificationIndexValue(storage::kNotifyingSystemBeforeSystems,
+                                                 birth.notification_id)));
+  if (!legacy.has_value() || legacy->fingerprint != LegacyNotificationFingerprint(birth)) {
+    return std::nullopt;
+  }
+  CIR_ASSIGN_OR_RETURN(StoredChild child, ExistingChild(txn, legacy->child_id));
+  return child;
 }
 
 // The unit of work of RegisterBirth; fills `response` when it succeeds.
@@ -132,9 +150,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
   CIR_ASSIGN_OR_RETURN(std::optional<IndexEntry> by_notification,
                        txn.Lookup(IndexKind::kNotification, notification));
   if (by_notification.has_value()) {
-    // A notification recorded before fingerprints covered every detail carries the older digest.
-    if (by_notification->fingerprint != fingerprint &&
-        by_notification->fingerprint != LegacyNotificationFingerprint(birth)) {
+    if (by_notification->fingerprint != fingerprint) {
       return errors::Refusal(
           absl::StatusCode::kAlreadyExists, v1::NOTIFICATION_REUSED_WITH_OTHER_DETAILS,
           "notification_id: this notifying system already sent a notification with this id and "
@@ -146,6 +162,13 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
     CIR_ASSIGN_OR_RETURN(StoredChild child, ExistingChild(txn, by_notification->child_id));
     ToChildRecord(child, response.mutable_record());
     response.set_created(CreatedBy(child, birth));
+    return absl::OkStatus();
+  }
+  CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> legacy_child, LegacyRetry(birth, txn));
+  if (legacy_child.has_value()) {
+    // A retry of the notification that registered the child: answer as the first call did.
+    ToChildRecord(*legacy_child, response.mutable_record());
+    response.set_created(legacy_child->notification_id() == birth.notification_id);
     return absl::OkStatus();
   }
 

@@ -121,39 +121,77 @@ TEST_F(RegistryTest, ANotificationIdReusedWithOtherDetailsIsRefusedAndChangesNot
   EXPECT_EQ(EventCount(), 1u);
 }
 
-TEST_F(RegistryTest, AChildRegisteredBeforeNotifyingSystemsKeepsItsRetriesAndItsCreator) {
-  // A store written before notifying systems, birth order and mother's names were fingerprinted:
-  // the notification's index entry holds the digest of the details of that time.
-  v1::RegisterBirthRequest birth = FictionalBirth("n-old", FictionalNhsNumber(42));
-  std::string id = Register(birth)->record().child_id();
+// Leaves the store as the schema migration leaves a child registered before notifying systems
+// were recorded: the child with its notification id and no notifications recorded, and the
+// notification's index entry under the system "-" with the digest of that time. Returns the child.
+class RegisteredBeforeNotifyingSystemsTest : public RegistryTest {
+ protected:
+  std::string RegisteredBeforeNotifyingSystems(const v1::RegisterBirthRequest& birth) {
+  v1::RegisterBirthRequest setup = birth;
+  setup.set_notification_id(birth.notification_id() + "-setup");
+  std::string id = Register(setup)->record().child_id();
   storage::StoredChild stored = Stored(id);
   stored.clear_notifications();  // as stored then
+  stored.set_notification_id(birth.notification_id());
   stored.clear_birth_order();
   stored.clear_mother_given_name();
   stored.clear_mother_family_name();
   absl::StatusOr<ValidBirth> valid = ValidateBirth(birth, absl::CivilDay(2026, 11, 25), true);
-  ASSERT_TRUE(valid.ok()) << valid.status();
-  std::string old_digest = LegacyNotificationFingerprint(*valid);
-  // What the registry stored then for this notification (SHA-256 of its encoding at that time).
-  EXPECT_EQ(absl::BytesToHexString(old_digest),
-            "069f25804a7b0995e229164a4c7b52c1135e343fc0cff40f72928955c7dab84c");
+  EXPECT_TRUE(valid.ok()) << valid.status();
   std::promise<absl::Status> rewritten;
   store_->Submit(
       [&](storage::WriteTxn& txn) {
         absl::Status s = txn.PutChild(stored);
         if (!s.ok()) return s;
-        return txn.PutIndex(storage::IndexKind::kNotification,
-                            storage::NotificationIndexValue("RXH01", "n-old"),
-                            storage::IndexEntry{id, old_digest});
+        return txn.PutIndex(
+            storage::IndexKind::kNotification,
+            storage::NotificationIndexValue(storage::kNotifyingSystemBeforeSystems,
+                                            birth.notification_id()),
+            storage::IndexEntry{id, LegacyNotificationFingerprint(*valid)});
       },
       [&](absl::Status s) { rewritten.set_value(s); });
-  ASSERT_TRUE(rewritten.get_future().get().ok());
+  EXPECT_TRUE(rewritten.get_future().get().ok());
+  return id;
+  }
+};
 
+TEST_F(RegisteredBeforeNotifyingSystemsTest, TheDigestOfItsNotificationIsTheOneStoredThen) {
+  absl::StatusOr<ValidBirth> valid = ValidateBirth(FictionalBirth("n-old", FictionalNhsNumber(42)),
+                                                   absl::CivilDay(2026, 11, 25), true);
+  ASSERT_TRUE(valid.ok()) << valid.status();
+  // What the registry stored then for this notification (SHA-256 of its encoding at that time).
+  EXPECT_EQ(absl::BytesToHexString(LegacyNotificationFingerprint(*valid)),
+            "069f25804a7b0995e229164a4c7b52c1135e343fc0cff40f72928955c7dab84c");
+}
+
+TEST_F(RegisteredBeforeNotifyingSystemsTest, ARetryOfItsNotificationFindsItsChild) {
+  // Without an NHS number, only the notification tells a retry from a new birth.
+  v1::RegisterBirthRequest birth = FictionalBirth("n-old", "");
+  std::string id = RegisteredBeforeNotifyingSystems(birth);
+  const size_t events = EventCount();
   absl::StatusOr<v1::RegisterBirthResponse> retry = Register(birth);
   ASSERT_TRUE(retry.ok()) << retry.status();
   EXPECT_EQ(retry->record().child_id(), id);
-  EXPECT_TRUE(retry->created());  // by the notification id the child was registered under
-  EXPECT_EQ(EventCount(), 1u);
+  EXPECT_TRUE(retry->created());  // the notification the child was registered under
+  EXPECT_EQ(EventCount(), events);  // a retry writes nothing
+  // The same id with other details is another system's birth of its own, not a retry.
+  v1::RegisterBirthRequest other = FictionalBirth("n-old", "");
+  other.set_given_name("Somebody");
+  other.set_notifying_system("RYJ02");
+  absl::StatusOr<v1::RegisterBirthResponse> another = Register(other);
+  ASSERT_TRUE(another.ok()) << another.status();
+  EXPECT_NE(another->record().child_id(), id);
+}
+
+TEST_F(RegisteredBeforeNotifyingSystemsTest, ItKeepsItsCreatorFirst) {
+  v1::RegisterBirthRequest birth = FictionalBirth("n-old", FictionalNhsNumber(42));
+  std::string id = RegisteredBeforeNotifyingSystems(birth);
+  const size_t events = EventCount();
+  absl::StatusOr<v1::RegisterBirthResponse> retry = Register(birth);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->record().child_id(), id);
+  EXPECT_TRUE(retry->created());
+  EXPECT_EQ(EventCount(), events);
 
   // A later notification of the same birth is recorded after the one that created the child.
   v1::RegisterBirthRequest later = FictionalBirth("n-later", FictionalNhsNumber(42));
@@ -162,7 +200,7 @@ TEST_F(RegistryTest, AChildRegisteredBeforeNotifyingSystemsKeepsItsRetriesAndIts
   storage::StoredChild notified = Stored(id);
   ASSERT_EQ(notified.notifications_size(), 2);
   EXPECT_EQ(notified.notifications(0).notification_id(), "n-old");
-  EXPECT_EQ(notified.notifications(0).notifying_system(), "");
+  EXPECT_EQ(notified.notifications(0).notifying_system(), storage::kNotifyingSystemBeforeSystems);
   EXPECT_EQ(notified.notifications(1).notification_id(), "n-later");
   EXPECT_FALSE(Register(later)->created());
   EXPECT_TRUE(Register(birth)->created());
