@@ -41,14 +41,21 @@ absl::Status FromGrpc(const grpc::Status& status) {
   return out;
 }
 
-// Retries of UNAVAILABLE, done by the channel (gRPC's retry policy in the service config); none
-// for max_attempts 1.
+// Retries of UNAVAILABLE for reads, done by the channel (gRPC's retry policy in the service
+// config), throttled when most calls fail; none for max_attempts 1. Writes are never retried here:
+// a write answered UNAVAILABLE with reason WRITE_OUTCOME_UNKNOWN may have taken effect, and a
+// retry hidden in the channel would answer with the next attempt's refusal ("nothing was
+// written") instead. The caller sees the first answer and retries with the same ids.
 std::string RetryServiceConfig(int max_attempts) {
   if (max_attempts <= 1) return R"({"methodConfig": []})";
   return absl::StrFormat(R"({"methodConfig": [{
-      "name": [{"service": "cir.v1.ChildRegistry"}, {"service": "grpc.health.v1.Health"}],
+      "name": [{"service": "cir.v1.ChildRegistry", "method": "Resolve"},
+               {"service": "cir.v1.ChildRegistry", "method": "BatchResolve"},
+               {"service": "cir.v1.ChildRegistry", "method": "DescribeRegistry"},
+               {"service": "grpc.health.v1.Health"}],
       "retryPolicy": {"maxAttempts": %d, "initialBackoff": "0.1s", "maxBackoff": "2s",
-                      "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}}]})",
+                      "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}}],
+    "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1}})",
                          std::min(max_attempts, 5));
 }
 

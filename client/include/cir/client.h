@@ -46,10 +46,13 @@ struct ClientOptions {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   // Deadline of a call made without its own. Default: 10 seconds.
   absl::Duration default_timeout = absl::Seconds(10);
-  // Attempts per call, first included, when the registry answers UNAVAILABLE (it was not reached,
-  // or is restarting); retried with exponential backoff by the channel. Writes are safe to retry:
-  // RegisterBirth is idempotent by notification id, links by their own effect. 1 turns retries
-  // off, for callers that want to see every answer. Default: 4 (1-5).
+  // Attempts per read (Resolve, BatchResolve, DescribeRegistry, the health check), first
+  // included, when the registry answers UNAVAILABLE (it was not reached, or is restarting);
+  // retried with exponential backoff by the channel, and throttled while most calls fail. Writes
+  // are never retried by the library: their first answer comes back as it is, so that
+  // WRITE_OUTCOME_UNKNOWN is seen. Retrying a write with the same ids is always safe (RegisterBirth
+  // is idempotent by notifying system and notification id, links by their own effect). 1 turns
+  // retries off. Default: 4 (1-5).
   int max_attempts = 4;
 };
 
