@@ -260,7 +260,7 @@ storage::EventKind UpnEventKind(v1::LinkUpnResponse::Outcome outcome) {
 }
 
 absl::Status LinkUpnInTxn(const std::string& child_id, const std::string& upn, bool replace,
-                          absl::Time now, WriteTxn& txn, v1::LinkUpnResponse& response) {
+                          WriteTxn& txn, v1::LinkUpnResponse& response) {
   CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToLink(txn, child_id));
   if (child.upn() != upn) {
     CIR_RETURN_IF_ERROR(CheckNotHeldByAnother(txn, IndexKind::kUpn, upn, child_id, "upn",
@@ -295,7 +295,7 @@ absl::Status LinkUpnInTxn(const std::string& child_id, const std::string& upn, b
   return absl::OkStatus();
 }
 
-absl::Status LinkNhsInTxn(const std::string& child_id, const std::string& nhs, absl::Time now,
+absl::Status LinkNhsInTxn(const std::string& child_id, const std::string& nhs,
                           WriteTxn& txn, v1::LinkNhsNumberResponse& response) {
   CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToLink(txn, child_id));
   if (child.nhs_number() == nhs) {
@@ -462,7 +462,7 @@ void Registry::LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnRespo
       store_,
       [child_id = *std::move(child_id), upn = *std::move(upn),
        replace = request.replace_current()](WriteTxn& txn, v1::LinkUpnResponse& response) {
-        return LinkUpnInTxn(child_id, upn, replace, txn.CommitTime(), txn, response);
+        return LinkUpnInTxn(child_id, upn, replace, txn, response);
       },
       std::move(reply), std::move(submit));
 }
@@ -489,7 +489,7 @@ void Registry::LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
       store_,
       [child_id = *std::move(child_id), nhs = *std::move(nhs)](
           WriteTxn& txn, v1::LinkNhsNumberResponse& response) {
-        return LinkNhsInTxn(child_id, nhs, txn.CommitTime(), txn, response);
+        return LinkNhsInTxn(child_id, nhs, txn, response);
       },
       std::move(reply), std::move(submit));
 }

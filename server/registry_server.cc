@@ -13,6 +13,7 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/log.h"
 #include "server/request_limits.h"
 
 namespace cir::server {
@@ -25,11 +26,21 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
                                    absl::AnyInvocable<void() &&> task) {
     replies->Run(std::move(task));
   };
-  // Called on the store's writer thread; the server object outlives the store it owns.
+  // Called on the store's writer thread; the server object outlives the store it owns. Operators
+  // see why the registry went NOT_SERVING: the store's refusal says what failed, and no child.
   options.store.on_write_availability = [raw = server.get()](bool accepting_writes) {
     {
       std::lock_guard<std::mutex> lock(raw->health_mu_);
       raw->store_accepts_writes_ = accepting_writes;
+    }
+    if (accepting_writes) {
+      LogLine("the store takes writes again; the registry is serving");
+    } else {
+      // The store calls from its own writer thread, so it is alive; the pointer is set once open.
+      storage::ChildStore* store = raw->store_for_callbacks_.load();
+      absl::Status why = store != nullptr ? store->WriteAvailability()
+                                          : absl::UnavailableError("the store is opening");
+      LogLine(absl::StrCat("writes suspended after a failed commit; reads go on: ", why.message()));
     }
     raw->UpdateHealth();
   };
@@ -37,6 +48,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       storage::RocksDbChildStore::Open(options.store);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
+  server->store_for_callbacks_ = server->store_.get();
   v1::DescribeRegistryResponse description;
   description.set_environment(options.registry.allow_test_nhs_numbers
                                   ? v1::DescribeRegistryResponse::ENVIRONMENT_TEST

@@ -1,6 +1,7 @@
 #ifndef CIR_SERVER_REGISTRY_SERVER_H_
 #define CIR_SERVER_REGISTRY_SERVER_H_
 
+#include <atomic>
 #include <cstddef>
 #include <future>
 #include <memory>
@@ -79,6 +80,8 @@ class RegistryServer {
   absl::Duration drain_;
   std::unique_ptr<GrpcReplyRunner> replies_ = std::make_unique<GrpcReplyRunner>();
   std::unique_ptr<storage::ChildStore> store_;
+  // The store, for its own callbacks (on its writer thread): store_ itself is moved away by Stop.
+  std::atomic<storage::ChildStore*> store_for_callbacks_ = nullptr;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<RegistryService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;

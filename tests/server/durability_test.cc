@@ -33,7 +33,8 @@ class DurabilityTest : public ::testing::Test {
   class Load {
    public:
     Load(DurabilityTest& test, const std::string& address, int writers) : test_(test) {
-      client_ = std::make_unique<Client>(ClientOptions{.target = address, .max_attempts = 2});
+      // One attempt per call: every answer is recorded as the server gave it.
+      client_ = std::make_unique<Client>(ClientOptions{.target = address, .max_attempts = 1});
       for (int w = 0; w < writers; ++w) threads_.emplace_back([this] { Write(); });
     }
     // Waits until `count` more registrations are acknowledged; false if that takes over a minute.
@@ -63,7 +64,11 @@ class DurabilityTest : public ::testing::Test {
         std::string nhs = FictionalNhsNumber(birth);
         absl::StatusOr<v1::RegisterBirthResponse> r = client_->RegisterBirth(
             FictionalBirth(absl::StrCat("durable-", birth), nhs), {.timeout = absl::Seconds(5)});
-        if (!r.ok()) return;  // the server is going or gone: this one may or may not have landed
+        if (!r.ok()) {  // the server is going or gone: this one may or may not have landed
+          std::lock_guard<std::mutex> lock(test_.mu_);
+          test_.failures_.push_back(r.status());
+          return;
+        }
         std::lock_guard<std::mutex> lock(test_.mu_);
         test_.acknowledged_[nhs] = r->record().child_id();
         test_.enough_.notify_all();
@@ -108,6 +113,7 @@ class DurabilityTest : public ::testing::Test {
   std::mutex mu_;
   std::condition_variable enough_;
   std::map<std::string, std::string> acknowledged_;
+  std::vector<absl::Status> failures_;  // each writer's first failed call
   int next_birth_ = 0;
 };
 
@@ -138,6 +144,15 @@ TEST_F(DurabilityTest, SigtermWithWritesInFlightAnswersEveryCallAndLosesNoAcknow
     return now;
   }();
   EXPECT_LT(absl::Now() - began_stopping, absl::Seconds(5 + 5)) << "the stop overran its grace";
+  // Every call was answered: each writer's last call was acknowledged or ended by the server as
+  // it went (UNAVAILABLE: refused while stopping, or no longer reachable; CANCELLED: cancelled by
+  // the shutdown), never left to run into its deadline.
+  EXPECT_EQ(failures_.size(), 8u);
+  for (const absl::Status& failure : failures_) {
+    EXPECT_TRUE(failure.code() == absl::StatusCode::kUnavailable ||
+                failure.code() == absl::StatusCode::kCancelled)
+        << failure;
+  }
   ExpectEveryAcknowledgedRegistrationPresent();
 }
 
