@@ -1,5 +1,9 @@
 #include "registry/birth_identity.h"
 
+#include <unicode/unistr.h>
+
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 
 namespace cir::registry {
@@ -34,7 +38,13 @@ std::string NameComparisonKey(absl::string_view name) {
     pending_space = false;
     key.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
   }
-  return key;
+  const bool ascii = std::all_of(key.begin(), key.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) return key;
+  // Letters beyond ASCII ("ZOË" and "zoë") are compared by Unicode's full case folding.
+  std::string folded;
+  icu::UnicodeString::fromUTF8(key).foldCase().toUTF8String(folded);
+  return folded;
 }
 
 bool IsSameBirth(const storage::StoredChild& child, const ValidBirth& birth) {

@@ -19,8 +19,8 @@ namespace cir::registry {
 bool IsSameBirth(const storage::StoredChild& child, const ValidBirth& birth);
 
 // The form in which two notified names are compared: surrounding spaces dropped, each run of
-// spaces made one, ASCII letters in lower case (the names have been validated, and normalised, by
-// ValidateName).
+// spaces made one, letters case-folded (Unicode full case folding; the names have been validated
+// and NFC-normalised by NormalizeName).
 std::string NameComparisonKey(absl::string_view name);
 
 }  // namespace cir::registry

@@ -166,6 +166,17 @@ INSTANTIATE_TEST_SUITE_P(
         OtherBirth{"FromAnotherSystem", [](auto& b) { b.set_notifying_system("RYJ02"); }}),
     [](const ::testing::TestParamInfo<OtherBirth>& info) { return info.param.name; });
 
+TEST_F(RegistryTest, NamesBeyondAsciiAreComparedWhateverTheirCase) {
+  v1::RegisterBirthRequest birth = FictionalBirth("accented", FictionalNhsNumber(38));
+  birth.set_given_name("Zo\u00EB");
+  std::string id = Register(birth)->record().child_id();
+  v1::RegisterBirthRequest again = FictionalBirth("accented-again", FictionalNhsNumber(38));
+  again.set_given_name("ZO\u00CB");
+  absl::StatusOr<v1::RegisterBirthResponse> r = Register(again);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->record().child_id(), id);
+}
+
 TEST_F(RegistryTest, TwoSystemsThatBothSendNotificationIdOneGetTwoChildren) {
   v1::RegisterBirthRequest from_first = FictionalBirth("1", FictionalNhsNumber(33));
   v1::RegisterBirthRequest from_second = FictionalBirth("1", FictionalNhsNumber(34));
