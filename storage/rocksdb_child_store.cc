@@ -402,14 +402,20 @@ class RocksDbStore final : public ChildStore {
       } else {
         next_sequence = sequence_before;
         if (absl::Status discarded = batch.DiscardUnit(); !discarded.ok()) {
-          // The batch still holds this unit's writes: the group is never committed.
+          // The batch still holds this unit's writes: the group is never committed. ABORTED,
+          // which a client retries, since nothing was written; units whose caller had gone
+          // still hear CALL_ABANDONED.
           absl::Status group_discarded = Refusal(
-              absl::StatusCode::kInternal, v1::INTERNAL_ERROR,
+              absl::StatusCode::kAborted, v1::INTERNAL_ERROR,
               absl::StrCat("a failed write could not be undone (", discarded.message(),
                            "), so its whole write group was discarded; nothing was written, "
                            "and the call may be retried"));
-          outcomes.assign(group.size(), group_discarded);
-          outcomes[i] = std::move(outcome);
+          outcomes.push_back(std::move(outcome));
+          for (size_t j = 0; j < group.size(); ++j) {
+            if (j == i) continue;
+            if (j > i) outcomes.push_back(Abandoned(group[j].options, commit_time));
+            if (errors::ReasonOf(outcomes[j]) != v1::CALL_ABANDONED) outcomes[j] = group_discarded;
+          }
           return absl::OkStatus();
         }
       }

@@ -140,7 +140,7 @@ TEST_F(RocksDbChildStoreTest, AUnitThatStagedNothingIsDiscardedWithoutRollingThe
   EXPECT_TRUE(store.GetChild("FFFFFFFFFFF")->has_value());
 }
 
-TEST_F(RocksDbChildStoreTest, AFailedRollbackFailsTheWholeGroupAndWritesNothing) {
+TEST_F(RocksDbChildStoreTest, AFailedRollbackAbortsTheWholeGroupAndWritesNothing) {
   std::atomic<bool> fail_rollback = true;
   RocksDbStoreTestHooks hooks;
   hooks.fail_rollback = [&] { return fail_rollback.load(); };
@@ -148,28 +148,43 @@ TEST_F(RocksDbChildStoreTest, AFailedRollbackFailsTheWholeGroupAndWritesNothing)
       RocksDbChildStore::OpenWithTestHooks(StoreOptions(dir_.Sub("db")), hooks);
   ASSERT_TRUE(opened.ok()) << opened.status();
   ChildStore& store = **opened;
-  Outcomes outcomes(3);
+  SubmitOptions gone;  // a caller whose deadline has passed
+  gone.deadline = absl::InfinitePast();
+  Outcomes outcomes(5);
   {
     WriterBlocker blocker(store);
     store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("GGGGGGGGGGG")); },
                  outcomes.For(0));
+    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("FFFFFFFFFFF")); },
+                 outcomes.For(1), gone);
     store.Submit(
         [](WriteTxn& txn) {
           absl::Status s = txn.PutChild(Child("HHHHHHHHHHH"));
           if (!s.ok()) return s;
           return absl::FailedPreconditionError("refused after staging");
         },
-        outcomes.For(1));
+        outcomes.For(2));
     store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("JJJJJJJJJJJ")); },
-                 outcomes.For(2));
+                 outcomes.For(3));
+    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("LLLLLLLLLLL")); },
+                 outcomes.For(4), gone);
   }
-  absl::Status first = outcomes.Get(0);
-  EXPECT_EQ(first.code(), absl::StatusCode::kInternal);
-  EXPECT_THAT(first.message(), HasSubstr("nothing was written"));
-  EXPECT_EQ(errors::ReasonOf(first), v1::INTERNAL_ERROR);
-  EXPECT_EQ(outcomes.Get(1).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(outcomes.Get(2).code(), absl::StatusCode::kInternal);
-  for (const char* id : {"GGGGGGGGGGG", "HHHHHHHHHHH", "JJJJJJJJJJJ"}) {
+  // The others in the group wrote nothing and may retry: ABORTED, never INTERNAL (which a client
+  // does not retry).
+  for (size_t i : {0, 3}) {
+    absl::Status discarded = outcomes.Get(i);
+    EXPECT_EQ(discarded.code(), absl::StatusCode::kAborted) << discarded;
+    EXPECT_THAT(discarded.message(), HasSubstr("nothing was written"));
+    EXPECT_EQ(errors::ReasonOf(discarded), v1::INTERNAL_ERROR);
+  }
+  // Units whose caller had gone still say so, before and after the failed one.
+  for (size_t i : {1, 4}) {
+    absl::Status abandoned = outcomes.Get(i);
+    EXPECT_EQ(abandoned.code(), absl::StatusCode::kDeadlineExceeded) << abandoned;
+    EXPECT_EQ(errors::ReasonOf(abandoned), v1::CALL_ABANDONED) << abandoned;
+  }
+  EXPECT_EQ(outcomes.Get(2).code(), absl::StatusCode::kFailedPrecondition);
+  for (const char* id : {"GGGGGGGGGGG", "FFFFFFFFFFF", "HHHHHHHHHHH", "JJJJJJJJJJJ", "LLLLLLLLLLL"}) {
     EXPECT_FALSE(store.GetChild(id)->has_value()) << id;
   }
   fail_rollback = false;  // the store goes on taking writes
