@@ -40,7 +40,8 @@ absl::StatusOr<std::optional<StoredChild>> ParseChild(const rocksdb::Status& sta
   if (!status.ok()) return FromRocks(status, "reading a child");
   StoredChild child;
   if (!child.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return absl::DataLossError("a stored child record does not parse");
+    return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                   "a stored child record does not parse");
   }
   return child;
 }
@@ -50,7 +51,10 @@ absl::StatusOr<std::optional<IndexEntry>> ParseEntry(const rocksdb::Status& stat
   if (status.IsNotFound()) return std::nullopt;
   if (!status.ok()) return FromRocks(status, "reading the identifier index");
   std::optional<IndexEntry> entry = DecodeIndexEntry(absl::string_view(value.data(), value.size()));
-  if (!entry.has_value()) return absl::DataLossError("a stored index entry is malformed");
+  if (!entry.has_value()) {
+    return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                   "a stored index entry is malformed");
+  }
   return entry;
 }
 
@@ -143,7 +147,8 @@ absl::StatusOr<LastEvent> ReadLastEvent(const StoreDatabase& database) {
   StoredEvent event;
   if (!sequence.has_value() ||
       !event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-    return absl::DataLossError("the event log's last entry is malformed");
+    return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                   "the event log's last entry is malformed");
   }
   return LastEvent{*sequence, absl::FromUnixMicros(event.at_unix_micros())};
 }
@@ -281,7 +286,8 @@ class RocksDbStore final : public ChildStore {
          it->Next()) {
       StoredEvent event;
       if (!event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        return absl::DataLossError("a stored event does not parse");
+        return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                       "a stored event does not parse");
       }
       events.push_back(std::move(event));
     }

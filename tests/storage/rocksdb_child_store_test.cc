@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/key_codec.h"
+#include "storage/rocksdb_status.h"
 #include "tests/storage/store_testing.h"
 #include "tests/testing/temp_dir.h"
 
@@ -47,6 +48,33 @@ struct Outcomes {
   absl::Status Get(size_t i) { return promises[i].get_future().get(); }
   std::vector<std::promise<absl::Status>> promises;
 };
+
+TEST(FromRocksTest, TransientFaultsAreUnavailableWithAReason) {
+  for (const rocksdb::Status& fault :
+       {rocksdb::Status::IOError("disk"), rocksdb::Status::Busy(), rocksdb::Status::TimedOut(),
+        rocksdb::Status::TryAgain(), rocksdb::Status::NoSpace()}) {
+    absl::Status s = FromRocks(fault, "reading a child");
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+    EXPECT_EQ(errors::ReasonOf(s), v1::STORE_UNAVAILABLE) << s;
+    EXPECT_THAT(s.message(), HasSubstr("reading a child: "));
+  }
+}
+
+TEST(FromRocksTest, CorruptionIsDataLossWithAReason) {
+  absl::Status s = FromRocks(rocksdb::Status::Corruption("bad block"), "reading events");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_EQ(errors::ReasonOf(s), v1::STORED_DATA_UNREADABLE) << s;
+}
+
+TEST(FromRocksTest, AnythingElseIsInternalWithAReason) {
+  for (const rocksdb::Status& fault :
+       {rocksdb::Status::InvalidArgument("x"), rocksdb::Status::NotSupported("y")}) {
+    absl::Status s = FromRocks(fault, "staging a child");
+    EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+    EXPECT_EQ(errors::ReasonOf(s), v1::INTERNAL_ERROR) << s;
+  }
+  EXPECT_TRUE(FromRocks(rocksdb::Status::OK(), "anything").ok());
+}
 
 TEST_F(RocksDbChildStoreTest, AUnitsWritesAreReadableOnceItIsAcknowledged) {
   std::unique_ptr<ChildStore> store = Open();
