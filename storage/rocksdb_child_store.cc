@@ -6,7 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <shared_mutex>
+#include <shared_mutex>  // std::shared_lock
 #include <string>
 #include <thread>
 #include <utility>
@@ -26,6 +26,7 @@
 #include "storage/rocksdb_status.h"
 #include "storage/serial_executor.h"
 #include "storage/store_database.h"
+#include "storage/writer_preferring_lock.h"
 
 namespace cir::storage {
 namespace {
@@ -199,7 +200,7 @@ class RocksDbStore final : public ChildStore {
     next_sequence_ = last->sequence + 1;
     last_commit_time_ = last->at;
     {
-      std::unique_lock<std::shared_mutex> lock(db_mu_);
+      std::unique_lock<WriterPreferringLock> lock(db_mu_);
       database_ = *std::move(database);
     }
     writer_ = std::thread([this] { WriterLoop(); });
@@ -214,12 +215,15 @@ class RocksDbStore final : public ChildStore {
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();  // the writer commits every queued unit first
     replies_.reset();  // and every reply it posted is delivered before the store closes
-    std::unique_lock<std::shared_mutex> lock(db_mu_);
-    database_.reset();
+    std::unique_ptr<StoreDatabase> closing;
+    {
+      std::unique_lock<WriterPreferringLock> lock(db_mu_);
+      closing = std::move(database_);
+    }
   }
 
   absl::StatusOr<std::optional<StoredChild>> GetChild(absl::string_view child_id) override {
-    std::shared_lock<std::shared_mutex> lock(db_mu_);
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return Reopening();
     rocksdb::PinnableSlice value;
     rocksdb::Status s = database_->db()->Get(rocksdb::ReadOptions(),
@@ -230,7 +234,7 @@ class RocksDbStore final : public ChildStore {
 
   absl::StatusOr<std::optional<IndexEntry>> Lookup(IndexKind kind,
                                                    absl::string_view value_text) override {
-    std::shared_lock<std::shared_mutex> lock(db_mu_);
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return Reopening();
     rocksdb::PinnableSlice value;
     rocksdb::Status s = database_->db()->Get(rocksdb::ReadOptions(),
@@ -241,7 +245,7 @@ class RocksDbStore final : public ChildStore {
 
   std::vector<absl::StatusOr<std::optional<StoredChild>>> GetChildren(
       absl::Span<const std::string> child_ids) override {
-    std::shared_lock<std::shared_mutex> lock(db_mu_);
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return {child_ids.size(), Reopening()};
     std::vector<rocksdb::Slice> keys;
     keys.reserve(child_ids.size());
@@ -258,7 +262,7 @@ class RocksDbStore final : public ChildStore {
 
   std::vector<absl::StatusOr<std::optional<IndexEntry>>> LookupMany(
       absl::Span<const IndexKey> index_keys) override {
-    std::shared_lock<std::shared_mutex> lock(db_mu_);
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return {index_keys.size(), Reopening()};
     std::vector<std::string> encoded;
     encoded.reserve(index_keys.size());
@@ -277,7 +281,7 @@ class RocksDbStore final : public ChildStore {
 
   absl::StatusOr<std::vector<StoredEvent>> ReadEvents(uint64_t after_sequence,
                                                       size_t limit) override {
-    std::shared_lock<std::shared_mutex> lock(db_mu_);
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return Reopening();
     std::vector<StoredEvent> events;
     std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(
@@ -544,15 +548,23 @@ class RocksDbStore final : public ChildStore {
   }
 
   // Closes the database and opens it again, once the disk takes synced writes (until then reads
-  // go on from the old one). If the open fails, reads are refused until a later attempt succeeds.
+  // go on from the old one). db_mu_ is held only to take the database out and to put the new one
+  // in: closing and opening (replaying the log, migrating), which a slow disk can hold up, run
+  // without it, and reads meanwhile are refused at once (STORE_REOPENING). If the open fails,
+  // reads are refused so until a later attempt succeeds.
   bool Reopen() {
     if (!DiskTakesSyncedWrites(shared_.env, options_.path)) return false;
     RocksDbStoreOptions reopen = options_;
     reopen.create_if_missing = false;
-    std::unique_lock<std::shared_mutex> lock(db_mu_);
-    database_.reset();
+    std::unique_ptr<StoreDatabase> closing;
+    {
+      std::unique_lock<WriterPreferringLock> lock(db_mu_);
+      closing = std::move(database_);
+    }
+    closing.reset();
     absl::StatusOr<std::unique_ptr<StoreDatabase>> database = StoreDatabase::Open(reopen, shared_);
     if (!database.ok()) return false;
+    std::unique_lock<WriterPreferringLock> lock(db_mu_);
     database_ = *std::move(database);
     return true;
   }
@@ -562,11 +574,12 @@ class RocksDbStore final : public ChildStore {
   std::unique_ptr<rocksdb::Env> own_env_;  // over options_.file_system, if one was given
   StoreDatabase::Shared shared_;
 
-  // The open database. Replaced only by the writer thread, holding db_mu_ exclusively (to
-  // recover from a failed write); readers hold it shared. The writer reads it without the lock.
-  // A std::shared_mutex (pthread's), which ThreadSanitizer sees, rather than Debian's
+  // The open database; null while the writer reopens it. Changed only by the writer thread,
+  // holding db_mu_ exclusively just for the swap (never while closing or opening a database);
+  // readers hold it shared. The writer reads it without the lock. A lock of our own over
+  // pthread's (see writer_preferring_lock.h), which ThreadSanitizer sees, rather than Debian's
   // uninstrumented absl::Mutex.
-  std::shared_mutex db_mu_;
+  WriterPreferringLock db_mu_;
   std::unique_ptr<StoreDatabase> database_;
 
   // Touched only by the writer thread (and Start, before it runs).
