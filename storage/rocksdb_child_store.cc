@@ -6,7 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <shared_mutex>
+#include <shared_mutex>  // std::shared_lock
 #include <string>
 #include <thread>
 #include <utility>
@@ -26,6 +26,7 @@
 #include "storage/rocksdb_status.h"
 #include "storage/serial_executor.h"
 #include "storage/store_database.h"
+#include "storage/writer_preferring_lock.h"
 
 namespace cir::storage {
 namespace {
@@ -40,7 +41,8 @@ absl::StatusOr<std::optional<StoredChild>> ParseChild(const rocksdb::Status& sta
   if (!status.ok()) return FromRocks(status, "reading a child");
   StoredChild child;
   if (!child.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return absl::DataLossError("a stored child record does not parse");
+    return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                   "a stored child record does not parse");
   }
   return child;
 }
@@ -50,7 +52,10 @@ absl::StatusOr<std::optional<IndexEntry>> ParseEntry(const rocksdb::Status& stat
   if (status.IsNotFound()) return std::nullopt;
   if (!status.ok()) return FromRocks(status, "reading the identifier index");
   std::optional<IndexEntry> entry = DecodeIndexEntry(absl::string_view(value.data(), value.size()));
-  if (!entry.has_value()) return absl::DataLossError("a stored index entry is malformed");
+  if (!entry.has_value()) {
+    return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                   "a stored index entry is malformed");
+  }
   return entry;
 }
 
@@ -143,7 +148,8 @@ absl::StatusOr<LastEvent> ReadLastEvent(const StoreDatabase& database) {
   StoredEvent event;
   if (!sequence.has_value() ||
       !event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-    return absl::DataLossError("the event log's last entry is malformed");
+    return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                   "the event log's last entry is malformed");
   }
   return LastEvent{*sequence, absl::FromUnixMicros(event.at_unix_micros())};
 }
@@ -194,7 +200,7 @@ class RocksDbStore final : public ChildStore {
     next_sequence_ = last->sequence + 1;
     last_commit_time_ = last->at;
     {
-      std::unique_lock<std::shared_mutex> lock(db_mu_);
+      std::unique_lock<WriterPreferringLock> lock(db_mu_);
       database_ = *std::move(database);
     }
     writer_ = std::thread([this] { WriterLoop(); });
@@ -209,12 +215,15 @@ class RocksDbStore final : public ChildStore {
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();  // the writer commits every queued unit first
     replies_.reset();  // and every reply it posted is delivered before the store closes
-    std::unique_lock<std::shared_mutex> lock(db_mu_);
-    database_.reset();
+    std::unique_ptr<StoreDatabase> closing;
+    {
+      std::unique_lock<WriterPreferringLock> lock(db_mu_);
+      closing = std::move(database_);
+    }
   }
 
   absl::StatusOr<std::optional<StoredChild>> GetChild(absl::string_view child_id) override {
-    std::shared_lock<std::shared_mutex> lock(db_mu_);
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return Reopening();
     rocksdb::PinnableSlice value;
     rocksdb::Status s = database_->db()->Get(rocksdb::ReadOptions(),
@@ -225,7 +234,7 @@ class RocksDbStore final : public ChildStore {
 
   absl::StatusOr<std::optional<IndexEntry>> Lookup(IndexKind kind,
                                                    absl::string_view value_text) override {
-    std::shared_lock<std::shared_mutex> lock(db_mu_);
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return Reopening();
     rocksdb::PinnableSlice value;
     rocksdb::Status s = database_->db()->Get(rocksdb::ReadOptions(),
@@ -236,7 +245,7 @@ class RocksDbStore final : public ChildStore {
 
   std::vector<absl::StatusOr<std::optional<StoredChild>>> GetChildren(
       absl::Span<const std::string> child_ids) override {
-    std::shared_lock<std::shared_mutex> lock(db_mu_);
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return {child_ids.size(), Reopening()};
     std::vector<rocksdb::Slice> keys;
     keys.reserve(child_ids.size());
@@ -253,7 +262,7 @@ class RocksDbStore final : public ChildStore {
 
   std::vector<absl::StatusOr<std::optional<IndexEntry>>> LookupMany(
       absl::Span<const IndexKey> index_keys) override {
-    std::shared_lock<std::shared_mutex> lock(db_mu_);
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return {index_keys.size(), Reopening()};
     std::vector<std::string> encoded;
     encoded.reserve(index_keys.size());
@@ -272,7 +281,7 @@ class RocksDbStore final : public ChildStore {
 
   absl::StatusOr<std::vector<StoredEvent>> ReadEvents(uint64_t after_sequence,
                                                       size_t limit) override {
-    std::shared_lock<std::shared_mutex> lock(db_mu_);
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return Reopening();
     std::vector<StoredEvent> events;
     std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(
@@ -281,7 +290,8 @@ class RocksDbStore final : public ChildStore {
          it->Next()) {
       StoredEvent event;
       if (!event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        return absl::DataLossError("a stored event does not parse");
+        return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                       "a stored event does not parse");
       }
       events.push_back(std::move(event));
     }
@@ -402,14 +412,20 @@ class RocksDbStore final : public ChildStore {
       } else {
         next_sequence = sequence_before;
         if (absl::Status discarded = batch.DiscardUnit(); !discarded.ok()) {
-          // The batch still holds this unit's writes: the group is never committed.
+          // The batch still holds this unit's writes: the group is never committed. ABORTED,
+          // which a client retries, since nothing was written; units whose caller had gone
+          // still hear CALL_ABANDONED.
           absl::Status group_discarded = Refusal(
-              absl::StatusCode::kInternal, v1::INTERNAL_ERROR,
+              absl::StatusCode::kAborted, v1::INTERNAL_ERROR,
               absl::StrCat("a failed write could not be undone (", discarded.message(),
                            "), so its whole write group was discarded; nothing was written, "
                            "and the call may be retried"));
-          outcomes.assign(group.size(), group_discarded);
-          outcomes[i] = std::move(outcome);
+          outcomes.push_back(std::move(outcome));
+          for (size_t j = 0; j < group.size(); ++j) {
+            if (j == i) continue;
+            if (j > i) outcomes.push_back(Abandoned(group[j].options, commit_time));
+            if (errors::ReasonOf(outcomes[j]) != v1::CALL_ABANDONED) outcomes[j] = group_discarded;
+          }
           return absl::OkStatus();
         }
       }
@@ -532,15 +548,23 @@ class RocksDbStore final : public ChildStore {
   }
 
   // Closes the database and opens it again, once the disk takes synced writes (until then reads
-  // go on from the old one). If the open fails, reads are refused until a later attempt succeeds.
+  // go on from the old one). db_mu_ is held only to take the database out and to put the new one
+  // in: closing and opening (replaying the log, migrating), which a slow disk can hold up, run
+  // without it, and reads meanwhile are refused at once (STORE_REOPENING). If the open fails,
+  // reads are refused so until a later attempt succeeds.
   bool Reopen() {
     if (!DiskTakesSyncedWrites(shared_.env, options_.path)) return false;
     RocksDbStoreOptions reopen = options_;
     reopen.create_if_missing = false;
-    std::unique_lock<std::shared_mutex> lock(db_mu_);
-    database_.reset();
+    std::unique_ptr<StoreDatabase> closing;
+    {
+      std::unique_lock<WriterPreferringLock> lock(db_mu_);
+      closing = std::move(database_);
+    }
+    closing.reset();
     absl::StatusOr<std::unique_ptr<StoreDatabase>> database = StoreDatabase::Open(reopen, shared_);
     if (!database.ok()) return false;
+    std::unique_lock<WriterPreferringLock> lock(db_mu_);
     database_ = *std::move(database);
     return true;
   }
@@ -550,11 +574,12 @@ class RocksDbStore final : public ChildStore {
   std::unique_ptr<rocksdb::Env> own_env_;  // over options_.file_system, if one was given
   StoreDatabase::Shared shared_;
 
-  // The open database. Replaced only by the writer thread, holding db_mu_ exclusively (to
-  // recover from a failed write); readers hold it shared. The writer reads it without the lock.
-  // A std::shared_mutex (pthread's), which ThreadSanitizer sees, rather than Debian's
+  // The open database; null while the writer reopens it. Changed only by the writer thread,
+  // holding db_mu_ exclusively just for the swap (never while closing or opening a database);
+  // readers hold it shared. The writer reads it without the lock. A lock of our own over
+  // pthread's (see writer_preferring_lock.h), which ThreadSanitizer sees, rather than Debian's
   // uninstrumented absl::Mutex.
-  std::shared_mutex db_mu_;
+  WriterPreferringLock db_mu_;
   std::unique_ptr<StoreDatabase> database_;
 
   // Touched only by the writer thread (and Start, before it runs).

@@ -85,8 +85,9 @@ struct RocksDbStoreTestHooks {
 // WriteBatchWithIndex (so later units see earlier ones), and commits the whole group with one
 // synced write; then the reply runner delivers the group's outcomes while the writer starts on
 // the next group. Group commit makes the durable write rate independent of the sync latency.
-// Reads go straight to RocksDB from the calling thread; they wait only while the store reopens
-// its database to recover from a failed write.
+// Reads go straight to RocksDB from the calling thread and never wait for the disk's recovery:
+// while the store reopens its database after a failed write, they are refused at once
+// (UNAVAILABLE, STORE_REOPENING).
 //
 // Recovery at open: the write-ahead log is replayed with RocksDB's kTolerateCorruptedTailRecords
 // mode, so a torn last record (a write never acknowledged) is dropped, but corruption anywhere

@@ -8,8 +8,9 @@
 namespace cir::storage {
 
 // The one place where RocksDB's status becomes the registry's: "<what>: <RocksDB's message>".
-// Transient faults, and disk or lock problems an operator can fix, become UNAVAILABLE (the caller
-// may retry later); corruption becomes DATA_LOSS; anything else INTERNAL.
+// Transient faults, and disk or lock problems an operator can fix, become UNAVAILABLE with reason
+// STORE_UNAVAILABLE (the caller may retry later); corruption becomes DATA_LOSS with
+// STORED_DATA_UNREADABLE; anything else INTERNAL with INTERNAL_ERROR.
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what);
 
 }  // namespace cir::storage

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/key_codec.h"
+#include "storage/rocksdb_status.h"
 #include "tests/storage/store_testing.h"
 #include "tests/testing/temp_dir.h"
 
@@ -47,6 +48,33 @@ struct Outcomes {
   absl::Status Get(size_t i) { return promises[i].get_future().get(); }
   std::vector<std::promise<absl::Status>> promises;
 };
+
+TEST(FromRocksTest, TransientFaultsAreUnavailableWithAReason) {
+  for (const rocksdb::Status& fault :
+       {rocksdb::Status::IOError("disk"), rocksdb::Status::Busy(), rocksdb::Status::TimedOut(),
+        rocksdb::Status::TryAgain(), rocksdb::Status::NoSpace()}) {
+    absl::Status s = FromRocks(fault, "reading a child");
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+    EXPECT_EQ(errors::ReasonOf(s), v1::STORE_UNAVAILABLE) << s;
+    EXPECT_THAT(s.message(), HasSubstr("reading a child: "));
+  }
+}
+
+TEST(FromRocksTest, CorruptionIsDataLossWithAReason) {
+  absl::Status s = FromRocks(rocksdb::Status::Corruption("bad block"), "reading events");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_EQ(errors::ReasonOf(s), v1::STORED_DATA_UNREADABLE) << s;
+}
+
+TEST(FromRocksTest, AnythingElseIsInternalWithAReason) {
+  for (const rocksdb::Status& fault :
+       {rocksdb::Status::InvalidArgument("x"), rocksdb::Status::NotSupported("y")}) {
+    absl::Status s = FromRocks(fault, "staging a child");
+    EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+    EXPECT_EQ(errors::ReasonOf(s), v1::INTERNAL_ERROR) << s;
+  }
+  EXPECT_TRUE(FromRocks(rocksdb::Status::OK(), "anything").ok());
+}
 
 TEST_F(RocksDbChildStoreTest, AUnitsWritesAreReadableOnceItIsAcknowledged) {
   std::unique_ptr<ChildStore> store = Open();
@@ -140,7 +168,7 @@ TEST_F(RocksDbChildStoreTest, AUnitThatStagedNothingIsDiscardedWithoutRollingThe
   EXPECT_TRUE(store.GetChild("FFFFFFFFFFF")->has_value());
 }
 
-TEST_F(RocksDbChildStoreTest, AFailedRollbackFailsTheWholeGroupAndWritesNothing) {
+TEST_F(RocksDbChildStoreTest, AFailedRollbackAbortsTheWholeGroupAndWritesNothing) {
   std::atomic<bool> fail_rollback = true;
   RocksDbStoreTestHooks hooks;
   hooks.fail_rollback = [&] { return fail_rollback.load(); };
@@ -148,28 +176,43 @@ TEST_F(RocksDbChildStoreTest, AFailedRollbackFailsTheWholeGroupAndWritesNothing)
       RocksDbChildStore::OpenWithTestHooks(StoreOptions(dir_.Sub("db")), hooks);
   ASSERT_TRUE(opened.ok()) << opened.status();
   ChildStore& store = **opened;
-  Outcomes outcomes(3);
+  SubmitOptions gone;  // a caller whose deadline has passed
+  gone.deadline = absl::InfinitePast();
+  Outcomes outcomes(5);
   {
     WriterBlocker blocker(store);
     store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("GGGGGGGGGGG")); },
                  outcomes.For(0));
+    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("FFFFFFFFFFF")); },
+                 outcomes.For(1), gone);
     store.Submit(
         [](WriteTxn& txn) {
           absl::Status s = txn.PutChild(Child("HHHHHHHHHHH"));
           if (!s.ok()) return s;
           return absl::FailedPreconditionError("refused after staging");
         },
-        outcomes.For(1));
+        outcomes.For(2));
     store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("JJJJJJJJJJJ")); },
-                 outcomes.For(2));
+                 outcomes.For(3));
+    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("LLLLLLLLLLL")); },
+                 outcomes.For(4), gone);
   }
-  absl::Status first = outcomes.Get(0);
-  EXPECT_EQ(first.code(), absl::StatusCode::kInternal);
-  EXPECT_THAT(first.message(), HasSubstr("nothing was written"));
-  EXPECT_EQ(errors::ReasonOf(first), v1::INTERNAL_ERROR);
-  EXPECT_EQ(outcomes.Get(1).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(outcomes.Get(2).code(), absl::StatusCode::kInternal);
-  for (const char* id : {"GGGGGGGGGGG", "HHHHHHHHHHH", "JJJJJJJJJJJ"}) {
+  // The others in the group wrote nothing and may retry: ABORTED, never INTERNAL (which a client
+  // does not retry).
+  for (size_t i : {0, 3}) {
+    absl::Status discarded = outcomes.Get(i);
+    EXPECT_EQ(discarded.code(), absl::StatusCode::kAborted) << discarded;
+    EXPECT_THAT(discarded.message(), HasSubstr("nothing was written"));
+    EXPECT_EQ(errors::ReasonOf(discarded), v1::INTERNAL_ERROR);
+  }
+  // Units whose caller had gone still say so, before and after the failed one.
+  for (size_t i : {1, 4}) {
+    absl::Status abandoned = outcomes.Get(i);
+    EXPECT_EQ(abandoned.code(), absl::StatusCode::kDeadlineExceeded) << abandoned;
+    EXPECT_EQ(errors::ReasonOf(abandoned), v1::CALL_ABANDONED) << abandoned;
+  }
+  EXPECT_EQ(outcomes.Get(2).code(), absl::StatusCode::kFailedPrecondition);
+  for (const char* id : {"GGGGGGGGGGG", "FFFFFFFFFFF", "HHHHHHHHHHH", "JJJJJJJJJJJ", "LLLLLLLLLLL"}) {
     EXPECT_FALSE(store.GetChild(id)->has_value()) << id;
   }
   fail_rollback = false;  // the store goes on taking writes

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -185,6 +186,61 @@ TEST_P(WriteFailureTest, InFlightUnitsHearOutcomeUnknownAndTheStoreRecoversOnceT
     EXPECT_EQ(children_with_events.count(ChildId(i)) == 1, stored) << ChildId(i);
   }
   EXPECT_FALSE(store_->GetChild(ChildId(99))->has_value());
+}
+
+// The store's file system, except that the store's probe of whether the disk takes synced writes
+// again goes to the machine's own disk: so that, with every sync held up, a reopen gets past the
+// probe and is held up inside closing or opening the database.
+class ProbeBypassingFs final : public rocksdb::FileSystemWrapper {
+ public:
+  explicit ProbeBypassingFs(std::shared_ptr<rocksdb::FileSystem> target)
+      : rocksdb::FileSystemWrapper(std::move(target)) {}
+  const char* Name() const override { return "CirProbeBypassingFs"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& path, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    if (path.ends_with("/CIR-WRITE-PROBE")) {
+      return rocksdb::FileSystem::Default()->NewWritableFile(path, options, result, dbg);
+    }
+    return target()->NewWritableFile(path, options, result, dbg);
+  }
+};
+
+TEST(StoreReopenTest, AReadDuringAHeldUpReopenIsAnsweredAtOnce) {
+  cir::testing::TempDir dir;
+  auto faults = std::make_shared<cir::testing::FaultInjectionFs>();
+  RocksDbStoreOptions options = StoreOptions(dir.Sub("db"));
+  options.file_system = std::make_shared<ProbeBypassingFs>(faults);
+  options.write_recovery_interval = absl::Milliseconds(20);
+  AvailabilityLog availability;
+  options.on_write_availability = [&](bool accepting) { availability.Record(accepting); };
+  absl::StatusOr<std::unique_ptr<ChildStore>> opened = RocksDbChildStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  ChildStore& store = **opened;
+  ASSERT_TRUE(RunUnit(store, RegisterChild(ChildId(0), NhsNumber(0))).ok());
+
+  // A failed log write, which RocksDB does not resume from: the store reopens its database, and
+  // the reopen's own syncs hang.
+  faults->FailAppends(true);
+  EXPECT_FALSE(RunUnit(store, RegisterChild(ChildId(1), NhsNumber(1))).ok());
+  ASSERT_TRUE(availability.AwaitLatest(false));
+  faults->HangSyncs(true);
+  faults->FailAppends(false);
+  ASSERT_TRUE(faults->AwaitHungSync(std::chrono::seconds(30)));
+
+  std::future<absl::StatusOr<std::optional<StoredChild>>> read =
+      std::async(std::launch::async, [&] { return store.GetChild(ChildId(0)); });
+  const bool answered = read.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  faults->HangSyncs(false);  // whatever happened, nothing stays held up
+  absl::StatusOr<std::optional<StoredChild>> child = read.get();
+  EXPECT_TRUE(answered) << "the read waited for the reopen";
+  if (child.ok()) {
+    EXPECT_TRUE(child->has_value());
+  } else {
+    EXPECT_EQ(errors::ReasonOf(child.status()), v1::STORE_REOPENING) << child.status();
+  }
+  ASSERT_TRUE(availability.AwaitLatest(true)) << "the store did not recover";
+  EXPECT_TRUE(store.GetChild(ChildId(0)).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, WriteFailureTest,
