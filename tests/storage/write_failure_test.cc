@@ -170,22 +170,32 @@ TEST_P(WriteFailureTest, InFlightUnitsHearOutcomeUnknownAndTheStoreRecoversOnceT
 
   // The log runs 1, 2, 3, ... with one event per registered child: no gap, no duplicate, and a
   // failed unit is either wholly there (child, index entry, event) or wholly absent.
-  absl::StatusOr<std::vector<StoredEvent>> events = store_->ReadEvents(0, 1000);
-  ASSERT_TRUE(events.ok()) << events.status();
-  std::set<std::string> children_with_events;
-  for (size_t i = 0; i < events->size(); ++i) {
-    EXPECT_EQ((*events)[i].sequence(), i + 1);
-    EXPECT_TRUE(children_with_events.insert((*events)[i].child_id()).second)
-        << "two events for " << (*events)[i].child_id();
-  }
-  for (int i = 0; i < kBefore; ++i) EXPECT_TRUE(children_with_events.count(ChildId(i)));
-  EXPECT_TRUE(children_with_events.count(ChildId(50)));
-  for (int i = kBefore; i < kBefore + kInFlight; ++i) {
-    bool stored = store_->GetChild(ChildId(i))->has_value();
-    EXPECT_EQ(store_->Lookup(IndexKind::kNhsNumber, NhsNumber(i))->has_value(), stored);
-    EXPECT_EQ(children_with_events.count(ChildId(i)) == 1, stored) << ChildId(i);
-  }
-  EXPECT_FALSE(store_->GetChild(ChildId(99))->has_value());
+  auto expect_whole_and_gap_free = [&](const std::vector<int>& written_after) {
+    absl::StatusOr<std::vector<StoredEvent>> events = store_->ReadEvents(0, 1000);
+    ASSERT_TRUE(events.ok()) << events.status();
+    std::set<std::string> children_with_events;
+    for (size_t i = 0; i < events->size(); ++i) {
+      EXPECT_EQ((*events)[i].sequence(), i + 1);
+      EXPECT_TRUE(children_with_events.insert((*events)[i].child_id()).second)
+          << "two events for " << (*events)[i].child_id();
+    }
+    for (int i = 0; i < kBefore; ++i) EXPECT_TRUE(children_with_events.count(ChildId(i)));
+    for (int i : written_after) EXPECT_TRUE(children_with_events.count(ChildId(i))) << i;
+    for (int i = kBefore; i < kBefore + kInFlight; ++i) {
+      bool stored = store_->GetChild(ChildId(i))->has_value();
+      EXPECT_EQ(store_->Lookup(IndexKind::kNhsNumber, NhsNumber(i))->has_value(), stored);
+      EXPECT_EQ(children_with_events.count(ChildId(i)) == 1, stored) << ChildId(i);
+    }
+    EXPECT_FALSE(store_->GetChild(ChildId(99))->has_value());
+  };
+  expect_whole_and_gap_free({50});
+
+  // And the log the failure left behind replays cleanly: the store reopens on the same folder and
+  // disk, with the same answers, and goes on numbering events after the last.
+  store_.reset();
+  ASSERT_NO_FATAL_FAILURE(SetUp());
+  ASSERT_TRUE(RunUnit(*store_, RegisterChild(ChildId(51), NhsNumber(51))).ok());
+  expect_whole_and_gap_free({50, 51});
 }
 
 // The store's file system, except that the store's probe of whether the disk takes synced writes
