@@ -20,10 +20,13 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fictional_children.h"
+#include "tests/testing/health_check.h"
 #include "tests/testing/temp_dir.h"
 
 namespace cir::server {
 namespace {
+
+using testing::HealthOf;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -56,21 +59,6 @@ class RegistryServerTest : public ::testing::Test {
   std::unique_ptr<RegistryServer> server_;
   std::unique_ptr<Client> client_;
 };
-
-// The health status the server reports for `service` ("" for the whole server).
-grpc::health::v1::HealthCheckResponse::ServingStatus HealthOf(const std::string& address,
-                                                              const std::string& service) {
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::health::v1::HealthCheckRequest request;
-  request.set_service(service);
-  grpc::health::v1::HealthCheckResponse response;
-  grpc::Status status = stub->Check(&context, request, &response);
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  return response.status();
-}
 
 TEST_F(RegistryServerTest, TheHealthCheckReportsServing) {
   EXPECT_TRUE(client_->CheckHealth().ok());

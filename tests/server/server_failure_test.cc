@@ -18,28 +18,17 @@
 #include "server/registry_server.h"
 #include "tests/testing/fault_injection_fs.h"
 #include "tests/testing/fictional_children.h"
+#include "tests/testing/health_check.h"
 #include "tests/testing/temp_dir.h"
 
 namespace cir::server {
 namespace {
 
+using testing::HealthOf;
+
 using grpc::health::v1::HealthCheckResponse;
 using testing::FictionalBirth;
 using testing::FictionalNhsNumber;
-
-HealthCheckResponse::ServingStatus HealthOf(const std::string& address,
-                                            const std::string& service) {
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::health::v1::HealthCheckRequest request;
-  request.set_service(service);
-  grpc::health::v1::HealthCheckResponse response;
-  grpc::Status status = stub->Check(&context, request, &response);
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  return response.status();
-}
 
 // Polls the registry service's health until it is `wanted`; false after 20 seconds.
 bool AwaitRegistryHealth(const std::string& address, HealthCheckResponse::ServingStatus wanted) {
