@@ -1,9 +1,7 @@
 #include "identifiers/normalize.h"
 
-#include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
-#include <unicode/utf8.h>
 
 #include <cstdint>
 #include <limits>
@@ -12,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "identifiers/unicode_text.h"
 
 namespace cir::identifiers {
 namespace {
@@ -35,25 +34,12 @@ absl::StatusOr<std::string> StripUnicodeSeparators(absl::string_view input, absl
   if (input.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
     return absl::InvalidArgumentError(absl::StrCat(what, " is far too long"));
   }
-  // ICU's conversion from UTF-8 would quietly replace a malformed sequence with U+FFFD: check
-  // first, strictly (overlong forms, surrogates and truncated sequences are all malformed).
-  const int32_t length = static_cast<int32_t>(input.size());
-  for (int32_t i = 0; i < length;) {
-    UChar32 c;
-    U8_NEXT(input.data(), i, length, c);
-    if (c < 0) return absl::InvalidArgumentError(absl::StrCat(what, " is not valid UTF-8 text"));
+  absl::StatusOr<icu::UnicodeString> normalized = NormalizeUtf8(input, NormalForm::kNfkc);
+  if (absl::IsInvalidArgument(normalized.status())) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is not valid UTF-8 text"));
   }
-  UErrorCode error = U_ZERO_ERROR;
-  const icu::Normalizer2* nfkc = icu::Normalizer2::getNFKCInstance(error);
-  icu::UnicodeString text;
-  if (U_SUCCESS(error)) {
-    text = nfkc->normalize(icu::UnicodeString::fromUTF8(icu::StringPiece(input.data(), length)),
-                           error);
-  }
-  if (U_FAILURE(error)) {
-    return absl::InternalError(
-        absl::StrCat("Unicode normalisation failed (ICU: ", u_errorName(error), ")"));
-  }
+  if (!normalized.ok()) return normalized.status();
+  const icu::UnicodeString& text = *normalized;
   std::string out;
   for (int32_t i = 0; i < text.length(); i = text.moveIndex32(i, 1)) {
     const UChar32 c = text.char32At(i);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "registry/record_mapping.h"
 
 namespace cir::registry {
 namespace {
@@ -16,11 +17,6 @@ bool AgreeWhereBothGiven(absl::string_view stored, absl::string_view notified) {
 
 bool NamesAgree(absl::string_view stored, absl::string_view notified) {
   return AgreeWhereBothGiven(NameComparisonKey(stored), NameComparisonKey(notified));
-}
-
-// Children stored before birth order was recorded have 0: they were notified as singletons.
-int StoredBirthOrder(const storage::StoredChild& child) {
-  return child.birth_order() == 0 ? 1 : child.birth_order();
 }
 
 }  // namespace
@@ -51,7 +47,7 @@ bool IsSameBirth(const storage::StoredChild& child, const ValidBirth& birth) {
   const storage::StoredDate& dob = child.date_of_birth();
   return dob.year() == birth.date_of_birth.year() && dob.month() == birth.date_of_birth.month() &&
          dob.day() == birth.date_of_birth.day() && child.sex() == birth.sex &&
-         StoredBirthOrder(child) == birth.birth_order &&
+         BirthOrderOf(child) == birth.birth_order &&
          AgreeWhereBothGiven(child.mother_nhs_number(), birth.mother_nhs_number) &&
          NamesAgree(child.mother_given_name(), birth.mother_given_name) &&
          NamesAgree(child.mother_family_name(), birth.mother_family_name) &&

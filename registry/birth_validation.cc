@@ -1,11 +1,8 @@
 #include "registry/birth_validation.h"
 
-#include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
-#include <unicode/utf8.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -21,6 +18,7 @@
 #include "identifiers/local_authority.h"
 #include "identifiers/nhs_number.h"
 #include "identifiers/postcode.h"
+#include "identifiers/unicode_text.h"
 
 namespace cir::registry {
 namespace {
@@ -187,31 +185,17 @@ absl::StatusOr<std::string> ValidateNhsNumberField(absl::string_view input, absl
 }
 
 absl::StatusOr<std::string> NormalizeName(absl::string_view name, absl::string_view field) {
-  const bool ascii = std::all_of(name.begin(), name.end(),
-                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  if (ascii) return CheckAsciiName(name, field);
+  if (identifiers::IsAscii(name)) return CheckAsciiName(name, field);
   if (name.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
     return NameTooLong(field, static_cast<int64_t>(name.size()));
   }
-  // ICU's conversion from UTF-8 would quietly replace a malformed sequence with U+FFFD: check
-  // first, strictly (overlong forms, surrogates and truncated sequences are all malformed).
-  const int32_t length = static_cast<int32_t>(name.size());
-  for (int32_t i = 0; i < length;) {
-    UChar32 c;
-    U8_NEXT(name.data(), i, length, c);
-    if (c < 0) return errors::InvalidField(field, "must be valid UTF-8 text");
+  absl::StatusOr<icu::UnicodeString> nfc =
+      identifiers::NormalizeUtf8(name, identifiers::NormalForm::kNfc);
+  if (absl::IsInvalidArgument(nfc.status())) {
+    return errors::InvalidField(field, "must be valid UTF-8 text");
   }
-  UErrorCode error = U_ZERO_ERROR;
-  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(error);
-  icu::UnicodeString normalized;
-  if (U_SUCCESS(error)) {
-    normalized =
-        nfc->normalize(icu::UnicodeString::fromUTF8(icu::StringPiece(name.data(), length)), error);
-  }
-  if (U_FAILURE(error)) {
-    return absl::InternalError(
-        absl::StrCat("Unicode normalisation failed (ICU: ", u_errorName(error), ")"));
-  }
+  if (!nfc.ok()) return nfc.status();
+  const icu::UnicodeString& normalized = *nfc;
   int64_t characters = 0;
   for (int32_t i = 0; i < normalized.length(); i = normalized.moveIndex32(i, 1)) {
     const UChar32 c = normalized.char32At(i);

@@ -4,6 +4,10 @@
 
 namespace cir::registry {
 
+int BirthOrderOf(const storage::StoredChild& stored) {
+  return stored.birth_order() == 0 ? 1 : stored.birth_order();
+}
+
 void ToChildIdentifiers(const storage::StoredChild& stored, v1::ChildRecord* record) {
   record->set_child_id(stored.child_id());
   record->set_child_id_display(identifiers::FormatChildId(stored.child_id()));
@@ -29,8 +33,7 @@ void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record) 
   record->set_mother_nhs_number(stored.mother_nhs_number());
   record->set_mother_given_name(stored.mother_given_name());
   record->set_mother_family_name(stored.mother_family_name());
-  // Children stored before birth order was recorded were notified as singletons.
-  record->set_birth_order(stored.birth_order() == 0 ? 1 : stored.birth_order());
+  record->set_birth_order(BirthOrderOf(stored));
   record->set_registered_at_unix_seconds(stored.registered_at_unix_micros() / 1000000);
 }
 

@@ -6,6 +6,10 @@
 
 namespace cir::registry {
 
+// The child's birth order: 1 for a child stored before birth order was recorded (such children
+// were notified as singletons).
+int BirthOrderOf(const storage::StoredChild& stored);
+
 // The public view of a stored child (proto/cir/v1/registry.proto's ChildRecord), whole.
 void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record);
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"

@@ -3,15 +3,12 @@
 
 #include <signal.h>
 
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
 #include "cir/client.h"
 #include "cir/v1/registry.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -21,6 +18,7 @@
 #include "grpcpp/support/channel_arguments.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fictional_children.h"
+#include "tests/testing/process_memory.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 
@@ -31,20 +29,6 @@ using ::testing::HasSubstr;
 using testing::FictionalBirth;
 using testing::FictionalNhsNumber;
 using testing::FictionalUpn;
-
-// A field of /proc/PID/status in KiB, e.g. "VmHWM" (peak resident memory); -1 if unreadable.
-long ProcStatusKib(pid_t pid, absl::string_view field) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    absl::string_view rest = line;
-    if (!absl::ConsumePrefix(&rest, field) || !absl::ConsumePrefix(&rest, ":")) continue;
-    rest = absl::StripAsciiWhitespace(absl::StripSuffix(absl::StripAsciiWhitespace(rest), "kB"));
-    long kib = 0;
-    return absl::SimpleAtoi(rest, &kib) ? kib : -1;
-  }
-  return -1;
-}
 
 class ServerProcessTest : public ::testing::Test {
  protected:
@@ -59,7 +43,7 @@ TEST_F(ServerProcessTest, ASixtyMegabyteRequestIsRefusedWithoutTheServerAllocati
     Client client({.target = server_.address()});
     ASSERT_TRUE(client.RegisterBirth(FictionalBirth("warm-up", FictionalNhsNumber(1))).ok());
   }
-  const long peak_before = ProcStatusKib(server_.pid(), "VmHWM");
+  const int64_t peak_before = testing::ProcessMemoryKib(server_.pid(), "VmHWM");
   ASSERT_GT(peak_before, 0);
 
   grpc::ChannelArguments args;
@@ -74,17 +58,17 @@ TEST_F(ServerProcessTest, ASixtyMegabyteRequestIsRefusedWithoutTheServerAllocati
   grpc::Status status = stub->BatchResolve(&context, huge, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
 
-  const long peak_after = ProcStatusKib(server_.pid(), "VmHWM");
+  const int64_t peak_after = testing::ProcessMemoryKib(server_.pid(), "VmHWM");
   // gRPC 1.51 buffers a message before it compares its size with the receive limit (grpc/grpc
   // issue 43012): what bounds the buffering is the server's call memory quota, 32 MiB by default.
   // Reading the whole message would have taken 60 MiB.
-  constexpr long kQuotaKib = 32 * 1024;
-#ifdef CIR_SANITIZED
+  constexpr int64_t kQuotaKib = 32 * 1024;
+#if defined(__SANITIZE_ADDRESS__)
   // AddressSanitizer's shadow memory and redzones add up to half again to what a buffer takes
   // (the whole message would still take over 67 MiB).
-  constexpr long kSlackKib = kQuotaKib / 2;
+  constexpr int64_t kSlackKib = kQuotaKib / 2;
 #else
-  constexpr long kSlackKib = 4 * 1024;
+  constexpr int64_t kSlackKib = 4 * 1024;
 #endif
   EXPECT_LT(peak_after - peak_before, kQuotaKib + kSlackKib)
       << "peak resident memory rose from " << peak_before << " KiB to " << peak_after << " KiB";

@@ -1,8 +1,9 @@
 #include "storage/rocksdb_child_store.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <string>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "storage/key_codec.h"
 #include "storage/rocksdb_status.h"
 #include "tests/storage/store_testing.h"
+#include "tests/testing/process_memory.h"
 #include "tests/testing/temp_dir.h"
 
 namespace cir::storage {
@@ -404,14 +406,7 @@ TEST_F(RocksDbChildStoreTest, AUnitWhoseCallerHasGoneIsNotRun) {
 }
 
 // Resident memory of this process, in bytes.
-int64_t ResidentBytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  }
-  return -1;
-}
+int64_t ResidentBytes() { return cir::testing::ProcessMemoryKib(getpid(), "VmRSS") * 1024; }
 
 TEST_F(RocksDbChildStoreTest, AFullQueueRefusesAtOnceAndMemoryStaysWithinTheBound) {
   constexpr size_t kBound = 100'000;
