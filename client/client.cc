@@ -1,6 +1,7 @@
 #include "cir/client.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <utility>
 
@@ -60,11 +61,20 @@ std::string RetryServiceConfig(int max_attempts) {
 }
 
 // One call in flight for the asynchronous forms: owns what gRPC needs until the call completes.
+//
+// The call is set up on the caller's thread and its callback runs on one of gRPC's; gRPC orders
+// the two with synchronisation of its own, which ThreadSanitizer cannot see in Debian's
+// uninstrumented gRPC. Started() just before the call starts and Done() first thing in the
+// callback make that hand-off visible in our code.
 template <typename Request, typename Response>
 struct PendingCall {
+  void Started() { started.store(true, std::memory_order_release); }
+  void Done() { started.load(std::memory_order_acquire); }
+
   grpc::ClientContext context;
   Request request;
   Response response;
+  std::atomic<bool> started{false};
 };
 
 }  // namespace
@@ -113,17 +123,23 @@ class Client::Channel {
   template <typename Request, typename Response, typename Start>
   void CallAsync(Start start, const Request& request, Callback<Response> done,
                  const CallOptions& call) {
-    auto* pending = new PendingCall<Request, Response>{{}, request, {}};
+    auto* pending = new PendingCall<Request, Response>();
+    pending->request = request;
     SetDeadline(pending->context, call);
     std::function<void(grpc::Status)> on_done = [pending, done = std::move(done)](
                                                     grpc::Status status) {
-      std::unique_ptr<PendingCall<Request, Response>> owned(pending);
+      pending->Done();
+      // The call's context (and its hold on the channel) goes before the caller hears, so that a
+      // caller may destroy its Client as soon as its callback has run.
+      Response response = std::move(pending->response);
+      delete pending;
       if (status.ok()) {
-        done(std::move(owned->response));
+        done(std::move(response));
       } else {
         done(FromGrpc(status));
       }
     };
+    pending->Started();
     start(*registry_->async(), &pending->context, &pending->request, &pending->response,
           std::move(on_done));
   }
@@ -197,18 +213,23 @@ void Client::CheckHealthAsync(std::function<void(absl::Status)> done, CallOption
       PendingCall<grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse>;
   auto* pending = new Pending();
   channel_->SetDeadline(pending->context, call);
-  channel_->health().async()->Check(
-      &pending->context, &pending->request, &pending->response,
-      [pending, done = std::move(done)](grpc::Status status) {
-        std::unique_ptr<Pending> owned(pending);
-        if (!status.ok()) {
-          done(FromGrpc(status));
-        } else if (owned->response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
-          done(absl::UnavailableError("the registry is not serving"));
-        } else {
-          done(absl::OkStatus());
-        }
-      });
+  std::function<void(grpc::Status)> on_done = [pending, done = std::move(done)](
+                                                  grpc::Status status) {
+    pending->Done();
+    const bool serving =
+        pending->response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+    delete pending;  // before the caller hears: see CallAsync
+    if (!status.ok()) {
+      done(FromGrpc(status));
+    } else if (!serving) {
+      done(absl::UnavailableError("the registry is not serving"));
+    } else {
+      done(absl::OkStatus());
+    }
+  };
+  pending->Started();
+  channel_->health().async()->Check(&pending->context, &pending->request, &pending->response,
+                                    std::move(on_done));
 }
 
 }  // namespace cir

@@ -3,6 +3,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 
 #include "absl/base/thread_annotations.h"
@@ -15,18 +16,29 @@ namespace cir::server {
 // their responses into few network writes, where finishing them one by one from a thread of our
 // own costs a write (and a wake-up on the client) per call.
 //
+// A task is handed over through a queue under our own mutex, not inside the alarm that wakes the
+// gRPC thread: the hand-off from the caller's thread (the store's writer) to the gRPC thread is
+// then one our code can see, so everything the writer did before Run happens before the task
+// runs, as far as any checker (ThreadSanitizer) or reader of this code can tell, whatever gRPC
+// does inside.
+//
 // Thread safety: Run and WaitUntilIdle may be called from any thread.
 class GrpcReplyRunner {
  public:
-  // Schedules `task` on a gRPC thread (through an alarm due now) and returns at once.
+  // Queues `task` and schedules a gRPC thread (through an alarm due now) to run the oldest queued
+  // task; returns at once. Tasks run in the order they were queued when one alarm fires at a time.
   void Run(absl::AnyInvocable<void() &&> task);
-  // Blocks until every task scheduled so far has run (before the gRPC server is destroyed).
+  // Blocks until every task queued so far has run (before the gRPC server is destroyed).
   void WaitUntilIdle();
 
  private:
+  // Takes the oldest queued task: the first step of every alarm's callback.
+  absl::AnyInvocable<void() &&> TakeOldest();
+
   std::mutex mu_;
   std::condition_variable idle_;
-  int64_t pending_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
+  int64_t pending_ ABSL_GUARDED_BY(mu_) = 0;  // queued, or taken and still running
 };
 
 }  // namespace cir::server

@@ -131,6 +131,7 @@ absl::Status RegistryServer::Stop(absl::Duration grace) {
                                               service = std::move(service_),
                                               registry = std::move(registry_)]() mutable {
       grpc_server->Shutdown(absl::ToChronoTime(cancel_calls));
+      service->AfterShutdown();
       store.reset();
       replies->WaitUntilIdle();
       grpc_server.reset();

@@ -1,5 +1,7 @@
 #include "server/registry_service.h"
 
+#include <atomic>
+#include <cstdint>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -18,34 +20,40 @@ namespace {
 // Finishes `reactor` with `result`: the response on success, the mapped status otherwise. A failed
 // call is logged with its method, code and reason only: messages may quote what the caller sent,
 // and no log line may carry a child's details.
+//
+// Each call is counted on `calls_finished` (a release) before it is finished: see
+// RegistryService::AfterShutdown.
 template <typename Response>
 void Finish(grpc::ServerUnaryReactor* reactor, Response* response, absl::string_view method,
-            absl::StatusOr<Response> result) {
+            std::atomic<uint64_t>* calls_finished, absl::StatusOr<Response> result) {
+  grpc::Status status = grpc::Status::OK;
   if (result.ok()) {
     *response = *std::move(result);
-    reactor->Finish(grpc::Status::OK);
-    return;
+  } else {
+    LogLine(absl::StrCat(method, " failed: ", absl::StatusCodeToString(result.status().code()), " ",
+                         v1::ErrorReason_Name(errors::ReasonOf(result.status()))));
+    status = ToGrpcStatus(result.status());
   }
-  LogLine(absl::StrCat(method, " failed: ", absl::StatusCodeToString(result.status().code()), " ",
-                       v1::ErrorReason_Name(errors::ReasonOf(result.status()))));
-  reactor->Finish(ToGrpcStatus(result.status()));
+  calls_finished->fetch_add(1, std::memory_order_release);
+  reactor->Finish(std::move(status));
 }
 
 template <typename Response>
-auto FinishLater(grpc::ServerUnaryReactor* reactor, Response* response, absl::string_view method) {
-  return [reactor, response, method](absl::StatusOr<Response> result) {
-    Finish(reactor, response, method, std::move(result));
+auto FinishLater(grpc::ServerUnaryReactor* reactor, Response* response, absl::string_view method,
+                 std::atomic<uint64_t>* calls_finished) {
+  return [reactor, response, method, calls_finished](absl::StatusOr<Response> result) {
+    Finish(reactor, response, method, calls_finished, std::move(result));
   };
 }
 
 // Finishes the call with a refusal, if `request` is larger than its method takes; true if it did.
 template <typename Response>
 bool RefuseIfTooLarge(grpc::ServerUnaryReactor* reactor, Response* response,
-                      absl::string_view method, const google::protobuf::Message& request,
-                      size_t limit) {
+                      absl::string_view method, std::atomic<uint64_t>* calls_finished,
+                      const google::protobuf::Message& request, size_t limit) {
   absl::Status size = CheckRequestSize(request, limit, method);
   if (size.ok()) return false;
-  Finish<Response>(reactor, response, method, size);
+  Finish<Response>(reactor, response, method, calls_finished, size);
   return true;
 }
 
@@ -63,14 +71,29 @@ storage::SubmitOptions WriteCall(grpc::CallbackServerContext* context,
 
 }  // namespace
 
+RegistryService::RegistryService(registry::Registry& registry,
+                                 v1::DescribeRegistryResponse description)
+    : registry_(registry), description_(std::move(description)) {
+  constructed_.store(true, std::memory_order_release);
+}
+
+void RegistryService::AfterShutdown() const { calls_finished_.load(std::memory_order_acquire); }
+
+grpc::ServerUnaryReactor* RegistryService::Enter(grpc::CallbackServerContext* context) {
+  constructed_.load(std::memory_order_acquire);
+  return context->DefaultReactor();
+}
+
 grpc::ServerUnaryReactor* RegistryService::RegisterBirth(grpc::CallbackServerContext* context,
                                                          const v1::RegisterBirthRequest* request,
                                                          v1::RegisterBirthResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (RefuseIfTooLarge(reactor, response, "RegisterBirth", *request, kMaxRegisterBirthBytes)) {
+  grpc::ServerUnaryReactor* reactor = Enter(context);
+  if (RefuseIfTooLarge(reactor, response, "RegisterBirth", &calls_finished_, *request,
+                       kMaxRegisterBirthBytes)) {
     return reactor;
   }
-  registry_.RegisterBirth(*request, FinishLater(reactor, response, "RegisterBirth"),
+  registry_.RegisterBirth(*request,
+                          FinishLater(reactor, response, "RegisterBirth", &calls_finished_),
                           WriteCall(context, *request));
   return reactor;
 }
@@ -78,12 +101,12 @@ grpc::ServerUnaryReactor* RegistryService::RegisterBirth(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* RegistryService::LinkUpn(grpc::CallbackServerContext* context,
                                                    const v1::LinkUpnRequest* request,
                                                    v1::LinkUpnResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (RefuseIfTooLarge(reactor, response, "LinkUpn", *request,
+  grpc::ServerUnaryReactor* reactor = Enter(context);
+  if (RefuseIfTooLarge(reactor, response, "LinkUpn", &calls_finished_, *request,
                        kMaxSingleIdentifierRequestBytes)) {
     return reactor;
   }
-  registry_.LinkUpn(*request, FinishLater(reactor, response, "LinkUpn"),
+  registry_.LinkUpn(*request, FinishLater(reactor, response, "LinkUpn", &calls_finished_),
                     WriteCall(context, *request));
   return reactor;
 }
@@ -91,12 +114,13 @@ grpc::ServerUnaryReactor* RegistryService::LinkUpn(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* RegistryService::LinkNhsNumber(grpc::CallbackServerContext* context,
                                                          const v1::LinkNhsNumberRequest* request,
                                                          v1::LinkNhsNumberResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (RefuseIfTooLarge(reactor, response, "LinkNhsNumber", *request,
+  grpc::ServerUnaryReactor* reactor = Enter(context);
+  if (RefuseIfTooLarge(reactor, response, "LinkNhsNumber", &calls_finished_, *request,
                        kMaxSingleIdentifierRequestBytes)) {
     return reactor;
   }
-  registry_.LinkNhsNumber(*request, FinishLater(reactor, response, "LinkNhsNumber"),
+  registry_.LinkNhsNumber(*request,
+                          FinishLater(reactor, response, "LinkNhsNumber", &calls_finished_),
                           WriteCall(context, *request));
   return reactor;
 }
@@ -104,27 +128,29 @@ grpc::ServerUnaryReactor* RegistryService::LinkNhsNumber(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* RegistryService::Resolve(grpc::CallbackServerContext* context,
                                                    const v1::ResolveRequest* request,
                                                    v1::ResolveResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (RefuseIfTooLarge(reactor, response, "Resolve", *request, kMaxSingleIdentifierRequestBytes)) {
+  grpc::ServerUnaryReactor* reactor = Enter(context);
+  if (RefuseIfTooLarge(reactor, response, "Resolve", &calls_finished_, *request,
+                       kMaxSingleIdentifierRequestBytes)) {
     return reactor;
   }
-  Finish(reactor, response, "Resolve", registry_.Resolve(*request));
+  Finish(reactor, response, "Resolve", &calls_finished_, registry_.Resolve(*request));
   return reactor;
 }
 
 grpc::ServerUnaryReactor* RegistryService::BatchResolve(grpc::CallbackServerContext* context,
                                                         const v1::BatchResolveRequest* request,
                                                         v1::BatchResolveResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Finish(reactor, response, "BatchResolve", registry_.BatchResolve(*request));
+  grpc::ServerUnaryReactor* reactor = Enter(context);
+  Finish(reactor, response, "BatchResolve", &calls_finished_, registry_.BatchResolve(*request));
   return reactor;
 }
 
 grpc::ServerUnaryReactor* RegistryService::DescribeRegistry(
     grpc::CallbackServerContext* context, const v1::DescribeRegistryRequest* request,
     v1::DescribeRegistryResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::ServerUnaryReactor* reactor = Enter(context);
   *response = description_;
+  calls_finished_.fetch_add(1, std::memory_order_release);
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

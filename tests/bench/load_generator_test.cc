@@ -16,7 +16,14 @@ class FakeServer {
  public:
   explicit FakeServer(uint64_t fail_every = 0) : fail_every_(fail_every) {}
   ~FakeServer() {
-    for (std::thread& t : threads_) t.join();
+    // The last call's thread can end the run while the thread that started it is still inside
+    // emplace_back (under the lock): take the lock, so that every thread is in the vector, first.
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      threads.swap(threads_);
+    }
+    for (std::thread& t : threads) t.join();
   }
 
   IssueCall Issue() {

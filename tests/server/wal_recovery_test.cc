@@ -68,7 +68,7 @@ class ServerWalRecoveryTest : public ::testing::Test {
 };
 
 TEST_F(ServerWalRecoveryTest, ALogDamagedInTheMiddleIsRefusedAtStartNamingTheFile) {
-  RegisterAndKill();
+  ASSERT_NO_FATAL_FAILURE(RegisterAndKill());
   const std::string wal = WalFile(data_);
   {
     std::fstream file(wal, std::ios::in | std::ios::out | std::ios::binary);
@@ -87,7 +87,7 @@ TEST_F(ServerWalRecoveryTest, ALogDamagedInTheMiddleIsRefusedAtStartNamingTheFil
 }
 
 TEST_F(ServerWalRecoveryTest, ALogWhoseLastRecordIsTornStartsWithEveryEarlierRegistration) {
-  RegisterAndKill();
+  ASSERT_NO_FATAL_FAILURE(RegisterAndKill());
   std::filesystem::resize_file(
       WalFile(data_),
       log_size_before_last_ + (log_size_after_last_ - log_size_before_last_) / 2);
