@@ -19,6 +19,15 @@ absl::Status WithReason(absl::Status status, v1::ErrorReason reason, Metadata me
   return status;
 }
 
+absl::Status Unshared(const absl::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status copy(status.code(), std::string(status.message()));
+  status.ForEachPayload([&copy](absl::string_view type_url, const absl::Cord& payload) {
+    copy.SetPayload(type_url, absl::Cord(std::string(payload)));
+  });
+  return copy;
+}
+
 absl::Status Refusal(absl::StatusCode code, v1::ErrorReason reason, absl::string_view message,
                      Metadata metadata) {
   return WithReason(absl::Status(code, message), reason, metadata);

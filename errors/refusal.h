@@ -37,6 +37,13 @@ absl::Status InvalidField(absl::string_view field, absl::string_view message,
 // `status` (code and message unchanged) carrying `reason`, replacing any reason it had.
 absl::Status WithReason(absl::Status status, v1::ErrorReason reason, Metadata metadata = {});
 
+// A status equal to `status` (code, message, payloads) that shares nothing with it: for a status
+// kept by one thread and handed to others, such as a store's standing refusal. Copies of an
+// absl::Status share one reference-counted record, counted inside Debian's Abseil library, which
+// ThreadSanitizer does not instrument: it would see the last holder free the record without
+// seeing the other holders let go of it first. A copy of its own keeps that order in sight.
+absl::Status Unshared(const absl::Status& status);
+
 // The ErrorInfo a status carries, if any.
 std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const absl::Status& status);
 

@@ -1,6 +1,7 @@
 #ifndef CIR_SERVER_GRPC_REPLY_RUNNER_H_
 #define CIR_SERVER_GRPC_REPLY_RUNNER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -20,11 +21,16 @@ namespace cir::server {
 // gRPC thread: the hand-off from the caller's thread (the store's writer) to the gRPC thread is
 // then one our code can see, so everything the writer did before Run happens before the task
 // runs, as far as any checker (ThreadSanitizer) or reader of this code can tell, whatever gRPC
-// does inside.
+// does inside. The mutex itself, though, is first locked on a gRPC thread that may never have
+// synchronised with the thread that made the runner; a counter of tasks handed over, released by
+// each Run and acquired first thing in each alarm's callback, orders the runner's construction
+// (and everything Run's caller did) before the callback, where ThreadSanitizer can see it.
 //
 // Thread safety: Run and WaitUntilIdle may be called from any thread.
 class GrpcReplyRunner {
  public:
+  GrpcReplyRunner();
+
   // Queues `task` and schedules a gRPC thread (through an alarm due now) to run the oldest queued
   // task; returns at once. Tasks run in the order they were queued when one alarm fires at a time.
   void Run(absl::AnyInvocable<void() &&> task);
@@ -39,6 +45,7 @@ class GrpcReplyRunner {
   std::condition_variable idle_;
   std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
   int64_t pending_ ABSL_GUARDED_BY(mu_) = 0;  // queued, or taken and still running
+  std::atomic<uint64_t> handed_over_;         // see the class comment
 };
 
 }  // namespace cir::server

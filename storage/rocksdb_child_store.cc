@@ -305,12 +305,12 @@ class RocksDbStore final : public ChildStore {
       std::lock_guard<std::mutex> lock(mu_);
       const size_t bytes = options.approximate_bytes;
       if (stopping_) {
-        refusal = closing_;
+        refusal = errors::Unshared(closing_);
       } else if (!suspended_.ok()) {
-        refusal = suspended_;
+        refusal = errors::Unshared(suspended_);
       } else if (queue_.size() >= options_.max_queued_units ||
                  (!queue_.empty() && bytes > options_.max_queued_bytes - queued_bytes_)) {
-        refusal = queue_full_;
+        refusal = errors::Unshared(queue_full_);
       } else {
         // A unit larger than the bound, taken into an empty queue, counts as the whole bound.
         const size_t counted = std::min(bytes, options_.max_queued_bytes);
@@ -325,7 +325,7 @@ class RocksDbStore final : public ChildStore {
 
   absl::Status WriteAvailability() override {
     std::lock_guard<std::mutex> lock(mu_);
-    return stopping_ ? closing_ : suspended_;
+    return errors::Unshared(stopping_ ? closing_ : suspended_);
   }
 
  private:
@@ -490,7 +490,7 @@ class RocksDbStore final : public ChildStore {
           absl::StatusCode::kUnavailable, v1::WRITES_SUSPENDED,
           absl::StrCat("the registry takes no writes while its store recovers from a failed "
                        "write (", cause.message(), "); nothing was written: retry later"));
-      refusal = suspended_;
+      refusal = errors::Unshared(suspended_);
       for (Unit& unit : queue_) refused.push_back(std::move(unit));
       queue_.clear();
       queued_bytes_ = 0;

@@ -10,109 +10,135 @@
 namespace cir::testing {
 
 // A writable file that reports each write to its FaultInjectionFs, which may refuse it.
+//
+// RocksDB makes a file on one thread and may append to, flush, sync and close it on others, ordered
+// by its own locks, which ThreadSanitizer cannot see in Debian's uninstrumented RocksDB. Every call
+// runs inside Ordered, which makes that order visible: entering acquires what the constructor and
+// every earlier call did, leaving releases what this call did, and the destructor acquires it all.
 class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerWrapper {
  public:
   TrackedFile(std::unique_ptr<rocksdb::FSWritableFile> file, FaultInjectionFs* fs,
               std::shared_ptr<FileState> state)
-      : FSWritableFileOwnerWrapper(std::move(file)), state_(std::move(state)) {
-    fs_.store(fs, std::memory_order_release);
+      : FSWritableFileOwnerWrapper(std::move(file)), fs_(fs), state_(std::move(state)) {
+    calls_.store(0, std::memory_order_release);
   }
+  ~TrackedFile() override { calls_.load(std::memory_order_acquire); }
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
-    if (rocksdb::IOStatus fault = fs()->AppendFault(); !fault.ok()) return fault;
-    rocksdb::IOStatus s = target()->Append(data, options, dbg);
-    if (s.ok()) Wrote(data.size(), std::nullopt);
-    return s;
+    return Ordered([&] {
+      return Appended([&] { return target()->Append(data, options, dbg); }, data.size(),
+                      std::nullopt);
+    });
   }
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            const rocksdb::DataVerificationInfo& verification,
                            rocksdb::IODebugContext* dbg) override {
-    if (rocksdb::IOStatus fault = fs()->AppendFault(); !fault.ok()) return fault;
-    rocksdb::IOStatus s = target()->Append(data, options, verification, dbg);
-    if (s.ok()) Wrote(data.size(), std::nullopt);
-    return s;
+    return Ordered([&] {
+      return Appended([&] { return target()->Append(data, options, verification, dbg); },
+                      data.size(), std::nullopt);
+    });
   }
   rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
                                      const rocksdb::IOOptions& options,
                                      rocksdb::IODebugContext* dbg) override {
-    if (rocksdb::IOStatus fault = fs()->AppendFault(); !fault.ok()) return fault;
-    rocksdb::IOStatus s = target()->PositionedAppend(data, offset, options, dbg);
-    if (s.ok()) Wrote(data.size(), offset);
-    return s;
+    return Ordered([&] {
+      return Appended([&] { return target()->PositionedAppend(data, offset, options, dbg); },
+                      data.size(), offset);
+    });
   }
   rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
                                      const rocksdb::IOOptions& options,
                                      const rocksdb::DataVerificationInfo& verification,
                                      rocksdb::IODebugContext* dbg) override {
-    if (rocksdb::IOStatus fault = fs()->AppendFault(); !fault.ok()) return fault;
-    rocksdb::IOStatus s = target()->PositionedAppend(data, offset, options, verification, dbg);
-    if (s.ok()) Wrote(data.size(), offset);
-    return s;
+    return Ordered([&] {
+      return Appended(
+          [&] { return target()->PositionedAppend(data, offset, options, verification, dbg); },
+          data.size(), offset);
+    });
   }
 
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    return Synced([&] { return target()->Sync(options, dbg); });
+    return Ordered([&] { return Synced([&] { return target()->Sync(options, dbg); }); });
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
                           rocksdb::IODebugContext* dbg) override {
-    return Synced([&] { return target()->Fsync(options, dbg); });
+    return Ordered([&] { return Synced([&] { return target()->Fsync(options, dbg); }); });
   }
 
   rocksdb::IOStatus Truncate(uint64_t size, const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override {
-    if (rocksdb::IOStatus fault = fs()->PowerFault(); !fault.ok()) return fault;
-    rocksdb::IOStatus s = target()->Truncate(size, options, dbg);
-    if (s.ok()) {
-      std::lock_guard<std::mutex> lock(fs()->mu_);
-      state_->size = size;
-      state_->synced = std::min(state_->synced, size);
-    }
-    return s;
+    return Ordered([&] {
+      if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
+      rocksdb::IOStatus s = target()->Truncate(size, options, dbg);
+      if (s.ok()) {
+        std::lock_guard<std::mutex> lock(fs_->mu_);
+        state_->size = size;
+        state_->synced = std::min(state_->synced, size);
+      }
+      return s;
+    });
   }
   rocksdb::IOStatus Flush(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    if (rocksdb::IOStatus fault = fs()->PowerFault(); !fault.ok()) return fault;
-    return target()->Flush(options, dbg);
+    return Ordered([&] {
+      if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
+      return target()->Flush(options, dbg);
+    });
   }
   rocksdb::IOStatus RangeSync(uint64_t offset, uint64_t bytes, const rocksdb::IOOptions& options,
                               rocksdb::IODebugContext* dbg) override {
-    if (rocksdb::IOStatus fault = fs()->PowerFault(); !fault.ok()) return fault;
-    return target()->RangeSync(offset, bytes, options, dbg);  // promises nothing durable
+    return Ordered([&] {
+      if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
+      return target()->RangeSync(offset, bytes, options, dbg);  // promises nothing durable
+    });
+  }
+  rocksdb::IOStatus Close(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    return Ordered([&] { return target()->Close(options, dbg); });
   }
 
  private:
-  void Wrote(uint64_t bytes, std::optional<uint64_t> offset) {
-    std::lock_guard<std::mutex> lock(fs()->mu_);
+  template <typename Call>
+  rocksdb::IOStatus Ordered(Call call) {
+    calls_.load(std::memory_order_acquire);
+    rocksdb::IOStatus s = call();
+    calls_.fetch_add(1, std::memory_order_release);
+    return s;
+  }
+
+  // An append: refused by an injected fault before it reaches the file; otherwise the file's own
+  // answer, with the bytes it wrote counted (at `offset`, or at the end).
+  template <typename Write>
+  rocksdb::IOStatus Appended(Write write, uint64_t bytes, std::optional<uint64_t> offset) {
+    if (rocksdb::IOStatus fault = fs_->AppendFault(); !fault.ok()) return fault;
+    rocksdb::IOStatus s = write();
+    if (!s.ok()) return s;
+    std::lock_guard<std::mutex> lock(fs_->mu_);
     state_->size = offset.has_value() ? std::max(state_->size, *offset + bytes)
                                       : state_->size + bytes;
+    return s;
   }
 
   // A sync makes durable what was written when it began, unless the power was cut before it
   // returned (then it fails, and nothing more is durable).
   template <typename SyncCall>
   rocksdb::IOStatus Synced(SyncCall sync) {
-    if (rocksdb::IOStatus fault = fs()->SyncFault(); !fault.ok()) return fault;
+    if (rocksdb::IOStatus fault = fs_->SyncFault(); !fault.ok()) return fault;
     uint64_t size_at_start;
     {
-      std::lock_guard<std::mutex> lock(fs()->mu_);
+      std::lock_guard<std::mutex> lock(fs_->mu_);
       size_at_start = state_->size;
     }
     rocksdb::IOStatus s = sync();
     if (!s.ok()) return s;
-    std::lock_guard<std::mutex> lock(fs()->mu_);
-    if (fs()->power_cut_) return rocksdb::IOStatus::IOError("power cut during a sync");
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    if (fs_->power_cut_) return rocksdb::IOStatus::IOError("power cut during a sync");
     state_->synced = std::max(state_->synced, size_at_start);
     return s;
   }
 
-  // RocksDB makes a file on one thread and may flush or sync it on another, ordered by its own
-  // locks, which ThreadSanitizer cannot see in Debian's uninstrumented RocksDB. Every method reads
-  // the file system through this acquire, which pairs with the constructor's release, so that what
-  // the constructor wrote is seen as written before.
-  FaultInjectionFs* fs() const { return fs_.load(std::memory_order_acquire); }
-
-  std::atomic<FaultInjectionFs*> fs_{nullptr};
+  FaultInjectionFs* const fs_;
   const std::shared_ptr<FileState> state_;
+  std::atomic<uint64_t> calls_;  // see the class comment
 };
 
 FaultInjectionFs::FaultInjectionFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
