@@ -70,8 +70,18 @@ TEST_F(ServerProcessTest, ASixtyMegabyteRequestIsRefusedWithoutTheServerAllocati
 #else
   constexpr int64_t kSlackKib = 4 * 1024;
 #endif
-  EXPECT_LT(peak_after - peak_before, kQuotaKib + kSlackKib)
-      << "peak resident memory rose from " << peak_before << " KiB to " << peak_after << " KiB";
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer's shadow of every byte touched is counted in resident memory and takes two to
+  // four times what it shadows: the bound cannot tell 32 MiB from 60 MiB here. The plain and the
+  // AddressSanitizer runs check it.
+  constexpr bool kBoundIsMeaningful = false;
+#else
+  constexpr bool kBoundIsMeaningful = true;
+#endif
+  if (kBoundIsMeaningful) {
+    EXPECT_LT(peak_after - peak_before, kQuotaKib + kSlackKib)
+        << "peak resident memory rose from " << peak_before << " KiB to " << peak_after << " KiB";
+  }
   // And the server goes on serving.
   Client client({.target = server_.address()});
   EXPECT_TRUE(client.Resolve(FictionalNhsNumber(1)).ok());

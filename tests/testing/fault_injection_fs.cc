@@ -12,9 +12,10 @@ namespace cir::testing {
 // A writable file that reports each write to its FaultInjectionFs, which may refuse it.
 //
 // RocksDB makes a file on one thread and may append to, flush, sync and close it on others, ordered
-// by its own locks, which ThreadSanitizer cannot see in Debian's uninstrumented RocksDB. Every call
-// runs inside Ordered, which makes that order visible: entering acquires what the constructor and
-// every earlier call did, leaving releases what this call did, and the destructor acquires it all.
+// by its own locks, which ThreadSanitizer cannot see in Debian's uninstrumented RocksDB. Every
+// method therefore runs under an InOrder, which makes that order visible: entering acquires what the
+// constructor and every earlier call did, leaving releases what this call did, and the destructor
+// acquires it all. The methods without a fault to inject only forward, in that order.
 class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerWrapper {
  public:
   TrackedFile(std::unique_ptr<rocksdb::FSWritableFile> file, FaultInjectionFs* fs,
@@ -26,84 +27,138 @@ class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerW
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
-    return Ordered([&] {
-      return Appended([&] { return target()->Append(data, options, dbg); }, data.size(),
-                      std::nullopt);
-    });
+    InOrder in_order(*this);
+    return Appended([&] { return target()->Append(data, options, dbg); }, data.size(),
+                    std::nullopt);
   }
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            const rocksdb::DataVerificationInfo& verification,
                            rocksdb::IODebugContext* dbg) override {
-    return Ordered([&] {
-      return Appended([&] { return target()->Append(data, options, verification, dbg); },
-                      data.size(), std::nullopt);
-    });
+    InOrder in_order(*this);
+    return Appended([&] { return target()->Append(data, options, verification, dbg); },
+                    data.size(), std::nullopt);
   }
   rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
                                      const rocksdb::IOOptions& options,
                                      rocksdb::IODebugContext* dbg) override {
-    return Ordered([&] {
-      return Appended([&] { return target()->PositionedAppend(data, offset, options, dbg); },
-                      data.size(), offset);
-    });
+    InOrder in_order(*this);
+    return Appended([&] { return target()->PositionedAppend(data, offset, options, dbg); },
+                    data.size(), offset);
   }
   rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
                                      const rocksdb::IOOptions& options,
                                      const rocksdb::DataVerificationInfo& verification,
                                      rocksdb::IODebugContext* dbg) override {
-    return Ordered([&] {
-      return Appended(
-          [&] { return target()->PositionedAppend(data, offset, options, verification, dbg); },
-          data.size(), offset);
-    });
+    InOrder in_order(*this);
+    return Appended(
+        [&] { return target()->PositionedAppend(data, offset, options, verification, dbg); },
+        data.size(), offset);
   }
 
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    return Ordered([&] { return Synced([&] { return target()->Sync(options, dbg); }); });
+    InOrder in_order(*this);
+    return Synced([&] { return target()->Sync(options, dbg); });
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
                           rocksdb::IODebugContext* dbg) override {
-    return Ordered([&] { return Synced([&] { return target()->Fsync(options, dbg); }); });
+    InOrder in_order(*this);
+    return Synced([&] { return target()->Fsync(options, dbg); });
   }
 
   rocksdb::IOStatus Truncate(uint64_t size, const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override {
-    return Ordered([&] {
-      if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
-      rocksdb::IOStatus s = target()->Truncate(size, options, dbg);
-      if (s.ok()) {
-        std::lock_guard<std::mutex> lock(fs_->mu_);
-        state_->size = size;
-        state_->synced = std::min(state_->synced, size);
-      }
-      return s;
-    });
+    InOrder in_order(*this);
+    if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
+    rocksdb::IOStatus s = target()->Truncate(size, options, dbg);
+    if (s.ok()) {
+      std::lock_guard<std::mutex> lock(fs_->mu_);
+      state_->size = size;
+      state_->synced = std::min(state_->synced, size);
+    }
+    return s;
   }
   rocksdb::IOStatus Flush(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    return Ordered([&] {
-      if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
-      return target()->Flush(options, dbg);
-    });
+    InOrder in_order(*this);
+    if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
+    return target()->Flush(options, dbg);
   }
   rocksdb::IOStatus RangeSync(uint64_t offset, uint64_t bytes, const rocksdb::IOOptions& options,
                               rocksdb::IODebugContext* dbg) override {
-    return Ordered([&] {
-      if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
-      return target()->RangeSync(offset, bytes, options, dbg);  // promises nothing durable
-    });
+    InOrder in_order(*this);
+    if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
+    return target()->RangeSync(offset, bytes, options, dbg);  // promises nothing durable
   }
+
+  // Forwarded as they are, in order.
   rocksdb::IOStatus Close(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    return Ordered([&] { return target()->Close(options, dbg); });
+    InOrder in_order(*this);
+    return target()->Close(options, dbg);
+  }
+  bool IsSyncThreadSafe() const override {
+    InOrder in_order(*this);
+    return target()->IsSyncThreadSafe();
+  }
+  bool use_direct_io() const override {
+    InOrder in_order(*this);
+    return target()->use_direct_io();
+  }
+  size_t GetRequiredBufferAlignment() const override {
+    InOrder in_order(*this);
+    return target()->GetRequiredBufferAlignment();
+  }
+  void SetWriteLifeTimeHint(rocksdb::Env::WriteLifeTimeHint hint) override {
+    InOrder in_order(*this);
+    target()->SetWriteLifeTimeHint(hint);
+  }
+  rocksdb::Env::WriteLifeTimeHint GetWriteLifeTimeHint() override {
+    InOrder in_order(*this);
+    return target()->GetWriteLifeTimeHint();
+  }
+  uint64_t GetFileSize(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    InOrder in_order(*this);
+    return target()->GetFileSize(options, dbg);
+  }
+  void SetPreallocationBlockSize(size_t size) override {
+    InOrder in_order(*this);
+    target()->SetPreallocationBlockSize(size);
+  }
+  void GetPreallocationStatus(size_t* block_size, size_t* last_allocated_block) override {
+    InOrder in_order(*this);
+    target()->GetPreallocationStatus(block_size, last_allocated_block);
+  }
+  size_t GetUniqueId(char* id, size_t max_size) const override {
+    InOrder in_order(*this);
+    return target()->GetUniqueId(id, max_size);
+  }
+  rocksdb::IOStatus InvalidateCache(size_t offset, size_t length) override {
+    InOrder in_order(*this);
+    return target()->InvalidateCache(offset, length);
+  }
+  void PrepareWrite(size_t offset, size_t length, const rocksdb::IOOptions& options,
+                    rocksdb::IODebugContext* dbg) override {
+    InOrder in_order(*this);
+    target()->PrepareWrite(offset, length, options, dbg);
+  }
+  rocksdb::IOStatus Allocate(uint64_t offset, uint64_t length, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override {
+    InOrder in_order(*this);
+    return target()->Allocate(offset, length, options, dbg);
   }
 
  private:
-  template <typename Call>
-  rocksdb::IOStatus Ordered(Call call) {
-    calls_.load(std::memory_order_acquire);
-    rocksdb::IOStatus s = call();
-    calls_.fetch_add(1, std::memory_order_release);
-    return s;
-  }
+  // Held for the length of one call: see the class comment.
+  class InOrder {
+   public:
+    explicit InOrder(const TrackedFile& file) : file_(file) {
+      file_.calls_.load(std::memory_order_acquire);
+    }
+    ~InOrder() { file_.calls_.fetch_add(1, std::memory_order_release); }
+    InOrder(const InOrder&) = delete;
+    InOrder& operator=(const InOrder&) = delete;
+
+   private:
+    const TrackedFile& file_;
+  };
 
   // An append: refused by an injected fault before it reaches the file; otherwise the file's own
   // answer, with the bytes it wrote counted (at `offset`, or at the end).
@@ -138,7 +193,7 @@ class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerW
 
   FaultInjectionFs* const fs_;
   const std::shared_ptr<FileState> state_;
-  std::atomic<uint64_t> calls_;  // see the class comment
+  mutable std::atomic<uint64_t> calls_;  // see the class comment
 };
 
 FaultInjectionFs::FaultInjectionFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
