@@ -305,12 +305,12 @@ class RocksDbStore final : public ChildStore {
       std::lock_guard<std::mutex> lock(mu_);
       const size_t bytes = options.approximate_bytes;
       if (stopping_) {
-        refusal = errors::Unshared(closing_);
+        refusal = closing_;
       } else if (!suspended_.ok()) {
         refusal = errors::Unshared(suspended_);
       } else if (queue_.size() >= options_.max_queued_units ||
                  (!queue_.empty() && bytes > options_.max_queued_bytes - queued_bytes_)) {
-        refusal = errors::Unshared(queue_full_);
+        refusal = queue_full_;
       } else {
         // A unit larger than the bound, taken into an empty queue, counts as the whole bound.
         const size_t counted = std::min(bytes, options_.max_queued_bytes);
@@ -325,7 +325,7 @@ class RocksDbStore final : public ChildStore {
 
   absl::Status WriteAvailability() override {
     std::lock_guard<std::mutex> lock(mu_);
-    return errors::Unshared(stopping_ ? closing_ : suspended_);
+    return stopping_ ? closing_ : errors::Unshared(suspended_);
   }
 
  private:
@@ -591,7 +591,11 @@ class RocksDbStore final : public ChildStore {
   std::deque<Unit> queue_ ABSL_GUARDED_BY(mu_);
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status suspended_ ABSL_GUARDED_BY(mu_);  // OK while writes are taken
+  // OK while writes are taken. Replaced when the store recovers, so callers get unshared copies
+  // (errors::Unshared): the record of a status shared with them would be freed here, after they
+  // let go of it out of ThreadSanitizer's sight. The two refusals below live as long as the store
+  // and are shared freely.
+  absl::Status suspended_ ABSL_GUARDED_BY(mu_);
   bool recovery_event_ ABSL_GUARDED_BY(mu_) = false;
 
   // Refusals made in Submit, built once: a full queue may refuse millions of units.
