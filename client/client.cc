@@ -65,7 +65,10 @@ std::string RetryServiceConfig(int max_attempts) {
 // The call is set up on the caller's thread and its callback runs on one of gRPC's; gRPC orders
 // the two with synchronisation of its own, which ThreadSanitizer cannot see in Debian's
 // uninstrumented gRPC. Started() just before the call starts and Done() first thing in the
-// callback make that hand-off visible in our code.
+// callback make the hand-off of what our code wrote (the request, the caller's state the callback
+// reads) visible. gRPC's own inline code, compiled into this file, still reads the context and
+// serialises the request after Started(); that part is gRPC's ordering of its own work, covered
+// by the entries for gRPC's client call code in tests/sanitizers/tsan.supp.
 template <typename Request, typename Response>
 struct PendingCall {
   void Started() { started.store(true, std::memory_order_release); }

@@ -7,21 +7,20 @@
 
 namespace cir::server {
 
-GrpcReplyRunner::GrpcReplyRunner() { handed_over_.store(0, std::memory_order_release); }
+GrpcReplyRunner::GrpcReplyRunner() { constructed_.store(true, std::memory_order_release); }
 
 void GrpcReplyRunner::Run(absl::AnyInvocable<void() &&> task) {
   // One alarm per task, made before the hand-off so that it is handed over too; it owns itself
   // until it fires and carries nothing but the runner. Its callback runs whether the alarm fired
   // or was cancelled, since every reply must be delivered.
-  auto* alarm = new grpc::Alarm();
+  auto *alarm = new grpc::Alarm();
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(std::move(task));
     ++pending_;
   }
-  handed_over_.fetch_add(1, std::memory_order_release);
   alarm->Set(gpr_now(GPR_CLOCK_MONOTONIC), [this, alarm](bool) {
-    handed_over_.load(std::memory_order_acquire);
+    constructed_.load(std::memory_order_acquire);
     absl::AnyInvocable<void() &&> task = TakeOldest();
     std::move(task)();
     delete alarm;

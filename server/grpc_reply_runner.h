@@ -21,10 +21,10 @@ namespace cir::server {
 // gRPC thread: the hand-off from the caller's thread (the store's writer) to the gRPC thread is
 // then one our code can see, so everything the writer did before Run happens before the task
 // runs, as far as any checker (ThreadSanitizer) or reader of this code can tell, whatever gRPC
-// does inside. The mutex itself, though, is first locked on a gRPC thread that may never have
-// synchronised with the thread that made the runner; a counter of tasks handed over, released by
-// each Run and acquired first thing in each alarm's callback, orders the runner's construction
-// (and everything Run's caller did) before the callback, where ThreadSanitizer can see it.
+// does inside. The mutex itself was made on the thread that built the runner, and an alarm's
+// callback may run on a gRPC thread that never synchronised with that one as far as
+// ThreadSanitizer can tell: the callback first acquires a flag the constructor released, which
+// orders the runner's construction before its lock.
 //
 // Thread safety: Run and WaitUntilIdle may be called from any thread.
 class GrpcReplyRunner {
@@ -45,7 +45,7 @@ class GrpcReplyRunner {
   std::condition_variable idle_;
   std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
   int64_t pending_ ABSL_GUARDED_BY(mu_) = 0;  // queued, or taken and still running
-  std::atomic<uint64_t> handed_over_;         // see the class comment
+  std::atomic<bool> constructed_;             // see the class comment
 };
 
 }  // namespace cir::server

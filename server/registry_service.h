@@ -51,8 +51,8 @@ class RegistryService final : public v1::ChildRegistry::CallbackService {
 
   registry::Registry& registry_;
   const v1::DescribeRegistryResponse description_;
-  std::atomic<bool> constructed_{false};             // released at the end of construction
-  mutable std::atomic<uint64_t> calls_finished_{0};  // released by each call as it finishes
+  std::atomic<bool> constructed_{false};     // released at the end of construction
+  std::atomic<uint64_t> calls_finished_{0};  // released by each call as it finishes
 };
 
 }  // namespace cir::server

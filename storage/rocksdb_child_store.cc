@@ -496,7 +496,11 @@ class RocksDbStore final : public ChildStore {
       queued_bytes_ = 0;
     }
     if (options_.on_write_availability) options_.on_write_availability(false);
-    if (!refused.empty()) Deliver(refused, std::vector<absl::Status>(refused.size(), refusal));
+    if (refused.empty()) return;
+    std::vector<absl::Status> outcomes(refused.size(), refusal);
+    // The copies go to the reply task alone: this thread keeps none that it could free after them.
+    refusal = absl::OkStatus();
+    Deliver(refused, std::move(outcomes));
   }
 
   // While writes are suspended: tries to recover every write_recovery_interval (or as soon as

@@ -1,4 +1,5 @@
-// Refusals: a status carrying a machine-readable reason, and copies of one to hand to other threads.
+// Refusals: a status carrying a machine-readable reason, and copies of one to hand to other
+// threads.
 
 #include "errors/refusal.h"
 
@@ -25,6 +26,7 @@ TEST(RefusalTest, AnUnsharedCopyEqualsTheOriginalInCodeMessageAndReason) {
   absl::Status original = InvalidField("postcode", "is not a full UK postcode");
   absl::Status copy = Unshared(original);
   EXPECT_EQ(copy, original);
+  EXPECT_NE(copy.message().data(), original.message().data()) << "the copy shares the message";
   EXPECT_EQ(ReasonOf(copy), v1::FIELD_INVALID);
   EXPECT_EQ(ErrorInfoOf(copy)->metadata().at("field"), "postcode");
 }
@@ -32,8 +34,8 @@ TEST(RefusalTest, AnUnsharedCopyEqualsTheOriginalInCodeMessageAndReason) {
 TEST(RefusalTest, AnUnsharedCopyStaysWholeOnceTheOriginalIsGone) {
   absl::Status copy;
   {
-    absl::Status original = Refusal(absl::StatusCode::kUnavailable, v1::SERVER_STOPPING,
-                                    std::string(200, 'x'));
+    absl::Status original =
+        Refusal(absl::StatusCode::kUnavailable, v1::SERVER_STOPPING, std::string(200, 'x'));
     copy = Unshared(original);
   }
   EXPECT_EQ(copy.message(), std::string(200, 'x'));

@@ -13,9 +13,10 @@ namespace cir::testing {
 //
 // RocksDB makes a file on one thread and may append to, flush, sync and close it on others, ordered
 // by its own locks, which ThreadSanitizer cannot see in Debian's uninstrumented RocksDB. Every
-// method therefore runs under an InOrder, which makes that order visible: entering acquires what the
-// constructor and every earlier call did, leaving releases what this call did, and the destructor
-// acquires it all. The methods without a fault to inject only forward, in that order.
+// virtual method of FSWritableFile therefore runs under an InOrder, which makes that order
+// visible: entering acquires what the constructor and every earlier call did, leaving releases
+// what this call did, and the destructor acquires it all. The methods without a fault to inject
+// only forward, in that order.
 class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerWrapper {
  public:
   TrackedFile(std::unique_ptr<rocksdb::FSWritableFile> file, FaultInjectionFs* fs,
@@ -35,8 +36,8 @@ class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerW
                            const rocksdb::DataVerificationInfo& verification,
                            rocksdb::IODebugContext* dbg) override {
     InOrder in_order(*this);
-    return Appended([&] { return target()->Append(data, options, verification, dbg); },
-                    data.size(), std::nullopt);
+    return Appended([&] { return target()->Append(data, options, verification, dbg); }, data.size(),
+                    std::nullopt);
   }
   rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
                                      const rocksdb::IOOptions& options,
@@ -77,7 +78,8 @@ class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerW
     }
     return s;
   }
-  rocksdb::IOStatus Flush(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+  rocksdb::IOStatus Flush(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
     InOrder in_order(*this);
     if (rocksdb::IOStatus fault = fs_->PowerFault(); !fault.ok()) return fault;
     return target()->Flush(options, dbg);
@@ -90,7 +92,8 @@ class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerW
   }
 
   // Forwarded as they are, in order.
-  rocksdb::IOStatus Close(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+  rocksdb::IOStatus Close(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
     InOrder in_order(*this);
     return target()->Close(options, dbg);
   }
@@ -105,6 +108,14 @@ class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerW
   size_t GetRequiredBufferAlignment() const override {
     InOrder in_order(*this);
     return target()->GetRequiredBufferAlignment();
+  }
+  void SetIOPriority(rocksdb::Env::IOPriority priority) override {
+    InOrder in_order(*this);
+    FSWritableFileOwnerWrapper::SetIOPriority(priority);  // kept by the wrapper, as RocksDB's is
+  }
+  rocksdb::Env::IOPriority GetIOPriority() override {
+    InOrder in_order(*this);
+    return FSWritableFileOwnerWrapper::GetIOPriority();
   }
   void SetWriteLifeTimeHint(rocksdb::Env::WriteLifeTimeHint hint) override {
     InOrder in_order(*this);
@@ -168,8 +179,8 @@ class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerW
     rocksdb::IOStatus s = write();
     if (!s.ok()) return s;
     std::lock_guard<std::mutex> lock(fs_->mu_);
-    state_->size = offset.has_value() ? std::max(state_->size, *offset + bytes)
-                                      : state_->size + bytes;
+    state_->size =
+        offset.has_value() ? std::max(state_->size, *offset + bytes) : state_->size + bytes;
     return s;
   }
 
