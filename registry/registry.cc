@@ -591,6 +591,20 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
     child_id_owner.push_back(index_key_owner[k]);
   }
 
+  if (view == v1::RECORD_VIEW_CHILD_ID) {
+    // A child identifier given as input needs only to be known: its record is not read.
+    std::vector<absl::StatusOr<bool>> stored = store_.ChildrenExist(child_ids);
+    for (size_t k = 0; k < stored.size(); ++k) {
+      if (!stored[k].ok()) return stored[k].status();
+      if (!*stored[k]) continue;
+      v1::BatchResolveResult* result = response.mutable_results(child_id_owner[k]);
+      result->set_outcome(v1::BatchResolveResult::OUTCOME_FOUND);
+      result->set_matched_kind(v1::IDENTIFIER_KIND_CHILD_ID);
+      result->mutable_record()->set_child_id(child_ids[k]);
+    }
+    child_ids.clear();
+    child_id_owner.clear();
+  }
   std::vector<absl::StatusOr<std::optional<StoredChild>>> children =
       store_.GetChildren(child_ids);
   for (size_t k = 0; k < children.size(); ++k) {
@@ -609,11 +623,6 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
       case v1::RECORD_VIEW_FULL:
         ToChildRecord(**children[k], result->mutable_record());
         break;
-      case v1::RECORD_VIEW_CHILD_ID:
-        // As for identifiers found in the index: the child identifier alone, whatever the record
-        // says, so that the view means the same for every kind of input.
-        result->mutable_record()->set_child_id((*children[k])->child_id());
-        continue;
       default:
         ToChildIdentifiers(**children[k], result->mutable_record());
         break;

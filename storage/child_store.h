@@ -108,6 +108,10 @@ class ChildStore {
       absl::Span<const std::string> child_ids) = 0;
   virtual std::vector<absl::StatusOr<std::optional<IndexEntry>>> LookupMany(
       absl::Span<const IndexKey> keys) = 0;
+  // Whether each child is stored, one result per input in input order, without reading its
+  // record into a StoredChild: what a batch that answers with child identifiers alone needs.
+  virtual std::vector<absl::StatusOr<bool>> ChildrenExist(
+      absl::Span<const std::string> child_ids) = 0;
 
   // Up to `limit` events with sequence > `after_sequence`, in sequence order.
   virtual absl::StatusOr<std::vector<StoredEvent>> ReadEvents(uint64_t after_sequence,

@@ -260,6 +260,31 @@ class RocksDbStore final : public ChildStore {
     return out;
   }
 
+  std::vector<absl::StatusOr<bool>> ChildrenExist(
+      absl::Span<const std::string> child_ids) override {
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
+    if (database_ == nullptr) return {child_ids.size(), Reopening()};
+    std::vector<rocksdb::Slice> keys;
+    keys.reserve(child_ids.size());
+    for (const std::string& id : child_ids) keys.emplace_back(id);
+    // Pinned values: the records are found (in the memtable or a cached block) but not copied or
+    // parsed.
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    database_->db()->MultiGet(rocksdb::ReadOptions(), database_->family(ColumnFamily::kChildren),
+                              keys.size(), keys.data(), values.data(), statuses.data());
+    std::vector<absl::StatusOr<bool>> out;
+    out.reserve(keys.size());
+    for (const rocksdb::Status& status : statuses) {
+      if (status.ok() || status.IsNotFound()) {
+        out.push_back(status.ok());
+      } else {
+        out.push_back(FromRocks(status, "reading a child"));
+      }
+    }
+    return out;
+  }
+
   std::vector<absl::StatusOr<std::optional<IndexEntry>>> LookupMany(
       absl::Span<const IndexKey> index_keys) override {
     std::shared_lock<WriterPreferringLock> lock(db_mu_);

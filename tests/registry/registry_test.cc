@@ -327,6 +327,24 @@ TEST_F(RegistryTest, TheChildIdViewCarriesNeitherStatusNorMatchedFormerAndTheIde
   }
 }
 
+// In the child-id view a child identifier given as input is answered from whether the child is
+// stored, without its record: found with the identifier itself, or not found.
+TEST_F(RegistryTest, TheChildIdViewFindsAStoredChildIdentifierAndNotAnUnknownOne) {
+  const std::string id = RegisterNew(21);
+  v1::BatchResolveRequest request;
+  request.add_identifiers(id);
+  request.add_identifiers("KDMX-4PAR-TWE");  // well formed, issued to no child here
+  request.set_view(v1::RECORD_VIEW_CHILD_ID);
+  absl::StatusOr<v1::BatchResolveResponse> response = registry_->BatchResolve(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->results_size(), 2);
+  EXPECT_EQ(response->results(0).outcome(), v1::BatchResolveResult::OUTCOME_FOUND);
+  EXPECT_EQ(response->results(0).matched_kind(), v1::IDENTIFIER_KIND_CHILD_ID);
+  EXPECT_EQ(response->results(0).record().child_id(), id);
+  EXPECT_EQ(response->results(1).outcome(), v1::BatchResolveResult::OUTCOME_NOT_FOUND);
+  EXPECT_FALSE(response->results(1).has_record());
+}
+
 TEST_F(RegistryTest, SixteenRacersLinkingOneUpnToSixteenChildrenLeaveExactlyOneOwner) {
   std::vector<std::string> children;
   for (int i = 0; i < 16; ++i) children.push_back(RegisterNew(100 + i));

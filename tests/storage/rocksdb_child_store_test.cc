@@ -324,6 +324,10 @@ TEST_F(RocksDbChildStoreTest, BatchedReadsAnswerInInputOrder) {
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_TRUE(entries[0]->has_value());
   EXPECT_FALSE(entries[1]->has_value());
+  auto stored = store->ChildrenExist(ids);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_FALSE(*stored[0]);
+  EXPECT_TRUE(*stored[1]);
 }
 
 TEST_F(RocksDbChildStoreTest, AFolderWithoutAStoreIsRefusedUnlessCreationIsAskedFor) {
