@@ -247,34 +247,39 @@ class RocksDbStore final : public ChildStore {
       absl::Span<const std::string> child_ids) override {
     std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return {child_ids.size(), Reopening()};
+    std::vector<rocksdb::PinnableSlice> values(child_ids.size());
+    std::vector<rocksdb::Status> statuses(child_ids.size());
+    ReadChildren(child_ids, values, statuses);
+    std::vector<absl::StatusOr<std::optional<StoredChild>>> out;
+    out.reserve(child_ids.size());
+    for (size_t i = 0; i < child_ids.size(); ++i) {
+      out.push_back(ParseChild(statuses[i], values[i]));
+    }
+    return out;
+  }
+
+  // Reads the records of `child_ids` in one MultiGet, pinned (found, not copied), into `values`
+  // and `statuses` (each as long as `child_ids`). Called with db_mu_ held and the database open.
+  void ReadChildren(absl::Span<const std::string> child_ids,
+                    std::vector<rocksdb::PinnableSlice>& values,
+                    std::vector<rocksdb::Status>& statuses) {
     std::vector<rocksdb::Slice> keys;
     keys.reserve(child_ids.size());
     for (const std::string& id : child_ids) keys.emplace_back(id);
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
     database_->db()->MultiGet(rocksdb::ReadOptions(), database_->family(ColumnFamily::kChildren),
                               keys.size(), keys.data(), values.data(), statuses.data());
-    std::vector<absl::StatusOr<std::optional<StoredChild>>> out;
-    out.reserve(keys.size());
-    for (size_t i = 0; i < keys.size(); ++i) out.push_back(ParseChild(statuses[i], values[i]));
-    return out;
   }
 
   std::vector<absl::StatusOr<bool>> ChildrenExist(
       absl::Span<const std::string> child_ids) override {
     std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return {child_ids.size(), Reopening()};
-    std::vector<rocksdb::Slice> keys;
-    keys.reserve(child_ids.size());
-    for (const std::string& id : child_ids) keys.emplace_back(id);
-    // Pinned values: the records are found (in the memtable or a cached block) but not copied or
-    // parsed.
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
-    database_->db()->MultiGet(rocksdb::ReadOptions(), database_->family(ColumnFamily::kChildren),
-                              keys.size(), keys.data(), values.data(), statuses.data());
+    // The records are found (in the memtable or a cached block), neither copied nor parsed.
+    std::vector<rocksdb::PinnableSlice> values(child_ids.size());
+    std::vector<rocksdb::Status> statuses(child_ids.size());
+    ReadChildren(child_ids, values, statuses);
     std::vector<absl::StatusOr<bool>> out;
-    out.reserve(keys.size());
+    out.reserve(child_ids.size());
     for (const rocksdb::Status& status : statuses) {
       if (status.ok() || status.IsNotFound()) {
         out.push_back(status.ok());
