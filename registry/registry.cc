@@ -528,6 +528,19 @@ absl::StatusOr<v1::ResolveResponse> Registry::Resolve(const v1::ResolveRequest& 
   return response;
 }
 
+namespace {
+
+// Every result of `response` not yet given an outcome: its identifier was valid but names no child.
+void MarkTheRestNotFound(v1::BatchResolveResponse& response) {
+  for (v1::BatchResolveResult& result : *response.mutable_results()) {
+    if (result.outcome() == v1::BatchResolveResult::OUTCOME_UNSPECIFIED) {
+      result.set_outcome(v1::BatchResolveResult::OUTCOME_NOT_FOUND);
+    }
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
     const v1::BatchResolveRequest& request) {
   const int count = request.identifiers_size();
@@ -602,8 +615,8 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
       result->set_matched_kind(v1::IDENTIFIER_KIND_CHILD_ID);
       result->mutable_record()->set_child_id(child_ids[k]);
     }
-    child_ids.clear();
-    child_id_owner.clear();
+    MarkTheRestNotFound(response);
+    return response;
   }
   std::vector<absl::StatusOr<std::optional<StoredChild>>> children =
       store_.GetChildren(child_ids);
@@ -629,12 +642,7 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
     }
     result->set_matched_former(IsFormer(**children[k], *parsed[i]));
   }
-  for (int i = 0; i < count; ++i) {
-    v1::BatchResolveResult* result = response.mutable_results(i);
-    if (result->outcome() == v1::BatchResolveResult::OUTCOME_UNSPECIFIED) {
-      result->set_outcome(v1::BatchResolveResult::OUTCOME_NOT_FOUND);
-    }
-  }
+  MarkTheRestNotFound(response);
   return response;
 }
 
