@@ -19,37 +19,14 @@
 #include "identifiers/nhs_number.h"
 #include "identifiers/postcode.h"
 #include "identifiers/unicode_text.h"
+#include "registry/field_validation.h"
 
 namespace cir::registry {
 namespace {
 
-constexpr size_t kMaxNotificationIdLength = 128;
 constexpr size_t kMinOdsCodeLength = 3;
 constexpr size_t kMaxOdsCodeLength = 10;
-constexpr int kEarliestBirthYear = 1900;
 constexpr int64_t kMaxNameCharacters = 100;
-
-absl::Status ValidateNotificationId(const std::string& id) {
-  if (id.empty()) {
-    return errors::InvalidField(
-        "notification_id",
-        "required; give the notifying system's own id for this notification so that retries are "
-        "recognised",
-        v1::FIELD_REQUIRED);
-  }
-  if (id.size() > kMaxNotificationIdLength) {
-    return errors::InvalidField("notification_id",
-                                absl::StrCat("at most ", kMaxNotificationIdLength,
-                                             " characters, got ", id.size()));
-  }
-  for (char c : id) {
-    if (c < 0x21 || c > 0x7e) {
-      return errors::InvalidField("notification_id",
-                                  "only printable ASCII characters without spaces are allowed");
-    }
-  }
-  return absl::OkStatus();
-}
 
 // An ODS organisation code: 3 to 10 letters and digits, returned upper case.
 absl::StatusOr<std::string> ValidateNotifyingSystem(const std::string& code) {
@@ -122,43 +99,6 @@ absl::StatusOr<std::string> CheckAsciiName(absl::string_view name, absl::string_
   return std::string(name);
 }
 
-absl::StatusOr<absl::CivilDay> ValidateDate(const v1::RegisterBirthRequest& request,
-                                            absl::CivilDay today) {
-  if (!request.has_date_of_birth()) {
-    return errors::InvalidField("date_of_birth", "required", v1::FIELD_REQUIRED);
-  }
-  // The messages say what is wrong without repeating the date: a date of birth is a child's detail.
-  const v1::Date& date = request.date_of_birth();
-  if (date.month() < 1 || date.month() > 12) {
-    return errors::InvalidField("date_of_birth", "is not a calendar date: month must be 1 to 12");
-  }
-  absl::CivilDay day(date.year(), date.month(), date.day());
-  if (day.year() != date.year() || day.month() != date.month() || day.day() != date.day()) {
-    return errors::InvalidField("date_of_birth",
-                                "is not a calendar date: the day is not a day of that month");
-  }
-  if (day > today) {
-    return errors::InvalidField(
-        "date_of_birth", absl::StrCat("is in the future (today is ", absl::FormatCivilTime(today),
-                                      " in England)"));
-  }
-  if (day.year() < kEarliestBirthYear) {
-    return errors::InvalidField("date_of_birth",
-                                absl::StrCat("must not be before ", kEarliestBirthYear));
-  }
-  return day;
-}
-
-absl::StatusOr<int> ValidateBirthOrder(int32_t order) {
-  if (order == 0) return 1;  // unset: a singleton
-  if (order < 1 || order > kMaxBirthOrder) {
-    return errors::InvalidField(
-        "birth_order", absl::StrCat("must be 1 to ", kMaxBirthOrder,
-                                    " (1 for a singleton; 0 or unset also means 1)"));
-  }
-  return order;
-}
-
 bool IsTestRangeNhsNumber(absl::string_view canonical) {
   return absl::StartsWith(canonical, "999");
 }
@@ -210,7 +150,7 @@ absl::StatusOr<std::string> NormalizeName(absl::string_view name, absl::string_v
   return out;
 }
 
-absl::CivilDay TodayInEngland() {
+absl::CivilDay DayInEngland(absl::Time when) {
   // Loaded once: every registration asks, and the zone's rules do not change while we run.
   static const std::optional<absl::TimeZone> england = []() -> std::optional<absl::TimeZone> {
     absl::TimeZone zone;
@@ -219,10 +159,12 @@ absl::CivilDay TodayInEngland() {
   }();
   if (!england.has_value()) {
     // Without the time zone database, allow for British Summer Time (UTC+1).
-    return absl::ToCivilDay(absl::Now() + absl::Hours(1), absl::UTCTimeZone());
+    return absl::ToCivilDay(when + absl::Hours(1), absl::UTCTimeZone());
   }
-  return absl::ToCivilDay(absl::Now(), *england);
+  return absl::ToCivilDay(when, *england);
 }
+
+absl::CivilDay TodayInEngland() { return DayInEngland(absl::Now()); }
 
 absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request,
                                          absl::CivilDay today, bool allow_test_nhs_numbers) {
@@ -230,7 +172,12 @@ absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request
   absl::StatusOr<std::string> system = ValidateNotifyingSystem(request.notifying_system());
   if (!system.ok()) return system.status();
   birth.notifying_system = *std::move(system);
-  if (absl::Status s = ValidateNotificationId(request.notification_id()); !s.ok()) return s;
+  if (absl::Status s = ValidateCallerId(request.notification_id(), "notification_id",
+                                        "give the notifying system's own id for this "
+                                        "notification so that retries are recognised");
+      !s.ok()) {
+    return s;
+  }
   birth.notification_id = request.notification_id();
 
   if (!request.nhs_number().empty()) {
@@ -240,7 +187,11 @@ absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request
     birth.nhs_number = *std::move(nhs);
   }
 
-  absl::StatusOr<absl::CivilDay> day = ValidateDate(request, today);
+  if (!request.has_date_of_birth()) {
+    return errors::InvalidField("date_of_birth", "required", v1::FIELD_REQUIRED);
+  }
+  absl::StatusOr<absl::CivilDay> day =
+      ValidateCalendarDate(request.date_of_birth(), "date_of_birth", today);
   if (!day.ok()) return day.status();
   birth.date_of_birth = *day;
 
@@ -255,7 +206,7 @@ absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request
   }
   birth.sex = request.sex();
 
-  absl::StatusOr<int> order = ValidateBirthOrder(request.birth_order());
+  absl::StatusOr<int> order = ValidateBirthOrderField(request.birth_order());
   if (!order.ok()) return order.status();
   birth.birth_order = *order;
 
@@ -266,23 +217,13 @@ absl::StatusOr<ValidBirth> ValidateBirth(const v1::RegisterBirthRequest& request
   if (!family_name.ok()) return family_name.status();
   birth.family_name = *std::move(family_name);
 
-  if (request.postcode().empty()) {
-    return errors::InvalidField("postcode", "required; the postcode of usual residence",
-                                v1::FIELD_REQUIRED);
-  }
-  absl::StatusOr<std::string> postcode = identifiers::ParsePostcode(request.postcode());
-  if (!postcode.ok()) return FieldError("postcode", postcode.status());
-  birth.postcode = *std::move(postcode);
-
-  if (request.local_authority().empty()) {
-    return errors::InvalidField(
-        "local_authority",
-        "required; the DfE three-digit local authority number of usual residence",
-        v1::FIELD_REQUIRED);
-  }
-  absl::StatusOr<std::string> la = identifiers::ParseLocalAuthority(request.local_authority());
-  if (!la.ok()) return FieldError("local_authority", la.status());
-  birth.local_authority = *std::move(la);
+  absl::StatusOr<ValidAddress> address =
+      ValidateAddress(request.address_lines(), request.postcode(), request.local_authority(),
+                      /*lines_required=*/false);
+  if (!address.ok()) return address.status();
+  birth.address_lines = std::move(address->lines);
+  birth.postcode = std::move(address->postcode);
+  birth.local_authority = std::move(address->local_authority);
 
   if (!request.mother_nhs_number().empty()) {
     absl::StatusOr<std::string> mother = ValidateNhsNumberField(

@@ -2,9 +2,11 @@
 #define CIR_REGISTRY_BIRTH_VALIDATION_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "cir/v1/registry.pb.h"
 
 namespace cir::registry {
@@ -19,6 +21,7 @@ struct ValidBirth {
   int birth_order = 1;  // 1 for a singleton; 1, 2, ... within a multiple birth
   std::string given_name;   // NFC (NormalizeName), or empty
   std::string family_name;  // NFC (NormalizeName), or empty
+  std::vector<std::string> address_lines;  // 0-4 lines (ValidateAddress), without the postcode
   std::string postcode;         // canonical
   std::string local_authority;  // three digits
   std::string mother_nhs_number;  // canonical, or empty
@@ -51,6 +54,8 @@ absl::Status FieldError(absl::string_view field, const absl::Status& cause,
 
 // The current calendar date in England (Europe/London).
 absl::CivilDay TodayInEngland();
+// The calendar date in England at `when`.
+absl::CivilDay DayInEngland(absl::Time when);
 
 // Returns a person's name as notified in Unicode Normalization Form C, the form in which names are
 // checked, compared, fingerprinted and stored: "e" followed by a combining acute accent (U+0301)

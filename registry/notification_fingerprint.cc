@@ -38,6 +38,9 @@ std::string NotificationFingerprint(const ValidBirth& birth) {
   AppendField(canonical, birth.mother_nhs_number);
   AppendField(canonical, birth.mother_given_name);
   AppendField(canonical, birth.mother_family_name);
+  // Address lines, recorded since schema version 3, only when given: a notification sent
+  // without them keeps the digest it had before.
+  for (const std::string& line : birth.address_lines) AppendField(canonical, line);
   return Sha256(canonical);
 }
 

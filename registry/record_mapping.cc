@@ -4,6 +4,12 @@
 
 namespace cir::registry {
 
+void ToDate(const storage::StoredDate& stored, v1::Date* date) {
+  date->set_year(stored.year());
+  date->set_month(stored.month());
+  date->set_day(stored.day());
+}
+
 int BirthOrderOf(const storage::StoredChild& stored) {
   return stored.birth_order() == 0 ? 1 : stored.birth_order();
 }
@@ -21,10 +27,7 @@ void ToChildIdentifiers(const storage::StoredChild& stored, v1::ChildRecord* rec
 
 void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record) {
   ToChildIdentifiers(stored, record);
-  v1::Date* date = record->mutable_date_of_birth();
-  date->set_year(stored.date_of_birth().year());
-  date->set_month(stored.date_of_birth().month());
-  date->set_day(stored.date_of_birth().day());
+  ToDate(stored.date_of_birth(), record->mutable_date_of_birth());
   record->set_sex(static_cast<v1::Sex>(stored.sex()));
   record->set_given_name(stored.given_name());
   record->set_family_name(stored.family_name());
@@ -35,6 +38,13 @@ void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record) 
   record->set_mother_family_name(stored.mother_family_name());
   record->set_birth_order(BirthOrderOf(stored));
   record->set_registered_at_unix_seconds(stored.registered_at_unix_micros() / 1000000);
+  record->mutable_address_lines()->CopyFrom(stored.address_lines());
+  record->set_death_kind(static_cast<v1::DeathKind>(stored.death_kind()));
+  if (stored.has_date_of_death()) ToDate(stored.date_of_death(), record->mutable_date_of_death());
+  record->set_merged_into_child_id(stored.merged_into());
+  record->mutable_merged_from_child_ids()->CopyFrom(stored.merged_from());
+  record->set_sharing_objection(stored.sharing_objection());
+  record->set_sensitive(stored.sensitive());
 }
 
 }  // namespace cir::registry

@@ -6,6 +6,8 @@
 
 namespace cir::registry {
 
+void ToDate(const storage::StoredDate& stored, v1::Date* date);
+
 // The child's birth order: 1 for a child stored before birth order was recorded (such children
 // were notified as singletons).
 int BirthOrderOf(const storage::StoredChild& stored);

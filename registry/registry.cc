@@ -15,6 +15,7 @@
 #include "identifiers/upn.h"
 #include "registry/birth_identity.h"
 #include "registry/birth_validation.h"
+#include "registry/change_support.h"
 #include "registry/notification_fingerprint.h"
 #include "registry/record_mapping.h"
 #include "registry/status_macros.h"
@@ -37,29 +38,6 @@ using storage::WriteTxn;
 constexpr int kMaxIdentifierDraws = 64;
 
 int64_t UnixMicros(absl::Time t) { return absl::ToUnixMicros(t); }
-
-// A fault inside the registry: INTERNAL, reason INTERNAL_ERROR. `message` names no child.
-absl::Status InternalFault(absl::string_view message) {
-  return errors::Refusal(absl::StatusCode::kInternal, v1::INTERNAL_ERROR, message);
-}
-
-// The store stamps the event with its group's commit time and assigns its sequence number.
-absl::Status AppendChangeEvent(WriteTxn& txn, storage::EventKind kind, const StoredChild& child) {
-  StoredEvent event;
-  event.set_kind(kind);
-  event.set_child_id(child.child_id());
-  event.set_local_authority(child.local_authority());
-  event.set_child_version(child.version());
-  return txn.AppendEvent(std::move(event));
-}
-
-absl::StatusOr<StoredChild> ExistingChild(WriteTxn& txn, const std::string& child_id) {
-  CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> child, txn.GetChild(child_id));
-  if (!child.has_value()) {
-    return InternalFault("the identifier index names a child that is not stored");
-  }
-  return *std::move(child);
-}
 
 absl::StatusOr<std::string> NewChildId(WriteTxn& txn) {
   for (int draw = 0; draw < kMaxIdentifierDraws; ++draw) {
@@ -94,6 +72,7 @@ StoredChild NewStoredChild(const ValidBirth& birth, std::string child_id, absl::
   child.set_mother_nhs_number(birth.mother_nhs_number);
   child.set_mother_given_name(birth.mother_given_name);
   child.set_mother_family_name(birth.mother_family_name);
+  for (const std::string& line : birth.address_lines) child.add_address_lines(line);
   child.set_status(v1::RECORD_STATUS_ACTIVE);
   child.set_registered_at_unix_micros(UnixMicros(now));
   child.set_version(1);
@@ -195,8 +174,8 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
       CIR_RETURN_IF_ERROR(txn.PutChild(child));
       CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNotification, notification,
                                        IndexEntry{child.child_id(), fingerprint}));
-      CIR_RETURN_IF_ERROR(
-          AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_NOTIFIED_AGAIN, child));
+      CIR_RETURN_IF_ERROR(AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_NOTIFIED_AGAIN, child,
+                                            {.made_by = birth.notifying_system}));
       ToChildRecord(child, response.mutable_record());
       response.set_created(false);
       return absl::OkStatus();
@@ -205,6 +184,11 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
 
   CIR_ASSIGN_OR_RETURN(std::string child_id, NewChildId(txn));
   StoredChild child = NewStoredChild(birth, std::move(child_id), now);
+  // The child's area is told of the birth, in the same write.
+  std::vector<storage::StoredFeedEvent> feed;
+  feed.push_back(FeedEventAbout(v1::FEED_EVENT_KIND_BIRTH_REGISTERED, child,
+                                child.local_authority(), birth.date_of_birth));
+  NoteFeedAreas(child, feed);
   CIR_RETURN_IF_ERROR(txn.PutChild(child));
   if (!child.nhs_number().empty()) {
     CIR_RETURN_IF_ERROR(
@@ -212,22 +196,12 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
   }
   CIR_RETURN_IF_ERROR(txn.PutIndex(IndexKind::kNotification, notification,
                                    IndexEntry{child.child_id(), fingerprint}));
-  CIR_RETURN_IF_ERROR(
-      AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_REGISTERED, child));
+  CIR_RETURN_IF_ERROR(AppendChangeEvent(
+      txn, storage::EVENT_KIND_BIRTH_REGISTERED, child,
+      {.made_by = birth.notifying_system, .feed = std::move(feed)}));
   ToChildRecord(child, response.mutable_record());
   response.set_created(true);
   return absl::OkStatus();
-}
-
-// Loads the child a change names, or NOT_FOUND (CHILD_NOT_FOUND).
-absl::StatusOr<StoredChild> ChildToLink(WriteTxn& txn, const std::string& child_id) {
-  CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> child, txn.GetChild(child_id));
-  if (!child.has_value()) {
-    return errors::Refusal(absl::StatusCode::kNotFound, v1::CHILD_NOT_FOUND,
-                           "child_id: no child has this identifier; check it was copied whole",
-                           {{"field", "child_id"}});
-  }
-  return *std::move(child);
 }
 
 // Refuses an identifier that resolves to another child (ALREADY_EXISTS, `held_by_another`, without
@@ -261,7 +235,7 @@ storage::EventKind UpnEventKind(v1::LinkUpnResponse::Outcome outcome) {
 
 absl::Status LinkUpnInTxn(const std::string& child_id, const std::string& upn, bool replace,
                           WriteTxn& txn, v1::LinkUpnResponse& response) {
-  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToLink(txn, child_id));
+  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, child_id));
   if (child.upn() != upn) {
     CIR_RETURN_IF_ERROR(CheckNotHeldByAnother(txn, IndexKind::kUpn, upn, child_id, "upn",
                                               v1::UPN_HELD_BY_ANOTHER_CHILD)
@@ -297,7 +271,7 @@ absl::Status LinkUpnInTxn(const std::string& child_id, const std::string& upn, b
 
 absl::Status LinkNhsInTxn(const std::string& child_id, const std::string& nhs,
                           WriteTxn& txn, v1::LinkNhsNumberResponse& response) {
-  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToLink(txn, child_id));
+  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, child_id));
   if (child.nhs_number() == nhs) {
     ToChildRecord(child, response.mutable_record());
     response.set_changed(false);
@@ -333,40 +307,6 @@ absl::Status LinkNhsInTxn(const std::string& child_id, const std::string& nhs,
   ToChildRecord(child, response.mutable_record());
   response.set_changed(true);
   return absl::OkStatus();
-}
-
-// A required identifier field: FIELD_REQUIRED if empty, FIELD_INVALID if `parse` refuses it.
-template <typename Parse>
-absl::StatusOr<std::string> RequiredIdentifier(absl::string_view input, absl::string_view field,
-                                               absl::string_view what, Parse parse) {
-  if (input.empty()) {
-    return errors::InvalidField(field, absl::StrCat("required; ", what), v1::FIELD_REQUIRED);
-  }
-  absl::StatusOr<std::string> value = parse(input);
-  if (!value.ok()) return FieldError(field, value.status());
-  return value;
-}
-
-absl::StatusOr<std::string> ChildIdField(absl::string_view input) {
-  return RequiredIdentifier(input, "child_id", "the child's registry identifier",
-                            identifiers::ParseChildId);
-}
-
-// Hands `work` to the store and `reply` the response it filled, once it is durable.
-template <typename Response, typename Work>
-void SubmitChange(storage::ChildStore& store, Work work, Registry::Reply<Response> reply,
-                  storage::SubmitOptions submit) {
-  auto response = std::make_shared<Response>();
-  store.Submit(
-      [work = std::move(work), response](WriteTxn& txn) mutable { return work(txn, *response); },
-      [response, reply = std::move(reply)](absl::Status status) mutable {
-        if (!status.ok()) {
-          reply(std::move(status));
-        } else {
-          reply(std::move(*response));
-        }
-      },
-      std::move(submit));
 }
 
 absl::StatusOr<IdentifierKind> ToIdentifierKind(v1::IdentifierKind kind) {
@@ -522,6 +462,14 @@ absl::StatusOr<v1::ResolveResponse> Registry::Resolve(const v1::ResolveRequest& 
     return InternalFault("the identifier index names a child that is not stored");
   }
   v1::ResolveResponse response;
+  if (child->status() == v1::RECORD_STATUS_MERGED) {
+    // A retired identifier: the survivor it was merged into (chains are kept one hop long).
+    response.set_redirected_from_child_id(child->child_id());
+    CIR_ASSIGN_OR_RETURN(child, store_.GetChild(child->merged_into()));
+    if (!child.has_value()) {
+      return InternalFault("a retired record names a survivor that is not stored");
+    }
+  }
   ToChildRecord(*child, response.mutable_record());
   response.set_matched_kind(ToApiKind(identifier->kind));
   response.set_matched_former(IsFormer(*child, *identifier));
@@ -529,6 +477,32 @@ absl::StatusOr<v1::ResolveResponse> Registry::Resolve(const v1::ResolveRequest& 
 }
 
 namespace {
+
+// Replaces each retired record (merged into another) among `children` by its survivor, read in
+// one batch. Retired records are rare: most batches read nothing more.
+absl::Status FollowMerges(storage::ChildStore& store,
+                          std::vector<absl::StatusOr<std::optional<StoredChild>>>& children) {
+  std::vector<std::string> survivor_ids;
+  std::vector<size_t> retired_at;
+  for (size_t k = 0; k < children.size(); ++k) {
+    if (!children[k].ok()) return children[k].status();
+    if (children[k]->has_value() && (*children[k])->status() == v1::RECORD_STATUS_MERGED) {
+      survivor_ids.push_back((*children[k])->merged_into());
+      retired_at.push_back(k);
+    }
+  }
+  if (survivor_ids.empty()) return absl::OkStatus();
+  std::vector<absl::StatusOr<std::optional<StoredChild>>> survivors =
+      store.GetChildren(survivor_ids);
+  for (size_t i = 0; i < survivors.size(); ++i) {
+    if (!survivors[i].ok()) return survivors[i].status();
+    if (!survivors[i]->has_value()) {
+      return InternalFault("a retired record names a survivor that is not stored");
+    }
+    children[retired_at[i]] = std::move(survivors[i]);
+  }
+  return absl::OkStatus();
+}
 
 // Every result of `response` not yet given an outcome: its identifier was valid but names no child.
 void MarkTheRestNotFound(v1::BatchResolveResponse& response) {
@@ -605,21 +579,33 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
   }
 
   if (view == v1::RECORD_VIEW_CHILD_ID) {
-    // A child identifier given as input needs only to be known: its record is not read.
+    // A child identifier given as input needs only to be known (its record is not read), or, if
+    // retired by a merge, the index names its survivor.
+    std::vector<storage::IndexKey> retired_keys;
+    retired_keys.reserve(child_ids.size());
+    for (const std::string& id : child_ids) {
+      retired_keys.push_back({IndexKind::kRetiredChildId, id});
+    }
+    std::vector<absl::StatusOr<std::optional<IndexEntry>>> survivors =
+        store_.LookupMany(retired_keys);
     std::vector<absl::StatusOr<bool>> stored = store_.ChildrenExist(child_ids);
     for (size_t k = 0; k < stored.size(); ++k) {
       if (!stored[k].ok()) return stored[k].status();
+      if (!survivors[k].ok()) return survivors[k].status();
       if (!*stored[k]) continue;
       v1::BatchResolveResult* result = response.mutable_results(child_id_owner[k]);
       result->set_outcome(v1::BatchResolveResult::OUTCOME_FOUND);
       result->set_matched_kind(v1::IDENTIFIER_KIND_CHILD_ID);
-      result->mutable_record()->set_child_id(child_ids[k]);
+      result->mutable_record()->set_child_id(survivors[k]->has_value()
+                                                 ? std::move((*survivors[k])->child_id)
+                                                 : child_ids[k]);
     }
     MarkTheRestNotFound(response);
     return response;
   }
   std::vector<absl::StatusOr<std::optional<StoredChild>>> children =
       store_.GetChildren(child_ids);
+  CIR_RETURN_IF_ERROR(FollowMerges(store_, children));
   for (size_t k = 0; k < children.size(); ++k) {
     if (!children[k].ok()) return children[k].status();
     const int i = child_id_owner[k];

@@ -35,9 +35,18 @@ class WriteTxn {
   virtual absl::Status PutChild(const StoredChild& child) = 0;
   virtual absl::Status PutIndex(IndexKind kind, absl::string_view value,
                                 const IndexEntry& entry) = 0;
-  // Appends `event` to the ordered event log. The store assigns its sequence number and stamps
-  // at_unix_micros with CommitTime(), replacing whatever the event carried.
-  virtual absl::Status AppendEvent(StoredEvent event) = 0;
+  // Only for kRetiredChildId, when a merge is undone: identifiers of people are never removed.
+  virtual absl::Status DeleteIndex(IndexKind kind, absl::string_view value) = 0;
+  // Appends `event` to the ordered event log and each of `feed` to its local authority's feed. The
+  // store assigns the event's sequence number and each feed event's area sequence (the area's
+  // next, gap-free), stamps every time with CommitTime(), sets each feed event's
+  // event_sequence, and lists the area sequences in the event's area_sequences, replacing
+  // whatever they carried.
+  virtual absl::Status AppendEvent(StoredEvent event, std::vector<StoredFeedEvent> feed = {}) = 0;
+
+  // A life event's request id: the first call's record, if there was one.
+  virtual absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) = 0;
+  virtual absl::Status PutRequest(absl::string_view request_id, const StoredRequest& request) = 0;
 
   // When the unit's group commits: taken by the writer once per group, just before the group's
   // first unit runs, and never earlier than the previous group's (also across restarts), so
@@ -84,6 +93,30 @@ struct IndexKey {
   std::string value;
 };
 
+// Where a reader of a local authority's feed stands: it has every event up to after_sequence.
+struct AreaPosition {
+  std::string local_authority;
+  uint64_t after_sequence = 0;
+};
+
+// A local authority's feed head: the sequence number of its newest event (0 before the first).
+struct AreaHead {
+  std::string local_authority;
+  uint64_t head = 0;
+};
+
+// Events of one local authority's feed, read after an AreaPosition.
+struct AreaFeedPage {
+  std::string local_authority;
+  std::vector<StoredFeedEvent> events;  // in area sequence order, gap-free
+  uint64_t head = 0;                    // the area's newest sequence when read
+  uint64_t earliest = 1;                // the oldest sequence still kept (retention), or head + 1
+};
+
+// Told, after each write group that appended to any local authority's feed commits, of the
+// areas whose head moved and their new heads.
+using AreaFeedWatcher = std::function<void(absl::Span<const AreaHead>)>;
+
 // What the registry needs of a store: children by identifier, an identifier index whose entries are
 // claimed atomically, an ordered event log, and atomic, durable, serialised units of work.
 //
@@ -116,6 +149,23 @@ class ChildStore {
   // Up to `limit` events with sequence > `after_sequence`, in sequence order.
   virtual absl::StatusOr<std::vector<StoredEvent>> ReadEvents(uint64_t after_sequence,
                                                               size_t limit) = 0;
+
+  // Reads each area's feed after its position, up to `limit` events per area, all from one
+  // consistent view of the store (so that events of several areas can be put in commit order by
+  // their event_sequence). One page per position, in input order.
+  virtual absl::StatusOr<std::vector<AreaFeedPage>> ReadAreaFeeds(
+      absl::Span<const AreaPosition> positions, size_t limit) = 0;
+  // The area sequence after which `local_authority`'s feed holds only events recorded at or after
+  // `since`: where a reader starting from a date begins.
+  virtual absl::StatusOr<uint64_t> AreaSequenceBefore(absl::string_view local_authority,
+                                                      absl::Time since) = 0;
+  // The current head of each area's feed, in input order, from memory (no read of the disk).
+  virtual std::vector<uint64_t> AreaHeads(absl::Span<const std::string> local_authorities) = 0;
+  // Sets the one watcher told of new feed events (replacing any before; empty to stop). It is
+  // called after the group commits and before the group's units hear their outcome, off the
+  // writer thread, on the thread that delivers the group's replies; it must return promptly.
+  // When this returns, no call to a watcher replaced is still running.
+  virtual void WatchAreaFeeds(AreaFeedWatcher watcher) = 0;
 
   // Queues `work` for the writer and returns at once; never blocks the caller on disk. `done`
   // gets the outcome (see WriteDone for which thread runs it). When the queue is full, writes are

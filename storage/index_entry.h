@@ -16,6 +16,10 @@ enum class IndexKind : uint8_t {
   kLegacyNotificationId = 0x03,
   // A notification, scoped to its notifying system: the value is NotificationIndexValue(...).
   kNotification = 0x04,
+  // A retired child identifier (its record merged into another): the value is the retired
+  // identifier, the entry names the survivor. Lets a lookup that reads no record (BatchResolve's
+  // child-identifier view) answer with the survivor.
+  kRetiredChildId = 0x05,
 };
 
 // What an index key resolves to.

@@ -14,6 +14,10 @@ absl::string_view ColumnFamilyName(ColumnFamily family) {
       return "events";
     case ColumnFamily::kEventsByArea:
       return "events_by_area";
+    case ColumnFamily::kAreaFeed:
+      return "area_feed";
+    case ColumnFamily::kRequests:
+      return "requests";
   }
   return "";
 }
@@ -91,6 +95,13 @@ std::string EncodeAreaEventKey(absl::string_view local_authority, uint64_t seque
   std::string key(local_authority);
   key.append(EncodeFixed64BigEndian(sequence));
   return key;
+}
+
+std::optional<AreaEventKey> DecodeAreaEventKey(absl::string_view key) {
+  if (key.size() != kLocalAuthorityBytes + 8) return std::nullopt;
+  std::optional<uint64_t> sequence = DecodeFixed64BigEndian(key.substr(kLocalAuthorityBytes));
+  if (!sequence.has_value()) return std::nullopt;
+  return AreaEventKey{std::string(key.substr(0, kLocalAuthorityBytes)), *sequence};
 }
 
 }  // namespace cir::storage

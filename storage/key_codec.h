@@ -18,18 +18,32 @@
 //                       notification recorded before notifying systems were (every 0x03 entry
 //                       of schema version 1), and notification_id is 1-128 printable ASCII
 //                       bytes, no space; so two notifying systems may both use the same ids
+//                  0x05 retired child identifier (11 chars) -> the survivor it was merged into
+//                       (schema version 3; deleted when the merge is undone)
 //       index_key                   -> index_entry
 //       index_entry := child_id (11 bytes) [fingerprint (32 bytes; notification ids only)]
 //   3 "events"          the ordered event log
 //       sequence (fixed64 big-endian, from 1) -> StoredEvent (protobuf)
-//   4 "events_by_area"  the event log indexed by local authority, for per-area feeds
+//   4 "events_by_area"  schema versions 1-2 only: the event log indexed by local authority
 //       local_authority (3 ASCII digits) sequence (fixed64 big-endian) -> "" (empty)
+//       Emptied by the migration to version 3 and never written since: superseded by "area_feed".
+//   5 "area_feed"       each local authority's feed, with a gap-free sequence per area
+//       local_authority (3 ASCII digits) area_sequence (fixed64 big-endian, from 1)
+//                                   -> StoredFeedEvent (protobuf)
+//       Written in the same batch as the change the event reports. Retention may delete an
+//       area's oldest events (see RocksDbStoreOptions::feed_retention) but never its newest, so
+//       the last key of an area is always its head.
+//   6 "requests"        life events' request ids, for idempotent retries
+//       request_id (1-128 printable ASCII bytes, no space) -> StoredRequest (protobuf)
 //
 // Big-endian integers make byte order numeric order, so iteration runs in sequence order.
 //
 // Schema versions (each migrated forward at open by storage/schema_migrations.cc):
 //   1  the first release
 //   2  notification ids scoped to their notifying system: 0x03 keys re-keyed to 0x04 under "-"
+//   3  per-area feeds: "area_feed" built from the event log (a birth-registered event for each
+//      child, carrying the child's record as it is at migration), every child's feed_areas set,
+//      "events_by_area" emptied
 // A column family added by a later version is created when a store of an earlier one is opened.
 
 #include <cstdint>
@@ -46,13 +60,15 @@ enum class ColumnFamily : int {
   kChildren = 1,
   kIdentifiers = 2,
   kEvents = 3,
-  kEventsByArea = 4,
+  kEventsByArea = 4,  // schema versions 1-2 only
+  kAreaFeed = 5,
+  kRequests = 6,
 };
-inline constexpr int kColumnFamilyCount = 5;
+inline constexpr int kColumnFamilyCount = 7;
 absl::string_view ColumnFamilyName(ColumnFamily family);
 
 inline constexpr absl::string_view kSchemaVersionKey = "schema_version";
-inline constexpr uint32_t kSchemaVersion = 2;
+inline constexpr uint32_t kSchemaVersion = 3;
 
 // The notifying system under which notifications recorded before notifying systems were (schema
 // version 1) are indexed: not an ODS code, which is letters and digits only.
@@ -75,7 +91,15 @@ std::optional<IndexEntry> DecodeIndexEntry(absl::string_view bytes);
 std::string EncodeEventKey(uint64_t sequence);
 std::optional<uint64_t> DecodeEventKey(absl::string_view key);
 
+// Keys of "events_by_area" (schema versions 1-2) and "area_feed": the area's three digits, then
+// the sequence number big-endian.
 std::string EncodeAreaEventKey(absl::string_view local_authority, uint64_t sequence);
+inline constexpr size_t kLocalAuthorityBytes = 3;
+struct AreaEventKey {
+  std::string local_authority;
+  uint64_t sequence = 0;
+};
+std::optional<AreaEventKey> DecodeAreaEventKey(absl::string_view key);
 
 }  // namespace cir::storage
 

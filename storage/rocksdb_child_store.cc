@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <shared_mutex>  // std::shared_lock
 #include <string>
@@ -21,6 +22,7 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
+#include "storage/area_sequencer.h"
 #include "storage/group_batch.h"
 #include "storage/key_codec.h"
 #include "storage/rocksdb_status.h"
@@ -70,10 +72,11 @@ absl::Status Reopening() {
 class GroupTxn final : public WriteTxn {
  public:
   GroupTxn(const StoreDatabase& database, rocksdb::WriteBatchWithIndex* batch,
-           uint64_t* next_sequence, absl::Time commit_time)
+           uint64_t* next_sequence, AreaSequencer* areas, absl::Time commit_time)
       : database_(database),
         batch_(batch),
         next_sequence_(next_sequence),
+        areas_(areas),
         commit_time_(commit_time) {}
 
   absl::StatusOr<std::optional<StoredChild>> GetChild(absl::string_view child_id) override {
@@ -106,17 +109,59 @@ class GroupTxn final : public WriteTxn {
                      "staging an index entry");
   }
 
-  absl::Status AppendEvent(StoredEvent event) override {
-    uint64_t sequence = (*next_sequence_)++;
+  absl::Status DeleteIndex(IndexKind kind, absl::string_view value) override {
+    return FromRocks(batch_->Delete(database_.family(ColumnFamily::kIdentifiers),
+                                    EncodeIndexKey(kind, value)),
+                     "staging the removal of an index entry");
+  }
+
+  absl::Status AppendEvent(StoredEvent event, std::vector<StoredFeedEvent> feed) override {
+    const uint64_t sequence = (*next_sequence_)++;
+    const int64_t at = absl::ToUnixMicros(commit_time_);
     event.set_sequence(sequence);
-    event.set_at_unix_micros(absl::ToUnixMicros(commit_time_));
-    rocksdb::Status s = batch_->Put(database_.family(ColumnFamily::kEvents),
-                                    EncodeEventKey(sequence), event.SerializeAsString());
-    if (s.ok()) {
-      s = batch_->Put(database_.family(ColumnFamily::kEventsByArea),
-                      EncodeAreaEventKey(event.local_authority(), sequence), rocksdb::Slice());
+    event.set_at_unix_micros(at);
+    event.clear_area_sequences();
+    rocksdb::Status s;
+    for (StoredFeedEvent& entry : feed) {
+      if (entry.local_authority().size() != kLocalAuthorityBytes) {
+        return Refusal(absl::StatusCode::kInternal, v1::INTERNAL_ERROR,
+                       "a feed event names no local authority");
+      }
+      entry.set_area_sequence(areas_->Next(entry.local_authority()));
+      entry.set_event_sequence(sequence);
+      entry.set_recorded_at_unix_micros(at);
+      StoredAreaSequence* listed = event.add_area_sequences();
+      listed->set_local_authority(entry.local_authority());
+      listed->set_area_sequence(entry.area_sequence());
+      s = batch_->Put(database_.family(ColumnFamily::kAreaFeed),
+                      EncodeAreaEventKey(entry.local_authority(), entry.area_sequence()),
+                      entry.SerializeAsString());
+      if (!s.ok()) return FromRocks(s, "staging a feed event");
     }
+    s = batch_->Put(database_.family(ColumnFamily::kEvents), EncodeEventKey(sequence),
+                    event.SerializeAsString());
     return FromRocks(s, "staging an event");
+  }
+
+  absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) override {
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = batch_->GetFromBatchAndDB(database_.db(), rocksdb::ReadOptions(),
+                                                  database_.family(ColumnFamily::kRequests),
+                                                  ToSlice(request_id), &value);
+    if (s.IsNotFound()) return std::nullopt;
+    if (!s.ok()) return FromRocks(s, "reading a request id");
+    StoredRequest request;
+    if (!request.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                     "a stored request record does not parse");
+    }
+    return request;
+  }
+
+  absl::Status PutRequest(absl::string_view request_id, const StoredRequest& request) override {
+    return FromRocks(batch_->Put(database_.family(ColumnFamily::kRequests), ToSlice(request_id),
+                                 request.SerializeAsString()),
+                     "staging a request id");
   }
 
   absl::Time CommitTime() const override { return commit_time_; }
@@ -125,8 +170,75 @@ class GroupTxn final : public WriteTxn {
   const StoreDatabase& database_;
   rocksdb::WriteBatchWithIndex* batch_;
   uint64_t* next_sequence_;
+  AreaSequencer* areas_;
   const absl::Time commit_time_;
 };
+
+// The key just past every key of `local_authority`'s feed.
+std::string AreaFeedEnd(absl::string_view local_authority) {
+  std::string end(local_authority);
+  end.push_back('\xff');
+  return end;
+}
+
+// The head of every local authority's feed, read at open and after recovering from a failed
+// write: the last key of each area (retention never deletes an area's newest event).
+absl::StatusOr<std::map<std::string, uint64_t, std::less<>>> ReadAreaHeads(
+    const StoreDatabase& database) {
+  std::map<std::string, uint64_t, std::less<>> heads;
+  std::unique_ptr<rocksdb::Iterator> it(database.db()->NewIterator(
+      rocksdb::ReadOptions(), database.family(ColumnFamily::kAreaFeed)));
+  for (it->SeekToFirst(); it->Valid();) {
+    const std::string area(it->key().data(), std::min(it->key().size(), kLocalAuthorityBytes));
+    const std::string end = AreaFeedEnd(area);
+    it->SeekForPrev(end);
+    std::optional<AreaEventKey> last =
+        it->Valid() ? DecodeAreaEventKey(absl::string_view(it->key().data(), it->key().size()))
+                    : std::nullopt;
+    if (!last.has_value() || last->local_authority != area) {
+      return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                     "a feed key is malformed");
+    }
+    heads[area] = last->sequence;
+    it->Seek(end);
+  }
+  if (absl::Status s = FromRocks(it->status(), "reading the feeds' heads"); !s.ok()) return s;
+  return heads;
+}
+
+absl::StatusOr<StoredFeedEvent> ParseFeedEvent(const rocksdb::Slice& value) {
+  StoredFeedEvent event;
+  if (!event.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                   "a stored feed event does not parse");
+  }
+  return event;
+}
+
+// The first and last sequence of an area's feed, through an iterator bounded to that area.
+struct AreaBounds {
+  uint64_t first = 0;
+  uint64_t last = 0;
+};
+absl::StatusOr<std::optional<AreaBounds>> ReadAreaBounds(rocksdb::Iterator& it,
+                                                         absl::string_view local_authority) {
+  it.SeekToLast();
+  if (!it.Valid()) {
+    if (absl::Status s = FromRocks(it.status(), "reading a feed"); !s.ok()) return s;
+    return std::nullopt;
+  }
+  std::optional<AreaEventKey> last =
+      DecodeAreaEventKey(absl::string_view(it.key().data(), it.key().size()));
+  it.Seek(EncodeAreaEventKey(local_authority, 0));
+  std::optional<AreaEventKey> first =
+      it.Valid() ? DecodeAreaEventKey(absl::string_view(it.key().data(), it.key().size()))
+                 : std::nullopt;
+  if (!last.has_value() || !first.has_value()) {
+    return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                   "a feed key is malformed");
+  }
+  return AreaBounds{first->sequence, last->sequence};
+}
 
 // The last event of the log, read at open and after recovering from a failed write (when the
 // failed group's batch may or may not have reached the log).
@@ -199,6 +311,10 @@ class RocksDbStore final : public ChildStore {
     if (!last.ok()) return last.status();
     next_sequence_ = last->sequence + 1;
     last_commit_time_ = last->at;
+    absl::StatusOr<std::map<std::string, uint64_t, std::less<>>> heads =
+        ReadAreaHeads(**database);
+    if (!heads.ok()) return heads.status();
+    areas_.Reset(*std::move(heads));
     {
       std::unique_lock<WriterPreferringLock> lock(db_mu_);
       database_ = *std::move(database);
@@ -329,6 +445,96 @@ class RocksDbStore final : public ChildStore {
     return events;
   }
 
+  absl::StatusOr<std::vector<AreaFeedPage>> ReadAreaFeeds(absl::Span<const AreaPosition> positions,
+                                                         size_t limit) override {
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
+    if (database_ == nullptr) return Reopening();
+    rocksdb::DB* db = database_->db();
+    const rocksdb::Snapshot* snapshot = db->GetSnapshot();
+    std::vector<AreaFeedPage> pages;
+    absl::Status failure;
+    for (const AreaPosition& position : positions) {
+      AreaFeedPage page;
+      page.local_authority = position.local_authority;
+      const std::string end = AreaFeedEnd(position.local_authority);
+      rocksdb::Slice upper(end);
+      rocksdb::ReadOptions read_options;
+      read_options.snapshot = snapshot;
+      read_options.iterate_upper_bound = &upper;
+      std::unique_ptr<rocksdb::Iterator> it(
+          db->NewIterator(read_options, database_->family(ColumnFamily::kAreaFeed)));
+      absl::StatusOr<std::optional<AreaBounds>> bounds =
+          ReadAreaBounds(*it, position.local_authority);
+      if (!bounds.ok()) {
+        failure = bounds.status();
+        break;
+      }
+      if (bounds->has_value()) {
+        page.head = (*bounds)->last;
+        page.earliest = (*bounds)->first;
+        for (it->Seek(EncodeAreaEventKey(position.local_authority, position.after_sequence + 1));
+             it->Valid() && page.events.size() < limit; it->Next()) {
+          absl::StatusOr<StoredFeedEvent> event = ParseFeedEvent(it->value());
+          if (!event.ok()) {
+            failure = event.status();
+            break;
+          }
+          page.events.push_back(*std::move(event));
+        }
+        if (failure.ok()) failure = FromRocks(it->status(), "reading a feed");
+        if (!failure.ok()) break;
+      }
+      pages.push_back(std::move(page));
+    }
+    db->ReleaseSnapshot(snapshot);
+    if (!failure.ok()) return failure;
+    return pages;
+  }
+
+  absl::StatusOr<uint64_t> AreaSequenceBefore(absl::string_view local_authority,
+                                              absl::Time since) override {
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
+    if (database_ == nullptr) return Reopening();
+    const int64_t since_micros = absl::ToUnixMicros(since);
+    const std::string end = AreaFeedEnd(local_authority);
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions read_options;
+    read_options.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(
+        database_->db()->NewIterator(read_options, database_->family(ColumnFamily::kAreaFeed)));
+    absl::StatusOr<std::optional<AreaBounds>> bounds = ReadAreaBounds(*it, local_authority);
+    if (!bounds.ok()) return bounds.status();
+    if (!bounds->has_value()) return 0;
+    // Event times follow sequence order (commit times never go back), so the answer is found by
+    // halving, reading one event a step. Invariant: the events up to `low` were recorded before
+    // `since` (or are no longer kept); those after `high`, at or after it.
+    uint64_t low = (*bounds)->first - 1;
+    uint64_t high = (*bounds)->last;
+    while (low < high) {
+      const uint64_t middle = low + (high - low + 1) / 2;
+      it->Seek(EncodeAreaEventKey(local_authority, middle));
+      if (!it->Valid()) break;
+      absl::StatusOr<StoredFeedEvent> event = ParseFeedEvent(it->value());
+      if (!event.ok()) return event.status();
+      if (event->recorded_at_unix_micros() < since_micros) {
+        low = middle;
+      } else {
+        high = middle - 1;
+      }
+    }
+    if (absl::Status s = FromRocks(it->status(), "reading a feed"); !s.ok()) return s;
+    return low;
+  }
+
+  std::vector<uint64_t> AreaHeads(absl::Span<const std::string> local_authorities) override {
+    return areas_.Heads(local_authorities);
+  }
+
+  void WatchAreaFeeds(AreaFeedWatcher watcher) override {
+    std::lock_guard<std::mutex> lock(watcher_mu_);
+    watcher_ = std::move(watcher);
+  }
+
   void Submit(WriteWork work, WriteDone done, SubmitOptions options = {}) override {
     absl::Status refusal;
     {
@@ -403,11 +609,12 @@ class RocksDbStore final : public ChildStore {
           queue_.pop_front();
         }
       }
-      absl::Status commit_failure = RunGroup(group, outcomes);
+      std::vector<AreaHead> moved_heads;
+      absl::Status commit_failure = RunGroup(group, outcomes, moved_heads);
       // Writes are suspended before the group hears its outcome, so that a caller retrying at
       // once is refused rather than queued behind a store that cannot write.
       if (!commit_failure.ok()) Suspend(commit_failure);
-      Deliver(group, std::move(outcomes));
+      Deliver(group, std::move(outcomes), std::move(moved_heads));
       group.clear();
       outcomes = {};
       if (!commit_failure.ok() && !AwaitRecovery()) return;  // closing while suspended
@@ -422,11 +629,13 @@ class RocksDbStore final : public ChildStore {
 
   // Runs every unit of `group` against one batch and commits the batch with one write, filling
   // `outcomes` (one per unit). Returns the commit's failure, if the write failed.
-  absl::Status RunGroup(std::vector<Unit>& group, std::vector<absl::Status>& outcomes) {
+  // `moved_heads` gets the feeds whose head the committed group moved.
+  absl::Status RunGroup(std::vector<Unit>& group, std::vector<absl::Status>& outcomes,
+                        std::vector<AreaHead>& moved_heads) {
     const absl::Time commit_time = NextCommitTime();
     GroupBatch batch(hooks_.fail_rollback);
     uint64_t next_sequence = next_sequence_;
-    GroupTxn txn(*database_, &batch.batch(), &next_sequence, commit_time);
+    GroupTxn txn(*database_, &batch.batch(), &next_sequence, &areas_, commit_time);
     outcomes.reserve(group.size());
     for (size_t i = 0; i < group.size(); ++i) {
       Unit& unit = group[i];
@@ -435,12 +644,14 @@ class RocksDbStore final : public ChildStore {
         continue;
       }
       batch.BeginUnit();
+      areas_.BeginUnit();
       const uint64_t sequence_before = next_sequence;
       absl::Status outcome = unit.work(txn);
       if (outcome.ok()) {
         batch.KeepUnit();
       } else {
         next_sequence = sequence_before;
+        areas_.DiscardUnit();
         if (absl::Status discarded = batch.DiscardUnit(); !discarded.ok()) {
           // The batch still holds this unit's writes: the group is never committed. ABORTED,
           // which a client retries, since nothing was written; units whose caller had gone
@@ -456,19 +667,25 @@ class RocksDbStore final : public ChildStore {
             if (j > i) outcomes.push_back(Abandoned(group[j].options, commit_time));
             if (errors::ReasonOf(outcomes[j]) != v1::CALL_ABANDONED) outcomes[j] = group_discarded;
           }
+          areas_.DiscardGroup();
           return absl::OkStatus();
         }
       }
       outcomes.push_back(std::move(outcome));
     }
-    if (batch.staged_writes() == 0) return absl::OkStatus();
+    if (batch.staged_writes() == 0) {
+      areas_.DiscardGroup();
+      return absl::OkStatus();
+    }
     rocksdb::WriteOptions write_options;
     write_options.sync = options_.sync_writes;
     rocksdb::Status written = database_->db()->Write(write_options, batch.batch().GetWriteBatch());
     if (written.ok()) {
       next_sequence_ = next_sequence;
+      moved_heads = areas_.CommitGroup();
       return absl::OkStatus();
     }
+    areas_.DiscardGroup();
     absl::Status failure = FromRocks(written, "committing a write group");
     absl::Status unknown = Refusal(
         absl::StatusCode::kUnavailable, v1::WRITE_OUTCOME_UNKNOWN,
@@ -494,13 +711,20 @@ class RocksDbStore final : public ChildStore {
     return absl::OkStatus();
   }
 
-  // Hands the outcomes of `group` to the reply runner, as one task.
-  void Deliver(std::vector<Unit>& group, std::vector<absl::Status> outcomes) {
+  // Hands the outcomes of `group` to the reply runner, as one task, which first tells the feed
+  // watcher of the heads the group moved.
+  void Deliver(std::vector<Unit>& group, std::vector<absl::Status> outcomes,
+               std::vector<AreaHead> moved_heads = {}) {
     std::vector<WriteDone> dones;
     dones.reserve(group.size());
     for (Unit& unit : group) dones.push_back(std::move(unit.done));
-    absl::AnyInvocable<void() &&> replies = [dones = std::move(dones),
-                                             outcomes = std::move(outcomes)]() mutable {
+    absl::AnyInvocable<void() &&> replies = [this, dones = std::move(dones),
+                                             outcomes = std::move(outcomes),
+                                             moved_heads = std::move(moved_heads)]() mutable {
+      if (!moved_heads.empty()) {
+        std::lock_guard<std::mutex> lock(watcher_mu_);
+        if (watcher_) watcher_(moved_heads);
+      }
       for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move(outcomes[i]));
     };
     if (options_.reply_runner) {
@@ -576,8 +800,12 @@ class RocksDbStore final : public ChildStore {
     // sequence number is skipped or given twice.
     absl::StatusOr<LastEvent> last = ReadLastEvent(*database_);
     if (!last.ok()) return false;
+    absl::StatusOr<std::map<std::string, uint64_t, std::less<>>> heads =
+        ReadAreaHeads(*database_);
+    if (!heads.ok()) return false;
     next_sequence_ = last->sequence + 1;
     last_commit_time_ = std::max(last_commit_time_, last->at);
+    areas_.Reset(*std::move(heads));
     return true;
   }
 
@@ -618,6 +846,11 @@ class RocksDbStore final : public ChildStore {
 
   // Touched only by the writer thread (and Start, before it runs).
   uint64_t next_sequence_ = 1;
+  // The feeds' sequence numbers: staged by the writer, read by any thread.
+  AreaSequencer areas_;
+  // Told of new feed events (WatchAreaFeeds); held while it runs, so that replacing it waits.
+  std::mutex watcher_mu_;
+  AreaFeedWatcher watcher_ ABSL_GUARDED_BY(watcher_mu_);
   absl::Time last_commit_time_ = absl::InfinitePast();
 
   std::mutex mu_;

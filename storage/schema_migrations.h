@@ -19,6 +19,11 @@ namespace cir::storage {
 //
 // `families` holds a handle per ColumnFamily, by its frozen index. `new_store` is true only when
 // this open created the database.
+// FAILED_PRECONDITION, naming both versions, if the store holds a schema version newer than this
+// release reads (checked before anything is created in it); DATA_LOSS if the version is
+// unreadable. OK if it holds none (MigrateSchema decides) or one this release reads.
+absl::Status RefuseNewerSchema(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta);
+
 absl::Status MigrateSchema(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& families,
                            bool new_store);
 

@@ -24,9 +24,6 @@ rocksdb::Options MakeDbOptions(const RocksDbStoreOptions& options,
   rocksdb::Options db_options;
   db_options.env = shared.env;
   db_options.create_if_missing = options.create_if_missing;
-  // Independent of create_if_missing: an existing store opened by a release that adds a column
-  // family gets it. (The CURRENT check in Open guards against an unmounted volume.)
-  db_options.create_missing_column_families = true;
   // A torn last record is a write that was never acknowledged (its sync never returned) and is
   // dropped; corruption before the tail fails the open instead of replaying up to it and silently
   // dropping the acknowledged writes after it (kPointInTimeRecovery, RocksDB's default).
@@ -105,44 +102,82 @@ absl::StatusOr<std::unique_ptr<StoreDatabase>> StoreDatabase::Open(
         "or create a new store on purpose with --create-if-missing"));
   }
   rocksdb::Options db_options = MakeDbOptions(options, shared);
+  // An existing store is opened with the families it has; those this release adds are created
+  // only once its schema version is known not to be newer, so that a store this release refuses
+  // is left exactly as it was.
+  db_options.create_missing_column_families = !existed;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (int i = 0; i < kColumnFamilyCount; ++i) {
-    descriptors.emplace_back(std::string(ColumnFamilyName(static_cast<ColumnFamily>(i))),
-                             MakeFamilyOptions(static_cast<ColumnFamily>(i), shared.block_cache));
-  }
+  std::vector<int> descriptor_of_family(kColumnFamilyCount, -1);
+  std::vector<std::string> stored_names;
   if (existed) {
-    // RocksDB refuses to open a database without naming every family it has: a family of a
-    // later release is opened with default options, so that the schema version check below can
-    // say which release the store needs.
-    std::vector<std::string> stored_names;
     rocksdb::Status listed =
         rocksdb::DB::ListColumnFamilies(db_options, options.path, &stored_names);
     if (!listed.ok()) {
       return FromRocks(listed, absl::StrCat("listing the column families of the store at ",
                                             options.path));
     }
-    for (const std::string& name : stored_names) {
-      bool known = std::any_of(descriptors.begin(), descriptors.begin() + kColumnFamilyCount,
-                               [&](const auto& d) { return d.name == name; });
-      if (!known) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  for (int i = 0; i < kColumnFamilyCount; ++i) {
+    const std::string name(ColumnFamilyName(static_cast<ColumnFamily>(i)));
+    if (existed && std::find(stored_names.begin(), stored_names.end(), name) == stored_names.end()) {
+      continue;
+    }
+    descriptor_of_family[i] = static_cast<int>(descriptors.size());
+    descriptors.emplace_back(name, MakeFamilyOptions(static_cast<ColumnFamily>(i),
+                                                     shared.block_cache));
+  }
+  // RocksDB refuses to open a database without naming every family it has: a family of a later
+  // release is opened with default options, so that the schema version check can say which
+  // release the store needs.
+  std::vector<std::string> unknown;
+  for (const std::string& name : stored_names) {
+    bool known = false;
+    for (int i = 0; i < kColumnFamilyCount; ++i) {
+      known |= name == ColumnFamilyName(static_cast<ColumnFamily>(i));
+    }
+    if (!known) {
+      unknown.push_back(name);
+      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
   }
-  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  std::vector<rocksdb::ColumnFamilyHandle*> opened;
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &families, &raw_db);
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &opened, &raw_db);
   if (!s.ok()) {
-    absl::Status opened = FromRocks(s, absl::StrCat("opening the store at ", options.path));
+    absl::Status failure = FromRocks(s, absl::StrCat("opening the store at ", options.path));
     if (s.IsCorruption() && s.ToString().find(".log") == std::string::npos) {
-      opened = absl::Status(
-          opened.code(),
-          absl::StrCat(opened.message(), " (write-ahead log files: ", WalFilesIn(options.path),
+      failure = absl::Status(
+          failure.code(),
+          absl::StrCat(failure.message(), " (write-ahead log files: ", WalFilesIn(options.path),
                        "); the log is damaged before its end, so replaying it would drop "
                        "acknowledged writes: restore the store from a backup"));
     }
-    return opened;
+    return failure;
+  }
+  // A handle per ColumnFamily, by frozen index, then the unknown ones.
+  std::vector<rocksdb::ColumnFamilyHandle*> families(kColumnFamilyCount, nullptr);
+  for (int i = 0; i < kColumnFamilyCount; ++i) {
+    if (descriptor_of_family[i] >= 0) families[i] = opened[descriptor_of_family[i]];
+  }
+  for (size_t i = 0; i < unknown.size(); ++i) {
+    families.push_back(opened[opened.size() - unknown.size() + i]);
   }
   std::unique_ptr<StoreDatabase> database(
-      new StoreDatabase(std::unique_ptr<rocksdb::DB>(raw_db), std::move(families)));
+      new StoreDatabase(std::unique_ptr<rocksdb::DB>(raw_db), families));
+  if (existed) {
+    if (absl::Status readable = RefuseNewerSchema(database->db(), families[0]); !readable.ok()) {
+      return readable;
+    }
+    for (int i = 0; i < kColumnFamilyCount; ++i) {
+      if (families[i] != nullptr) continue;
+      rocksdb::ColumnFamilyHandle* created = nullptr;
+      s = database->db()->CreateColumnFamily(
+          MakeFamilyOptions(static_cast<ColumnFamily>(i), shared.block_cache),
+          std::string(ColumnFamilyName(static_cast<ColumnFamily>(i))), &created);
+      if (!s.ok()) return FromRocks(s, "creating a column family this release adds");
+      database->families_[i] = created;
+    }
+  }
   if (absl::Status migrated = MigrateSchema(database->db(), database->families(), !existed);
       !migrated.ok()) {
     return migrated;
@@ -152,7 +187,7 @@ absl::StatusOr<std::unique_ptr<StoreDatabase>> StoreDatabase::Open(
 
 StoreDatabase::~StoreDatabase() {
   for (rocksdb::ColumnFamilyHandle* family : families_) {
-    db_->DestroyColumnFamilyHandle(family).PermitUncheckedError();
+    if (family != nullptr) db_->DestroyColumnFamilyHandle(family).PermitUncheckedError();
   }
   db_->Close().PermitUncheckedError();
 }

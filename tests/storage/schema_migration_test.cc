@@ -103,7 +103,7 @@ TEST_F(SchemaMigrationTest, AVersionOneStoreWithoutTheEventFamiliesOpensWithThem
     EXPECT_EQ((*store)->ReadEvents(0, 10)->size(), 1u);
   }
   EXPECT_THAT(StoredFamilies(path_), IsSupersetOf({"default", "children", "identifiers", "events",
-                                                   "events_by_area"}));
+                                                   "events_by_area", "area_feed", "requests"}));
   // Reopened, it is at this release's version and is not migrated again.
   absl::StatusOr<std::unique_ptr<ChildStore>> again = RocksDbChildStore::Open(ExistingStore(path_));
   ASSERT_TRUE(again.ok()) << again.status();
@@ -144,7 +144,8 @@ TEST_F(SchemaMigrationTest, ARocksDbDatabaseThatIsNoStoreIsRefusedEvenWithCreate
 
 TEST_F(SchemaMigrationTest, ANewStoreIsWrittenAtThisReleasesVersion) {
   ASSERT_TRUE(RocksDbChildStore::Open(testing::StoreOptions(path_)).ok());
-  WriteRawStore(path_, {"children", "identifiers", "events", "events_by_area"},
+  WriteRawStore(path_, {"children", "identifiers", "events", "events_by_area", "area_feed",
+                        "requests"},
                 [](rocksdb::DB& db, Families& families) {
                   std::string version;
                   ASSERT_TRUE(db.Get(rocksdb::ReadOptions(), families["default"],

@@ -1,0 +1,75 @@
+#include "storage/area_sequencer.h"
+
+namespace cir::storage {
+
+void AreaSequencer::Reset(std::map<std::string, uint64_t, std::less<>> committed_heads) {
+  group_.clear();
+  unit_undo_.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  committed_ = std::move(committed_heads);
+}
+
+void AreaSequencer::BeginUnit() { unit_undo_.clear(); }
+
+uint64_t AreaSequencer::Next(absl::string_view local_authority) {
+  auto staged = group_.find(local_authority);
+  if (staged != group_.end()) {
+    unit_undo_.emplace_back(staged->first, staged->second);
+    return ++staged->second;
+  }
+  const uint64_t next = CommittedHead(local_authority) + 1;
+  group_.emplace(std::string(local_authority), next);
+  unit_undo_.emplace_back(std::string(local_authority), std::nullopt);
+  return next;
+}
+
+void AreaSequencer::DiscardUnit() {
+  // Undone newest first, so an area the unit took several numbers from ends at its first undo.
+  for (auto it = unit_undo_.rbegin(); it != unit_undo_.rend(); ++it) {
+    if (it->second.has_value()) {
+      group_[it->first] = *it->second;
+    } else {
+      group_.erase(it->first);
+    }
+  }
+  unit_undo_.clear();
+}
+
+std::vector<AreaHead> AreaSequencer::CommitGroup() {
+  std::vector<AreaHead> moved;
+  moved.reserve(group_.size());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [area, head] : group_) {
+      committed_[area] = head;
+      moved.push_back(AreaHead{area, head});
+    }
+  }
+  group_.clear();
+  unit_undo_.clear();
+  return moved;
+}
+
+void AreaSequencer::DiscardGroup() {
+  group_.clear();
+  unit_undo_.clear();
+}
+
+std::vector<uint64_t> AreaSequencer::Heads(absl::Span<const std::string> local_authorities) const {
+  std::vector<uint64_t> heads;
+  heads.reserve(local_authorities.size());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& area : local_authorities) {
+    auto it = committed_.find(area);
+    heads.push_back(it == committed_.end() ? 0 : it->second);
+  }
+  return heads;
+}
+
+uint64_t AreaSequencer::CommittedHead(absl::string_view local_authority) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = committed_.find(local_authority);
+  return it == committed_.end() ? 0 : it->second;
+}
+
+}  // namespace cir::storage
