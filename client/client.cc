@@ -53,6 +53,7 @@ std::string RetryServiceConfig(int max_attempts) {
       "name": [{"service": "cir.v1.ChildRegistry", "method": "Resolve"},
                {"service": "cir.v1.ChildRegistry", "method": "BatchResolve"},
                {"service": "cir.v1.ChildRegistry", "method": "DescribeRegistry"},
+               {"service": "cir.v1.ChildrenFeed", "method": "ListEvents"},
                {"service": "grpc.health.v1.Health"}],
       "retryPolicy": {"maxAttempts": %d, "initialBackoff": "0.1s", "maxBackoff": "2s",
                       "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}}],
@@ -102,6 +103,7 @@ class Client::Channel {
         options.credentials != nullptr ? options.credentials : grpc::InsecureChannelCredentials();
     channel_ = grpc::CreateCustomChannel(options.target, credentials, args);
     registry_ = v1::ChildRegistry::NewStub(channel_);
+    feed_ = v1::ChildrenFeed::NewStub(channel_);
     health_ = grpc::health::v1::Health::NewStub(channel_);
   }
 
@@ -113,10 +115,15 @@ class Client::Channel {
   // A blocking call: `invoke(stub, context, request, response)` makes it.
   template <typename Request, typename Response, typename Invoke>
   absl::StatusOr<Response> Call(Invoke invoke, const Request& request, const CallOptions& call) {
+    return CallOn<Request, Response>(*registry_, invoke, request, call);
+  }
+  template <typename Request, typename Response, typename Stub, typename Invoke>
+  absl::StatusOr<Response> CallOn(Stub& stub, Invoke invoke, const Request& request,
+                                  const CallOptions& call) {
     grpc::ClientContext context;
     SetDeadline(context, call);
     Response response;
-    grpc::Status status = invoke(*registry_, &context, request, &response);
+    grpc::Status status = invoke(stub, &context, request, &response);
     if (!status.ok()) return FromGrpc(status);
     return response;
   }
@@ -148,12 +155,14 @@ class Client::Channel {
   }
 
   grpc::health::v1::Health::Stub& health() { return *health_; }
+  v1::ChildrenFeed::Stub& feed() { return *feed_; }
 
  private:
   absl::Duration default_timeout_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ChildRegistry::Stub> registry_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+  std::unique_ptr<v1::ChildrenFeed::Stub> feed_;
 };
 
 Client::Client(ClientOptions options) : channel_(std::make_unique<Channel>(options)) {}
@@ -185,11 +194,67 @@ CIR_CLIENT_UNARY(LinkUpn)
 CIR_CLIENT_UNARY(LinkNhsNumber)
 CIR_CLIENT_UNARY(BatchResolve)
 CIR_CLIENT_UNARY(DescribeRegistry)
+CIR_CLIENT_UNARY(RecordDeath)
+CIR_CLIENT_UNARY(ChangeAddress)
+CIR_CLIENT_UNARY(CorrectDetails)
+CIR_CLIENT_UNARY(SupersedeNhsNumber)
+CIR_CLIENT_UNARY(MergeRecords)
+CIR_CLIENT_UNARY(UndoMerge)
+CIR_CLIENT_UNARY(RestrictSharing)
 CIR_CLIENT_ASYNC(RegisterBirth)
 CIR_CLIENT_ASYNC(Resolve)
 CIR_CLIENT_ASYNC(LinkUpn)
 CIR_CLIENT_ASYNC(LinkNhsNumber)
 CIR_CLIENT_ASYNC(BatchResolve)
+
+absl::StatusOr<v1::ListEventsResponse> Client::ListEvents(const v1::ListEventsRequest& request,
+                                                         CallOptions call) {
+  return channel_->CallOn<v1::ListEventsRequest, v1::ListEventsResponse>(
+      channel_->feed(),
+      [](auto& stub, auto* context, const auto& req, auto* response) {
+        return stub.ListEvents(context, req, response);
+      },
+      request, call);
+}
+
+// A Subscribe stream read with gRPC's blocking reader.
+class FeedSubscription::Stream {
+ public:
+  Stream(v1::ChildrenFeed::Stub& stub, const v1::SubscribeRequest& request) {
+    reader_ = stub.Subscribe(&context_, request);
+  }
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader_;
+};
+
+FeedSubscription::FeedSubscription(std::unique_ptr<Stream> stream) : stream_(std::move(stream)) {}
+FeedSubscription::~FeedSubscription() {
+  if (!finished_) {
+    Cancel();
+    v1::SubscribeResponse ignored;
+    while (stream_->reader_->Read(&ignored)) {
+    }
+    stream_->reader_->Finish().ok();
+  }
+}
+
+bool FeedSubscription::Next(v1::SubscribeResponse* message) {
+  return !finished_ && stream_->reader_->Read(message);
+}
+
+absl::Status FeedSubscription::Finish() {
+  if (finished_) return absl::FailedPreconditionError("the subscription has already finished");
+  finished_ = true;
+  grpc::Status status = stream_->reader_->Finish();
+  return status.ok() ? absl::OkStatus() : FromGrpc(status);
+}
+
+void FeedSubscription::Cancel() { stream_->context_.TryCancel(); }
+
+std::unique_ptr<FeedSubscription> Client::Subscribe(const v1::SubscribeRequest& request) {
+  return std::unique_ptr<FeedSubscription>(new FeedSubscription(
+      std::make_unique<FeedSubscription::Stream>(channel_->feed(), request)));
+}
 
 absl::StatusOr<v1::ResolveResponse> Client::Resolve(absl::string_view identifier,
                                                     CallOptions call) {

@@ -150,18 +150,32 @@ absl::StatusOr<std::string> NormalizeName(absl::string_view name, absl::string_v
   return out;
 }
 
-absl::CivilDay DayInEngland(absl::Time when) {
-  // Loaded once: every registration asks, and the zone's rules do not change while we run.
+namespace {
+
+// England's time zone, loaded once: the zone's rules do not change while we run. Empty without
+// the time zone database.
+const std::optional<absl::TimeZone>& England() {
   static const std::optional<absl::TimeZone> england = []() -> std::optional<absl::TimeZone> {
     absl::TimeZone zone;
     if (!absl::LoadTimeZone("Europe/London", &zone)) return std::nullopt;
     return zone;
   }();
-  if (!england.has_value()) {
+  return england;
+}
+
+}  // namespace
+
+absl::CivilDay DayInEngland(absl::Time when) {
+  if (!England().has_value()) {
     // Without the time zone database, allow for British Summer Time (UTC+1).
     return absl::ToCivilDay(when + absl::Hours(1), absl::UTCTimeZone());
   }
-  return absl::ToCivilDay(when, *england);
+  return absl::ToCivilDay(when, *England());
+}
+
+absl::Time StartOfDayInEngland(absl::CivilDay day) {
+  if (!England().has_value()) return absl::FromCivil(day, absl::UTCTimeZone()) - absl::Hours(1);
+  return absl::FromCivil(day, *England());
 }
 
 absl::CivilDay TodayInEngland() { return DayInEngland(absl::Now()); }

@@ -56,6 +56,8 @@ absl::Status FieldError(absl::string_view field, const absl::Status& cause,
 absl::CivilDay TodayInEngland();
 // The calendar date in England at `when`.
 absl::CivilDay DayInEngland(absl::Time when);
+// Midnight at the start of `day` in England.
+absl::Time StartOfDayInEngland(absl::CivilDay day);
 
 // Returns a person's name as notified in Unicode Normalization Form C, the form in which names are
 // checked, compared, fingerprinted and stored: "e" followed by a combining acute accent (U+0301)

@@ -53,9 +53,20 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
                                   ? v1::DescribeRegistryResponse::ENVIRONMENT_TEST
                                   : v1::DescribeRegistryResponse::ENVIRONMENT_PRODUCTION);
   description.set_max_batch_identifiers(options.registry.max_batch_identifiers);
+  server->life_events_ =
+      std::make_unique<registry::LifeEvents>(*server->store_, options.registry);
   server->registry_ =
       std::make_unique<registry::Registry>(*server->store_, std::move(options.registry));
-  server->service_ = std::make_unique<RegistryService>(*server->registry_, description);
+  server->service_ =
+      std::make_unique<RegistryService>(*server->registry_, *server->life_events_, description);
+  server->feed_reader_ = std::make_unique<feed::FeedReader>(*server->store_);
+  server->feed_streams_ = std::make_unique<FeedStreams>(*server->feed_reader_, options.feed);
+  server->feed_service_ =
+      std::make_unique<FeedService>(*server->feed_reader_, *server->feed_streams_);
+  server->store_->WatchAreaFeeds(
+      [streams = server->feed_streams_.get()](absl::Span<const storage::AreaHead> heads) {
+        streams->OnCommit(heads);
+      });
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -63,6 +74,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->service_.get());
+  builder.RegisterService(server->feed_service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes));
   builder.SetMaxSendMessageSize(static_cast<int>(kMaxResponseBytes));
   grpc::ResourceQuota quota("cir-server-calls");
@@ -75,6 +87,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   }
   if (server->grpc_server_ == nullptr || server->port_ == 0) {
     server->store_.reset();
+    server->feed_streams_.reset();
     return absl::UnavailableError(
         absl::StrCat("could not listen on ", options.listen_address,
                      "; is the address valid and the port free?"));
@@ -116,6 +129,8 @@ absl::Status RegistryServer::Stop(absl::Duration grace) {
       std::lock_guard<std::mutex> lock(health_mu_);
       grpc_server = std::move(grpc_server_);
     }
+    // Feed streams never end by themselves: they end now, telling subscribers to resume.
+    feed_streams_->FinishAll();
     // Calls still running shortly before the end of the grace period are cancelled, which leaves
     // the store a moment to close in.
     const absl::Time cancel_calls =
@@ -129,14 +144,23 @@ absl::Status RegistryServer::Stop(absl::Duration grace) {
                                               replies = std::move(replies_),
                                               grpc_server = std::move(grpc_server),
                                               service = std::move(service_),
-                                              registry = std::move(registry_)]() mutable {
+                                              registry = std::move(registry_),
+                                              life_events = std::move(life_events_),
+                                              feed_service = std::move(feed_service_),
+                                              feed_streams = std::move(feed_streams_),
+                                              feed_reader = std::move(feed_reader_)]() mutable {
       grpc_server->Shutdown(absl::ToChronoTime(cancel_calls));
       service->AfterShutdown();
+      // The store's last groups may still tell the feed of their events: it goes after the store.
       store.reset();
       replies->WaitUntilIdle();
       grpc_server.reset();
+      feed_service.reset();
+      feed_streams.reset();
+      feed_reader.reset();
       service.reset();
       registry.reset();
+      life_events.reset();
     });
     if (closed_.wait_until(absl::ToChronoTime(give_up)) == std::future_status::ready) {
       return absl::OkStatus();

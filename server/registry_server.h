@@ -14,6 +14,10 @@
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "registry/registry.h"
+#include "feed/feed_reader.h"
+#include "registry/life_events.h"
+#include "server/feed_service.h"
+#include "server/feed_streams.h"
 #include "server/grpc_reply_runner.h"
 #include "server/registry_service.h"
 #include "storage/child_store.h"
@@ -37,9 +41,12 @@ struct RegistryServerOptions {
   // an oversized request can take: gRPC 1.51 buffers a message whole before it compares its size
   // with the receive limit. Default: 32 MiB.
   size_t call_memory_bytes = size_t{32} << 20;
+  // The feed's streams: threads, heartbeat interval, events per read.
+  FeedStreamsOptions feed;
 };
 
-// A running registry: the store, the registry logic and a gRPC server offering ChildRegistry, the
+// A running registry: the store, the registry logic and a gRPC server offering ChildRegistry and
+// ChildrenFeed (whose streams end, UNAVAILABLE with SERVER_STOPPING, when the server stops), the
 // standard health service (grpc.health.v1.Health, for the whole server ("") and for
 // "cir.v1.ChildRegistry") and server reflection. Plaintext for now.
 //
@@ -83,7 +90,11 @@ class RegistryServer {
   // The store, for its own callbacks (on its writer thread): store_ itself is moved away by Stop.
   std::atomic<storage::ChildStore*> store_for_callbacks_ = nullptr;
   std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<registry::LifeEvents> life_events_;
   std::unique_ptr<RegistryService> service_;
+  std::unique_ptr<feed::FeedReader> feed_reader_;
+  std::unique_ptr<FeedStreams> feed_streams_;
+  std::unique_ptr<FeedService> feed_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
 
   std::mutex health_mu_;

@@ -71,9 +71,9 @@ storage::SubmitOptions WriteCall(grpc::CallbackServerContext* context,
 
 }  // namespace
 
-RegistryService::RegistryService(registry::Registry& registry,
+RegistryService::RegistryService(registry::Registry& registry, registry::LifeEvents& life_events,
                                  v1::DescribeRegistryResponse description)
-    : registry_(registry), description_(std::move(description)) {
+    : registry_(registry), life_events_(life_events), description_(std::move(description)) {
   constructed_.store(true, std::memory_order_release);
 }
 
@@ -153,6 +153,70 @@ grpc::ServerUnaryReactor* RegistryService::DescribeRegistry(
   calls_finished_.fetch_add(1, std::memory_order_release);
   reactor->Finish(grpc::Status::OK);
   return reactor;
+}
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* RegistryService::LifeEvent(
+    grpc::CallbackServerContext* context, const Request& request, Response* response,
+    absl::string_view method,
+    void (registry::LifeEvents::*apply)(const Request&, registry::Registry::Reply<Response>,
+                                        storage::SubmitOptions)) {
+  grpc::ServerUnaryReactor* reactor = Enter(context);
+  if (RefuseIfTooLarge(reactor, response, method, &calls_finished_, request,
+                       kMaxLifeEventBytes)) {
+    return reactor;
+  }
+  (life_events_.*apply)(request, FinishLater(reactor, response, method, &calls_finished_),
+                        WriteCall(context, request));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RegistryService::RecordDeath(grpc::CallbackServerContext* context,
+                                                       const v1::RecordDeathRequest* request,
+                                                       v1::RecordDeathResponse* response) {
+  return LifeEvent(context, *request, response, "RecordDeath",
+                   &registry::LifeEvents::RecordDeath);
+}
+
+grpc::ServerUnaryReactor* RegistryService::ChangeAddress(grpc::CallbackServerContext* context,
+                                                         const v1::ChangeAddressRequest* request,
+                                                         v1::ChangeAddressResponse* response) {
+  return LifeEvent(context, *request, response, "ChangeAddress",
+                   &registry::LifeEvents::ChangeAddress);
+}
+
+grpc::ServerUnaryReactor* RegistryService::CorrectDetails(grpc::CallbackServerContext* context,
+                                                          const v1::CorrectDetailsRequest* request,
+                                                          v1::CorrectDetailsResponse* response) {
+  return LifeEvent(context, *request, response, "CorrectDetails",
+                   &registry::LifeEvents::CorrectDetails);
+}
+
+grpc::ServerUnaryReactor* RegistryService::SupersedeNhsNumber(
+    grpc::CallbackServerContext* context, const v1::SupersedeNhsNumberRequest* request,
+    v1::SupersedeNhsNumberResponse* response) {
+  return LifeEvent(context, *request, response, "SupersedeNhsNumber",
+                   &registry::LifeEvents::SupersedeNhsNumber);
+}
+
+grpc::ServerUnaryReactor* RegistryService::MergeRecords(grpc::CallbackServerContext* context,
+                                                        const v1::MergeRecordsRequest* request,
+                                                        v1::MergeRecordsResponse* response) {
+  return LifeEvent(context, *request, response, "MergeRecords",
+                   &registry::LifeEvents::MergeRecords);
+}
+
+grpc::ServerUnaryReactor* RegistryService::UndoMerge(grpc::CallbackServerContext* context,
+                                                     const v1::UndoMergeRequest* request,
+                                                     v1::UndoMergeResponse* response) {
+  return LifeEvent(context, *request, response, "UndoMerge", &registry::LifeEvents::UndoMerge);
+}
+
+grpc::ServerUnaryReactor* RegistryService::RestrictSharing(
+    grpc::CallbackServerContext* context, const v1::RestrictSharingRequest* request,
+    v1::RestrictSharingResponse* response) {
+  return LifeEvent(context, *request, response, "RestrictSharing",
+                   &registry::LifeEvents::RestrictSharing);
 }
 
 }  // namespace cir::server

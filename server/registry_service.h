@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "cir/v1/registry.grpc.pb.h"
+#include "absl/strings/string_view.h"
+#include "registry/life_events.h"
 #include "registry/registry.h"
 
 namespace cir::server {
@@ -16,7 +18,8 @@ namespace cir::server {
 class RegistryService final : public v1::ChildRegistry::CallbackService {
  public:
   // `description` is what DescribeRegistry answers: fixed for the server's life.
-  RegistryService(registry::Registry& registry, v1::DescribeRegistryResponse description);
+  RegistryService(registry::Registry& registry, registry::LifeEvents& life_events,
+                  v1::DescribeRegistryResponse description);
 
   // To be called once the gRPC server has shut down: orders everything the calls did before they
   // finished before whatever the caller does next (destroying the registry and the store). gRPC's
@@ -43,13 +46,44 @@ class RegistryService final : public v1::ChildRegistry::CallbackService {
                                              const v1::DescribeRegistryRequest* request,
                                              v1::DescribeRegistryResponse* response) override;
 
+  grpc::ServerUnaryReactor* RecordDeath(grpc::CallbackServerContext* context,
+                                        const v1::RecordDeathRequest* request,
+                                        v1::RecordDeathResponse* response) override;
+  grpc::ServerUnaryReactor* ChangeAddress(grpc::CallbackServerContext* context,
+                                          const v1::ChangeAddressRequest* request,
+                                          v1::ChangeAddressResponse* response) override;
+  grpc::ServerUnaryReactor* CorrectDetails(grpc::CallbackServerContext* context,
+                                           const v1::CorrectDetailsRequest* request,
+                                           v1::CorrectDetailsResponse* response) override;
+  grpc::ServerUnaryReactor* SupersedeNhsNumber(grpc::CallbackServerContext* context,
+                                               const v1::SupersedeNhsNumberRequest* request,
+                                               v1::SupersedeNhsNumberResponse* response) override;
+  grpc::ServerUnaryReactor* MergeRecords(grpc::CallbackServerContext* context,
+                                         const v1::MergeRecordsRequest* request,
+                                         v1::MergeRecordsResponse* response) override;
+  grpc::ServerUnaryReactor* UndoMerge(grpc::CallbackServerContext* context,
+                                      const v1::UndoMergeRequest* request,
+                                      v1::UndoMergeResponse* response) override;
+  grpc::ServerUnaryReactor* RestrictSharing(grpc::CallbackServerContext* context,
+                                            const v1::RestrictSharingRequest* request,
+                                            v1::RestrictSharingResponse* response) override;
+
  private:
+  // A life event's call: size checked, then handed to `apply` on life_events_.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* LifeEvent(
+      grpc::CallbackServerContext* context, const Request& request, Response* response,
+      absl::string_view method,
+      void (registry::LifeEvents::*apply)(const Request&, registry::Registry::Reply<Response>,
+                                          storage::SubmitOptions));
+
   // Each call's first step: its reactor (gRPC's default one). Also orders the construction of this
   // service (and so of the registry and store before it) before the call, for the same reason as
   // AfterShutdown.
   grpc::ServerUnaryReactor* Enter(grpc::CallbackServerContext* context);
 
   registry::Registry& registry_;
+  registry::LifeEvents& life_events_;
   const v1::DescribeRegistryResponse description_;
   std::atomic<bool> constructed_{false};     // released at the end of construction
   std::atomic<uint64_t> calls_finished_{0};  // released by each call as it finishes

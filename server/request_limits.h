@@ -20,6 +20,9 @@ inline constexpr size_t kMaxResponseBytes = size_t{64} << 20;
 // The largest legitimate request of each smaller method: a birth notification with every field
 // at its longest (names of 100 characters of up to 4 bytes each) is under 2 KiB.
 inline constexpr size_t kMaxRegisterBirthBytes = size_t{8} << 10;
+// A life event: at most four address lines or a few names of 100 characters, a request id and
+// who recorded it.
+inline constexpr size_t kMaxLifeEventBytes = size_t{8} << 10;
 // A request naming one or two identifiers.
 inline constexpr size_t kMaxSingleIdentifierRequestBytes = size_t{1} << 10;
 

@@ -62,6 +62,30 @@ struct CallOptions {
   absl::Duration timeout = absl::ZeroDuration();
 };
 
+// A Subscribe stream (Client::Subscribe). One reader at a time; Cancel may be called from any
+// thread. Destroying an unfinished subscription cancels it.
+class FeedSubscription {
+ public:
+  ~FeedSubscription();
+  FeedSubscription(const FeedSubscription&) = delete;
+  FeedSubscription& operator=(const FeedSubscription&) = delete;
+
+  // Blocks for the next event or heartbeat; false once the stream has ended.
+  bool Next(v1::SubscribeResponse* message);
+  // Once Next has returned false: why the stream ended (OUT_OF_RANGE for a cursor the registry
+  // can no longer serve, UNAVAILABLE when the server stops: resubscribe from the last cursor).
+  absl::Status Finish();
+  // Ends the stream from the subscriber's side: Next returns false, Finish says CANCELLED.
+  void Cancel();
+
+ private:
+  friend class Client;
+  class Stream;
+  explicit FeedSubscription(std::unique_ptr<Stream> stream);
+  std::unique_ptr<Stream> stream_;
+  bool finished_ = false;
+};
+
 class Client {
  public:
   template <typename T>
@@ -88,6 +112,30 @@ class Client {
   // Whether the registry is a test environment, and its limits.
   absl::StatusOr<v1::DescribeRegistryResponse> DescribeRegistry(
       const v1::DescribeRegistryRequest& request = {}, CallOptions call = {});
+  // Life events (see "Life events" in the proto): each idempotent by its request_id, so a call
+  // answered UNAVAILABLE may be retried with the same request as it is.
+  absl::StatusOr<v1::RecordDeathResponse> RecordDeath(const v1::RecordDeathRequest& request,
+                                                      CallOptions call = {});
+  absl::StatusOr<v1::ChangeAddressResponse> ChangeAddress(const v1::ChangeAddressRequest& request,
+                                                          CallOptions call = {});
+  absl::StatusOr<v1::CorrectDetailsResponse> CorrectDetails(
+      const v1::CorrectDetailsRequest& request, CallOptions call = {});
+  absl::StatusOr<v1::SupersedeNhsNumberResponse> SupersedeNhsNumber(
+      const v1::SupersedeNhsNumberRequest& request, CallOptions call = {});
+  absl::StatusOr<v1::MergeRecordsResponse> MergeRecords(const v1::MergeRecordsRequest& request,
+                                                        CallOptions call = {});
+  absl::StatusOr<v1::UndoMergeResponse> UndoMerge(const v1::UndoMergeRequest& request,
+                                                  CallOptions call = {});
+  absl::StatusOr<v1::RestrictSharingResponse> RestrictSharing(
+      const v1::RestrictSharingRequest& request, CallOptions call = {});
+
+  // The feed (cir.v1.ChildrenFeed): one page of an area's events.
+  absl::StatusOr<v1::ListEventsResponse> ListEvents(const v1::ListEventsRequest& request,
+                                                    CallOptions call = {});
+  // Opens a stream of the requested areas' events, without a deadline: read it with Next until it
+  // ends, then Finish says why. Store each event's cursor once processed, and resubscribe from it.
+  std::unique_ptr<FeedSubscription> Subscribe(const v1::SubscribeRequest& request);
+
   // The server's standard health check (grpc.health.v1.Health/Check for the whole server):
   // OK when serving.
   absl::Status CheckHealth(CallOptions call = {});

@@ -1,0 +1,255 @@
+#include "server/feed_streams.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "errors/refusal.h"
+#include "registry/birth_validation.h"
+#include "server/grpc_status.h"
+#include "server/log.h"
+
+namespace cir::server {
+
+class SubscribeStream;
+
+// One Subscribe stream's state, shared by its reactor and the tasks that serve it.
+//
+// Tasks for one stream never run at once (Schedule serialises them: `queued`, `running` and
+// `again` under `mu`), so the fields marked "tasks" need no lock. The reactor is valid until a
+// task finishes it (`finished`): gRPC calls OnDone only after Finish, and no task touches it after.
+struct StreamState {
+  SubscribeStream* reactor = nullptr;
+  std::string peer;
+
+  // Set once at opening.
+  absl::StatusOr<feed::FeedRequest> request;
+
+  // Tasks only.
+  bool started = false;
+  bool finished = false;
+  std::vector<storage::AreaPosition> positions;
+  std::deque<v1::FeedEvent> pending;
+  v1::SubscribeResponse in_flight;  // the message being written
+
+  // Any thread.
+  std::atomic<bool> write_in_flight{false};
+  std::atomic<bool> cancelled{false};
+  std::atomic<bool> stopping{false};
+  std::atomic<int64_t> last_write_micros{0};
+
+  std::mutex mu;
+  bool queued ABSL_GUARDED_BY(mu) = false;
+  bool running ABSL_GUARDED_BY(mu) = false;
+  bool again ABSL_GUARDED_BY(mu) = false;
+};
+
+class SubscribeStream final : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+ public:
+  SubscribeStream(FeedStreams& streams, std::shared_ptr<StreamState> state)
+      : streams_(streams), state_(std::move(state)) {}
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) state_->cancelled = true;  // the subscriber has gone
+    state_->write_in_flight = false;
+    streams_.Schedule(state_);
+  }
+  void OnCancel() override {
+    state_->cancelled = true;
+    streams_.Schedule(state_);
+  }
+  void OnDone() override {
+    streams_.Forget(state_);
+    delete this;
+  }
+
+ private:
+  FeedStreams& streams_;
+  const std::shared_ptr<StreamState> state_;
+};
+
+namespace {
+
+int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+absl::Status Stopping() {
+  return errors::Refusal(absl::StatusCode::kUnavailable, v1::SERVER_STOPPING,
+                         "the server is stopping; resume from the cursor of the last event "
+                         "processed, on this server once it is back or on another");
+}
+
+}  // namespace
+
+FeedStreams::FeedStreams(feed::FeedReader& reader, FeedStreamsOptions options)
+    : reader_(reader), options_(options), pool_(options.threads, "cir-feed") {
+  ticker_ = std::thread([this] { Tick(); });
+}
+
+FeedStreams::~FeedStreams() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    destroying_ = true;
+  }
+  tick_cv_.notify_all();
+  ticker_.join();
+}
+
+grpc::ServerWriteReactor<v1::SubscribeResponse>* FeedStreams::Open(
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+  auto state = std::make_shared<StreamState>();
+  state->request = feed::ValidateSubscribe(*request, registry::TodayInEngland());
+  state->last_write_micros = NowMicros();
+  auto* reactor = new SubscribeStream(*this, state);
+  state->reactor = reactor;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) state->stopping = true;
+    streams_.push_back(state);
+    if (state->request.ok()) {
+      for (const std::string& area : state->request->areas) by_area_[area].push_back(state);
+    }
+  }
+  Schedule(state);
+  return reactor;
+}
+
+void FeedStreams::OnCommit(absl::Span<const storage::AreaHead> heads) {
+  std::vector<std::shared_ptr<StreamState>> woken;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const storage::AreaHead& head : heads) {
+      auto it = by_area_.find(head.local_authority);
+      if (it == by_area_.end()) continue;
+      woken.insert(woken.end(), it->second.begin(), it->second.end());
+    }
+  }
+  for (const std::shared_ptr<StreamState>& stream : woken) Schedule(stream);
+}
+
+void FeedStreams::FinishAll() {
+  std::vector<std::shared_ptr<StreamState>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    all = streams_;
+  }
+  for (const std::shared_ptr<StreamState>& stream : all) {
+    stream->stopping = true;
+    Schedule(stream);
+  }
+}
+
+size_t FeedStreams::open_streams() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return streams_.size();
+}
+
+void FeedStreams::Schedule(const std::shared_ptr<StreamState>& stream) {
+  {
+    std::lock_guard<std::mutex> lock(stream->mu);
+    if (stream->running) {
+      stream->again = true;
+      return;
+    }
+    if (stream->queued) return;
+    stream->queued = true;
+  }
+  pool_.Post([this, stream] {
+    {
+      std::lock_guard<std::mutex> lock(stream->mu);
+      stream->queued = false;
+      stream->running = true;
+    }
+    for (;;) {
+      Pump(stream);
+      std::lock_guard<std::mutex> lock(stream->mu);
+      if (!stream->again) {
+        stream->running = false;
+        return;
+      }
+      stream->again = false;
+    }
+  });
+}
+
+void FeedStreams::Forget(const std::shared_ptr<StreamState>& stream) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto drop = [&](std::vector<std::shared_ptr<StreamState>>& from) {
+    from.erase(std::remove(from.begin(), from.end(), stream), from.end());
+  };
+  drop(streams_);
+  if (stream->request.ok()) {
+    for (const std::string& area : stream->request->areas) {
+      auto it = by_area_.find(area);
+      if (it == by_area_.end()) continue;
+      drop(it->second);
+      if (it->second.empty()) by_area_.erase(it);
+    }
+  }
+}
+
+void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
+  StreamState& s = *stream;
+  if (s.finished || s.write_in_flight) return;
+  auto finish = [&](const absl::Status& status) {
+    if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
+      LogLine(absl::StrCat("Subscribe ended: ", absl::StatusCodeToString(status.code()), " ",
+                           v1::ErrorReason_Name(errors::ReasonOf(status))));
+    }
+    s.finished = true;
+    s.reactor->Finish(ToGrpcStatus(status));
+  };
+  if (s.cancelled) return finish(absl::CancelledError("the subscriber cancelled the stream"));
+  if (s.stopping) return finish(Stopping());
+  if (!s.request.ok()) return finish(s.request.status());
+  if (!s.started) {
+    absl::StatusOr<std::vector<storage::AreaPosition>> positions = reader_.Start(*s.request);
+    if (!positions.ok()) return finish(positions.status());
+    s.positions = *std::move(positions);
+    s.started = true;
+  }
+  if (s.pending.empty()) {
+    absl::StatusOr<std::vector<v1::FeedEvent>> events =
+        reader_.ReadNext(s.positions, options_.events_per_read);
+    if (!events.ok()) return finish(events.status());
+    for (v1::FeedEvent& event : *events) s.pending.push_back(std::move(event));
+  }
+  const int64_t now = NowMicros();
+  if (!s.pending.empty()) {
+    *s.in_flight.mutable_event() = std::move(s.pending.front());
+    s.pending.pop_front();
+  } else if (now - s.last_write_micros >= absl::ToInt64Microseconds(options_.heartbeat_interval)) {
+    *s.in_flight.mutable_heartbeat() = reader_.Heartbeat(s.request->areas);
+  } else {
+    return;  // idle until new events commit or the heartbeat is due
+  }
+  s.last_write_micros = now;
+  s.write_in_flight = true;
+  s.reactor->StartWrite(&s.in_flight);
+}
+
+void FeedStreams::Tick() {
+  pthread_setname_np(pthread_self(), "cir-feed-tick");
+  const absl::Duration period = std::min(absl::Seconds(1), options_.heartbeat_interval / 2);
+  for (;;) {
+    std::vector<std::shared_ptr<StreamState>> due;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      tick_cv_.wait_for(lock, absl::ToChronoNanoseconds(period), [this] { return destroying_; });
+      if (destroying_) return;
+      const int64_t now = NowMicros();
+      const int64_t interval = absl::ToInt64Microseconds(options_.heartbeat_interval);
+      for (const std::shared_ptr<StreamState>& stream : streams_) {
+        if (now - stream->last_write_micros >= interval) due.push_back(stream);
+      }
+    }
+    for (const std::shared_ptr<StreamState>& stream : due) Schedule(stream);
+  }
+}
+
+}  // namespace cir::server

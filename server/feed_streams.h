@@ -1,0 +1,93 @@
+#ifndef CIR_SERVER_FEED_STREAMS_H_
+#define CIR_SERVER_FEED_STREAMS_H_
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "cir/v1/registry.grpc.pb.h"
+#include "feed/feed_reader.h"
+#include "server/fixed_thread_pool.h"
+#include "storage/child_store.h"
+
+namespace cir::server {
+
+struct FeedStreamsOptions {
+  // Threads that read the store and write to every stream. Default: 2.
+  int threads = 2;
+  // A stream with nothing to send sends a heartbeat this often (the contract promises at least
+  // every 15 seconds). Default: 10 seconds.
+  absl::Duration heartbeat_interval = absl::Seconds(10);
+  // About how many events one read of a stream's areas takes: what a stream holds in memory
+  // besides the message being written. Default: 64.
+  size_t events_per_read = 64;
+};
+
+struct StreamState;
+
+// Serves ChildrenFeed.Subscribe streams with a fixed number of threads, whatever their number.
+//
+// Each stream holds one message in flight at most: it reads its next events from the store only
+// once the last write has completed, which gRPC's flow control holds back until the subscriber
+// reads. A slow subscriber thus holds up only itself, and the server buffers a bounded amount
+// per stream. A stream with nothing to send waits, taking no thread, until the store says new
+// events of its areas have committed (OnCommit, the store's feed watcher), or its heartbeat is
+// due (a ticker thread looks every second).
+//
+// Thread safety: every method may be called from any thread.
+class FeedStreams {
+ public:
+  FeedStreams(feed::FeedReader& reader, FeedStreamsOptions options = {});
+  // Every stream must have ended before (the gRPC server has shut down).
+  ~FeedStreams();
+  FeedStreams(const FeedStreams&) = delete;
+  FeedStreams& operator=(const FeedStreams&) = delete;
+
+  // Opens a stream for `request` (what ChildrenFeed::CallbackService::Subscribe returns).
+  grpc::ServerWriteReactor<v1::SubscribeResponse>* Open(grpc::CallbackServerContext* context,
+                                                        const v1::SubscribeRequest* request);
+
+  // The store's feed watcher: wakes the streams of the areas whose heads moved.
+  void OnCommit(absl::Span<const storage::AreaHead> heads);
+
+  // Ends every stream with UNAVAILABLE (SERVER_STOPPING) once its write in flight completes, and
+  // every stream opened after. Called when the server stops, so that gRPC's shutdown does not
+  // wait for streams that never end by themselves.
+  void FinishAll();
+
+  // Streams open now.
+  size_t open_streams();
+
+  // For the streams' own use.
+  void Schedule(const std::shared_ptr<StreamState>& stream);
+  void Forget(const std::shared_ptr<StreamState>& stream);
+
+ private:
+  void Pump(const std::shared_ptr<StreamState>& stream);
+  void Tick();
+
+  feed::FeedReader& reader_;
+  const FeedStreamsOptions options_;
+
+  std::mutex mu_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<StreamState>>> by_area_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<StreamState>> streams_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool destroying_ ABSL_GUARDED_BY(mu_) = false;
+  std::condition_variable tick_cv_;
+
+  FixedThreadPool pool_;
+  std::thread ticker_;  // last: started once every other member is initialised
+};
+
+}  // namespace cir::server
+
+#endif  // CIR_SERVER_FEED_STREAMS_H_
