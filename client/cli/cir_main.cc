@@ -7,6 +7,9 @@
 //   cir link-upn CHILD_ID UPN [--replace]
 //   cir link-nhs CHILD_ID NHS_NUMBER
 //   cir batch-resolve FILE            (one identifier a line; "-" reads standard input)
+//   cir death|move|correct|merge|unmerge|supersede-nhs|restrict ...   (life events)
+//   cir watch --la 938 [--from CURSOR|--from-start|--since DATE]     (follow a feed)
+//   cir events --la 938 [--after CURSOR|--from-start|--since DATE]   (page through a feed)
 //
 // Exit status: 0 on success, 1 when the registry refused or failed the call, 2 on bad usage.
 
@@ -26,55 +29,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cir/client.h"
+#include "client/cli/cli_support.h"
+#include "client/cli/feed_commands.h"
+#include "client/cli/life_event_commands.h"
 #include "client/cli/record_printer.h"
 
 namespace {
 
-struct GlobalOptions {
-  std::string server = "127.0.0.1:50051";
-  bool json = false;
-  double timeout_seconds = 30;
-};
-
-// Prints a refusal as "error: CODE [REASON]: message", the reason being the registry's
-// machine-readable one (scripts can match it), and returns exit status 1.
-int Fail(const absl::Status& status) {
-  std::string reason = cir::ErrorReasonNameOf(status);
-  std::cerr << "error: " << absl::StatusCodeToString(status.code())
-            << (reason.empty() ? "" : " [" + reason + "]") << ": " << status.message() << "\n";
-  return 1;
-}
-
-int UsageError(const std::string& message) {
-  std::cerr << "usage error: " << message << "\n";
-  return 2;
-}
-
-// "2026-11-20" -> Date, or nullopt.
-std::optional<cir::v1::Date> ParseDate(const std::string& text) {
-  std::vector<std::string> parts = absl::StrSplit(text, '-');
-  int year, month, day;
-  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &year) ||
-      !absl::SimpleAtoi(parts[1], &month) || !absl::SimpleAtoi(parts[2], &day)) {
-    return std::nullopt;
-  }
-  cir::v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  return date;
-}
-
-std::optional<cir::v1::Sex> ParseSex(std::string text) {
-  static const std::map<std::string, cir::v1::Sex> kNames = {
-      {"male", cir::v1::SEX_MALE},     {"m", cir::v1::SEX_MALE},
-      {"female", cir::v1::SEX_FEMALE}, {"f", cir::v1::SEX_FEMALE},
-      {"indeterminate", cir::v1::SEX_INDETERMINATE},
-      {"not-known", cir::v1::SEX_NOT_KNOWN}, {"unknown", cir::v1::SEX_NOT_KNOWN}};
-  auto it = kNames.find(absl::AsciiStrToLower(text));
-  if (it == kNames.end()) return std::nullopt;
-  return it->second;
-}
+using cir::cli::Fail;
+using cir::cli::ParseDate;
+using cir::cli::ParseSex;
+using cir::cli::UsageError;
 
 std::string OutcomeName(cir::v1::BatchResolveResult::Outcome outcome) {
   switch (outcome) {
@@ -105,7 +70,7 @@ std::string UpnOutcomeText(cir::v1::LinkUpnResponse::Outcome outcome) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  GlobalOptions global;
+  cir::cli::GlobalOptions global;
   if (const char* env = std::getenv("CIR_SERVER"); env != nullptr && *env != '\0') {
     global.server = env;
   }
@@ -135,6 +100,10 @@ int main(int argc, char** argv) {
   reg->add_option("--sex", sex_text, "male, female, indeterminate or not-known")->required();
   reg->add_option("--given-name", *birth.mutable_given_name(), "given name, if named");
   reg->add_option("--family-name", *birth.mutable_family_name(), "family name, if known");
+  std::vector<std::string> address_lines;
+  reg->add_option("--address-line", address_lines,
+                  "a line of the address of usual residence, without the postcode (up to 4; "
+                  "repeat the option for each)");
   reg->add_option("--postcode", *birth.mutable_postcode(), "postcode of usual residence")
       ->required();
   reg->add_option("--la", *birth.mutable_local_authority(),
@@ -184,6 +153,9 @@ int main(int argc, char** argv) {
       "in several calls); prints one result a line, in order");
   batch->add_option("file", batch_file, "the file, or - for standard input")->required();
 
+  cir::cli::LifeEventCommands life_events(app);
+  cir::cli::FeedCommands feed(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -193,6 +165,10 @@ int main(int argc, char** argv) {
 
   cir::Client client({.target = global.server});
   cir::CallOptions call{.timeout = absl::Seconds(global.timeout_seconds)};
+  if (std::optional<int> status = life_events.Run(client, global); status.has_value()) {
+    return *status;
+  }
+  if (std::optional<int> status = feed.Run(client, global); status.has_value()) return *status;
 
   if (reg->parsed()) {
     std::optional<cir::v1::Date> dob = ParseDate(dob_text);
@@ -202,6 +178,7 @@ int main(int argc, char** argv) {
     *birth.mutable_date_of_birth() = *dob;
     birth.set_sex(*sex);
     birth.set_birth_order(birth_order);
+    for (const std::string& line : address_lines) birth.add_address_lines(line);
     absl::StatusOr<cir::v1::RegisterBirthResponse> response = client.RegisterBirth(birth, call);
     if (!response.ok()) return Fail(response.status());
     if (global.json) {

@@ -30,6 +30,25 @@ std::string SexName(v1::Sex sex) {
   }
 }
 
+std::string DateText(const v1::Date& date) {
+  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(), date.day());
+}
+
+std::string StatusText(const v1::ChildRecord& record) {
+  switch (record.status()) {
+    case v1::RECORD_STATUS_ACTIVE:
+      return "active";
+    case v1::RECORD_STATUS_DECEASED:
+      return absl::StrCat(
+          "deceased ", DateText(record.date_of_death()),
+          record.death_kind() == v1::DEATH_KIND_FORMAL ? " (registered)" : " (informal notice)");
+    case v1::RECORD_STATUS_MERGED:
+      return absl::StrCat("merged into ", record.merged_into_child_id());
+    default:
+      return "-";
+  }
+}
+
 void Line(std::string& out, absl::string_view label, absl::string_view value) {
   absl::StrAppend(&out, absl::StrFormat("  %-18s %s\n", label, value));
 }
@@ -49,7 +68,7 @@ std::string FormatRecord(const v1::ChildRecord& record) {
     Line(out, "former UPNs", absl::StrJoin(record.former_upns(), ", "));
   }
   const v1::Date& dob = record.date_of_birth();
-  Line(out, "date of birth", absl::StrFormat("%04d-%02d-%02d", dob.year(), dob.month(), dob.day()));
+  Line(out, "date of birth", DateText(dob));
   Line(out, "sex", SexName(record.sex()));
   std::vector<std::string> names;
   for (const std::string& part : {record.given_name(), record.family_name()}) {
@@ -57,10 +76,18 @@ std::string FormatRecord(const v1::ChildRecord& record) {
   }
   std::string name = absl::StrJoin(names, " ");
   Line(out, "name", name.empty() ? "(not named at notification)" : name);
+  if (record.address_lines_size() > 0) {
+    Line(out, "address", absl::StrJoin(record.address_lines(), ", "));
+  }
   Line(out, "postcode", OrDash(record.postcode()));
   Line(out, "local authority", OrDash(record.local_authority()));
   Line(out, "mother's NHS no.", NhsDisplay(record.mother_nhs_number()));
-  Line(out, "status", record.status() == v1::RECORD_STATUS_ACTIVE ? "active" : "-");
+  Line(out, "status", StatusText(record));
+  if (!record.merged_from_child_ids().empty()) {
+    Line(out, "merged from", absl::StrJoin(record.merged_from_child_ids(), ", "));
+  }
+  if (record.sharing_objection()) Line(out, "sharing", "parents object: no children's centre feed");
+  if (record.sensitive()) Line(out, "sensitive", "address withheld from those without the need");
   Line(out, "version", absl::StrCat(record.version()));
   return out;
 }
