@@ -197,7 +197,8 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
   StreamState& s = *stream;
   if (s.finished || s.write_in_flight) return;
   auto finish = [&](const absl::Status& status) {
-    if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
+    if (!status.ok() && status.code() != absl::StatusCode::kCancelled &&
+        errors::ReasonOf(status) != v1::SERVER_STOPPING) {
       LogLine(absl::StrCat("Subscribe ended: ", absl::StatusCodeToString(status.code()), " ",
                            v1::ErrorReason_Name(errors::ReasonOf(status))));
     }

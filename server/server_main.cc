@@ -2,7 +2,8 @@
 //
 //   cir-server [--listen 127.0.0.1:50051] [--data-dir ./cir-data] [--create-if-missing]
 //              [--port-file FILE] [--allow-test-nhs-numbers] [--drain-seconds S]
-//              [--grace-seconds S] [--call-memory-mib N]
+//              [--grace-seconds S] [--call-memory-mib N] [--feed-heartbeat-seconds S]
+//              [--feed-threads N] [--feed-retention-days D]
 //
 // Runs until SIGTERM or SIGINT. Then health turns NOT_SERVING, the server keeps answering for the
 // drain interval, stops taking calls, finishes those in flight and closes the store; all of it
@@ -61,7 +62,26 @@ int main(int argc, char** argv) {
                  "memory gRPC may use for calls in flight; beyond it calls are slowed or refused")
       ->capture_default_str()
       ->check(CLI::Range(16, 65536));
+  double heartbeat_seconds = absl::ToDoubleSeconds(options.feed.heartbeat_interval);
+  app.add_option("--feed-heartbeat-seconds", heartbeat_seconds,
+                 "a feed stream with nothing to send sends a heartbeat this often (the contract "
+                 "promises at most 15)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 15.0));
+  app.add_option("--feed-threads", options.feed.threads,
+                 "threads serving every feed stream, however many there are")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  int retention_days = 0;
+  app.add_option("--feed-retention-days", retention_days,
+                 "delete feed events older than this many days (each area keeps its newest); a "
+                 "cursor older than what is kept is refused with OUT_OF_RANGE. 0 keeps them for "
+                 "good")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 36500));
   CLI11_PARSE(app, argc, argv);
+  options.feed.heartbeat_interval = absl::Seconds(heartbeat_seconds);
+  if (retention_days > 0) options.store.feed_retention = absl::Hours(24) * retention_days;
   options.drain = absl::Seconds(drain_seconds);
   options.call_memory_bytes = call_memory_mib << 20;
   options.store.sync_writes = !no_sync;

@@ -215,7 +215,8 @@ absl::StatusOr<StoredFeedEvent> ParseFeedEvent(const rocksdb::Slice& value) {
   return event;
 }
 
-// The first and last sequence of an area's feed, through an iterator bounded to that area.
+// The first and last sequence of an area's feed, through an iterator bounded (below and above)
+// to that area.
 struct AreaBounds {
   uint64_t first = 0;
   uint64_t last = 0;
@@ -456,10 +457,13 @@ class RocksDbStore final : public ChildStore {
     for (const AreaPosition& position : positions) {
       AreaFeedPage page;
       page.local_authority = position.local_authority;
+      const std::string begin = EncodeAreaEventKey(position.local_authority, 0);
       const std::string end = AreaFeedEnd(position.local_authority);
+      rocksdb::Slice lower(begin);
       rocksdb::Slice upper(end);
       rocksdb::ReadOptions read_options;
       read_options.snapshot = snapshot;
+      read_options.iterate_lower_bound = &lower;
       read_options.iterate_upper_bound = &upper;
       std::unique_ptr<rocksdb::Iterator> it(
           db->NewIterator(read_options, database_->family(ColumnFamily::kAreaFeed)));
@@ -496,9 +500,12 @@ class RocksDbStore final : public ChildStore {
     std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return Reopening();
     const int64_t since_micros = absl::ToUnixMicros(since);
+    const std::string begin = EncodeAreaEventKey(local_authority, 0);
     const std::string end = AreaFeedEnd(local_authority);
+    rocksdb::Slice lower(begin);
     rocksdb::Slice upper(end);
     rocksdb::ReadOptions read_options;
+    read_options.iterate_lower_bound = &lower;
     read_options.iterate_upper_bound = &upper;
     std::unique_ptr<rocksdb::Iterator> it(
         database_->db()->NewIterator(read_options, database_->family(ColumnFamily::kAreaFeed)));
@@ -601,7 +608,18 @@ class RocksDbStore final : public ChildStore {
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (options_.feed_retention == absl::InfiniteDuration()) {
+          cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        } else {
+          cv_.wait_until(lock, absl::ToChronoTime(next_prune_),
+                         [this] { return stopping_ || !queue_.empty(); });
+          if (absl::Now() >= next_prune_ && !stopping_) {
+            lock.unlock();
+            PruneAreaFeeds();
+            next_prune_ = absl::Now() + options_.feed_prune_interval;
+            continue;
+          }
+        }
         if (queue_.empty()) return;  // stopping, and everything queued has been committed
         while (!queue_.empty() && group.size() < options_.max_group_size) {
           queued_bytes_ -= queue_.front().counted_bytes;
@@ -619,6 +637,37 @@ class RocksDbStore final : public ChildStore {
       outcomes = {};
       if (!commit_failure.ok() && !AwaitRecovery()) return;  // closing while suspended
     }
+  }
+
+  // Deletes, in every area, the events recorded before feed_retention ago, except the area's
+  // newest. Runs on the writer thread between groups, so no unit stages feed events meanwhile;
+  // readers may find the events they were about to read gone, and are refused OUT_OF_RANGE. A
+  // failure is left for the next pass: nothing acknowledged depends on it.
+  void PruneAreaFeeds() {
+    if (database_ == nullptr) return;
+    const absl::Time cutoff = absl::Now() - options_.feed_retention;
+    std::vector<std::string> areas;
+    {
+      absl::StatusOr<std::map<std::string, uint64_t, std::less<>>> heads =
+          ReadAreaHeads(*database_);
+      if (!heads.ok()) return;
+      for (const auto& [area, head] : *heads) areas.push_back(area);
+    }
+    rocksdb::WriteBatch batch;
+    for (const std::string& area : areas) {
+      absl::StatusOr<uint64_t> before = AreaSequenceBefore(area, cutoff);
+      std::vector<uint64_t> head = areas_.Heads({area});
+      if (!before.ok() || *before == 0) continue;
+      const uint64_t last_deleted = std::min(*before, head[0] - 1);
+      if (last_deleted == 0) continue;
+      batch.DeleteRange(database_->family(ColumnFamily::kAreaFeed), EncodeAreaEventKey(area, 0),
+                        EncodeAreaEventKey(area, last_deleted + 1))
+          .PermitUncheckedError();
+    }
+    if (batch.Count() == 0) return;
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.sync_writes;
+    database_->db()->Write(write_options, &batch).PermitUncheckedError();
   }
 
   // When the next group commits: now, but never before the previous group.
@@ -846,6 +895,8 @@ class RocksDbStore final : public ChildStore {
 
   // Touched only by the writer thread (and Start, before it runs).
   uint64_t next_sequence_ = 1;
+  // When the writer next deletes feed events past their retention.
+  absl::Time next_prune_ = absl::Now();
   // The feeds' sequence numbers: staged by the writer, read by any thread.
   AreaSequencer areas_;
   // Told of new feed events (WatchAreaFeeds); held while it runs, so that replacing it waits.
@@ -885,6 +936,10 @@ absl::Status ValidateOptions(const RocksDbStoreOptions& options) {
   }
   if (options.max_queued_units == 0 || options.max_queued_bytes == 0) {
     return absl::InvalidArgumentError("max_queued_units and max_queued_bytes must be at least 1");
+  }
+  if (options.feed_retention <= absl::ZeroDuration() ||
+      options.feed_prune_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("feed_retention and feed_prune_interval must be positive");
   }
   if (options.write_recovery_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("write_recovery_interval must be positive");

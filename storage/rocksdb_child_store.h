@@ -66,6 +66,12 @@ struct RocksDbStoreOptions {
   // to the data folder succeeds). RocksDB's own recovery (disk space polled by its
   // SstFileManager) ends the suspension sooner when it succeeds first. Default: 1 second.
   absl::Duration write_recovery_interval = absl::Seconds(1);
+  // How long each local authority's feed keeps its events. Older events are deleted, except each
+  // area's newest (whose key holds the area's head); a reader whose position is older is refused
+  // (OUT_OF_RANGE) rather than silently moved on. Default: infinite (events are kept for good).
+  absl::Duration feed_retention = absl::InfiniteDuration();
+  // How often the writer deletes events past feed_retention, between write groups. Default: 1 hour.
+  absl::Duration feed_prune_interval = absl::Hours(1);
   // The file system the database lives on. Tests pass one that injects faults or simulates a
   // power cut. Default (empty): the machine's own.
   std::shared_ptr<rocksdb::FileSystem> file_system;

@@ -74,12 +74,12 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("CIR_SERVER"); env != nullptr && *env != '\0') {
     global.server = env;
   }
-  CLI::App app{"cir: register births and resolve children's identifiers in the Child Identifier "
-               "Registry"};
+  CLI::App app{
+      "cir: register births and resolve children's identifiers in the Child Identifier "
+      "Registry"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may also follow the command: cir resolve ID --json
-  app.add_option("--server", global.server,
-                 "registry address, host:port (or set CIR_SERVER)")
+  app.add_option("--server", global.server, "registry address, host:port (or set CIR_SERVER)")
       ->capture_default_str();
   app.add_flag("--json", global.json, "print responses as JSON instead of text");
   app.add_option("--timeout", global.timeout_seconds, "seconds to wait for each call")
@@ -122,8 +122,9 @@ int main(int argc, char** argv) {
 
   std::string identifier, kind_text;
   CLI::App* resolve = app.add_subcommand(
-      "resolve", "print the child a child identifier, NHS number or UPN (current or former) "
-                 "belongs to");
+      "resolve",
+      "print the child a child identifier, NHS number or UPN (current or former) "
+      "belongs to");
   resolve->add_option("identifier", identifier, "the identifier; spaces and hyphens are fine")
       ->required();
   resolve->add_option("--kind", kind_text, "child, nhs or upn (default: detected from the shape)")
@@ -141,8 +142,8 @@ int main(int argc, char** argv) {
                 "staying current");
 
   cir::v1::LinkNhsNumberRequest link_nhs;
-  CLI::App* nhs = app.add_subcommand(
-      "link-nhs", "add an NHS number to a child registered without one");
+  CLI::App* nhs =
+      app.add_subcommand("link-nhs", "add an NHS number to a child registered without one");
   nhs->add_option("child_id", *link_nhs.mutable_child_id(), "the child's identifier")->required();
   nhs->add_option("nhs_number", *link_nhs.mutable_nhs_number(), "the NHS number")->required();
 
@@ -174,7 +175,8 @@ int main(int argc, char** argv) {
     std::optional<cir::v1::Date> dob = ParseDate(dob_text);
     if (!dob.has_value()) return UsageError("--dob must be a date YYYY-MM-DD");
     std::optional<cir::v1::Sex> sex = ParseSex(sex_text);
-    if (!sex.has_value()) return UsageError("--sex must be male, female, indeterminate or not-known");
+    if (!sex.has_value())
+      return UsageError("--sex must be male, female, indeterminate or not-known");
     *birth.mutable_date_of_birth() = *dob;
     birth.set_sex(*sex);
     birth.set_birth_order(birth_order);
@@ -224,8 +226,7 @@ int main(int argc, char** argv) {
   }
 
   if (nhs->parsed()) {
-    absl::StatusOr<cir::v1::LinkNhsNumberResponse> response =
-        client.LinkNhsNumber(link_nhs, call);
+    absl::StatusOr<cir::v1::LinkNhsNumberResponse> response = client.LinkNhsNumber(link_nhs, call);
     if (!response.ok()) return Fail(response.status());
     if (global.json) {
       std::cout << cir::cli::ToJson(*response) << "\n";

@@ -37,11 +37,13 @@ std::optional<v1::Date> ParseDate(const std::string& text) {
 }
 
 std::optional<v1::Sex> ParseSex(const std::string& text) {
-  static const std::map<std::string, v1::Sex> kNames = {
-      {"male", v1::SEX_MALE},     {"m", v1::SEX_MALE},
-      {"female", v1::SEX_FEMALE}, {"f", v1::SEX_FEMALE},
-      {"indeterminate", v1::SEX_INDETERMINATE},
-      {"not-known", v1::SEX_NOT_KNOWN}, {"unknown", v1::SEX_NOT_KNOWN}};
+  static const std::map<std::string, v1::Sex> kNames = {{"male", v1::SEX_MALE},
+                                                        {"m", v1::SEX_MALE},
+                                                        {"female", v1::SEX_FEMALE},
+                                                        {"f", v1::SEX_FEMALE},
+                                                        {"indeterminate", v1::SEX_INDETERMINATE},
+                                                        {"not-known", v1::SEX_NOT_KNOWN},
+                                                        {"unknown", v1::SEX_NOT_KNOWN}};
   auto it = kNames.find(absl::AsciiStrToLower(text));
   if (it == kNames.end()) return std::nullopt;
   return it->second;

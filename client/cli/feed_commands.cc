@@ -4,9 +4,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "client/cli/record_printer.h"
 
 namespace cir::cli {
@@ -41,7 +41,8 @@ std::string EventLine(const v1::FeedEvent& event) {
   std::string line = absl::StrFormat("%s #%d %s", event.local_authority(), event.sequence(),
                                      KindName(event.kind()));
   if (!event.child_id_display().empty()) absl::StrAppend(&line, " ", event.child_id_display());
-  if (!event.other_child_id().empty()) absl::StrAppend(&line, " (with ", event.other_child_id(), ")");
+  if (!event.other_child_id().empty())
+    absl::StrAppend(&line, " (with ", event.other_child_id(), ")");
   if (event.has_child()) {
     const v1::CentreChild& child = event.child();
     std::vector<std::string> name;
@@ -49,9 +50,9 @@ std::string EventLine(const v1::FeedEvent& event) {
       if (!part.empty()) name.push_back(part);
     }
     absl::StrAppend(&line, " ", name.empty() ? "(unnamed)" : absl::StrJoin(name, " "));
-    absl::StrAppend(&line, absl::StrFormat(" born %04d-%02d-%02d", child.date_of_birth().year(),
-                                           child.date_of_birth().month(),
-                                           child.date_of_birth().day()));
+    absl::StrAppend(&line,
+                    absl::StrFormat(" born %04d-%02d-%02d", child.date_of_birth().year(),
+                                    child.date_of_birth().month(), child.date_of_birth().day()));
     if (child.restricted()) {
       absl::StrAppend(&line, " (address restricted)");
     } else if (!child.postcode().empty()) {
@@ -59,12 +60,10 @@ std::string EventLine(const v1::FeedEvent& event) {
                       child.address_lines().empty() ? "" : ", ", child.postcode());
     }
   }
-  if (!event.moved_from_local_authority().empty() &&
-      event.kind() == v1::FEED_EVENT_KIND_MOVED_IN) {
+  if (!event.moved_from_local_authority().empty() && event.kind() == v1::FEED_EVENT_KIND_MOVED_IN) {
     absl::StrAppend(&line, " from ", event.moved_from_local_authority());
   }
-  if (!event.moved_to_local_authority().empty() &&
-      event.kind() == v1::FEED_EVENT_KIND_MOVED_OUT) {
+  if (!event.moved_to_local_authority().empty() && event.kind() == v1::FEED_EVENT_KIND_MOVED_OUT) {
     absl::StrAppend(&line, " to ", event.moved_to_local_authority());
   }
   return line;

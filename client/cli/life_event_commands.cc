@@ -18,9 +18,8 @@ namespace {
 std::string NewRequestId() {
   unsigned char bytes[16];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) std::abort();
-  return absl::StrCat("cli-",
-                      absl::BytesToHexString(absl::string_view(
-                          reinterpret_cast<const char*>(bytes), sizeof(bytes))));
+  return absl::StrCat("cli-", absl::BytesToHexString(absl::string_view(
+                                  reinterpret_cast<const char*>(bytes), sizeof(bytes))));
 }
 
 std::string DefaultRecordedBy() {
@@ -48,7 +47,8 @@ int Report(const absl::StatusOr<Response>& response, const GlobalOptions& global
     std::cout << ToJson(*response) << "\n";
     return 0;
   }
-  std::cout << (response->changed() ? std::string(done) : "Nothing to change: the record says so already")
+  std::cout << (response->changed() ? std::string(done)
+                                    : "Nothing to change: the record says so already")
             << "\n"
             << FormatRecord(response->record());
   return 0;
@@ -64,10 +64,12 @@ std::optional<v1::RestrictionChange> ParseRestrictionChange(const std::string& t
 }  // namespace
 
 LifeEventCommands::LifeEventCommands(CLI::App& app) {
-  death_ = app.add_subcommand("death", "record a child's death (informal or formal), or retract one");
+  death_ =
+      app.add_subcommand("death", "record a child's death (informal or formal), or retract one");
   death_->add_option("child_id", death_child_, "the child's identifier")->required();
-  death_->add_option("--notice", death_notice_,
-                     "informal (from a local NHS organisation), formal (registered) or retraction")
+  death_
+      ->add_option("--notice", death_notice_,
+                   "informal (from a local NHS organisation), formal (registered) or retraction")
       ->required()
       ->check(CLI::IsMember({"informal", "formal", "retraction"}));
   death_->add_option("--date", death_date_, "date of death, YYYY-MM-DD (not for a retraction)");
@@ -75,8 +77,9 @@ LifeEventCommands::LifeEventCommands(CLI::App& app) {
 
   move_ = app.add_subcommand("move", "change a child's address of usual residence");
   move_->add_option("child_id", move_child_, "the child's identifier")->required();
-  move_->add_option("--address-line", move_lines_,
-                    "a line of the new address without the postcode (1-4; repeat the option)")
+  move_
+      ->add_option("--address-line", move_lines_,
+                   "a line of the new address without the postcode (1-4; repeat the option)")
       ->required();
   move_->add_option("--postcode", move_postcode_, "the new postcode")->required();
   move_->add_option("--la", move_la_, "the new DfE local authority number")->required();
@@ -86,9 +89,10 @@ LifeEventCommands::LifeEventCommands(CLI::App& app) {
   correct_ = app.add_subcommand(
       "correct", "correct a child's details; --version is the record version you corrected from");
   correct_->add_option("child_id", correct_child_, "the child's identifier")->required();
-  correct_->add_option("--version", correct_version_,
-                       "the record's version when you read it (a later change refuses the "
-                       "correction, so that nobody's change is overwritten)")
+  correct_
+      ->add_option("--version", correct_version_,
+                   "the record's version when you read it (a later change refuses the "
+                   "correction, so that nobody's change is overwritten)")
       ->required();
   correct_->add_option("--given-name", correct_given_, "the corrected given name");
   correct_->add_option("--family-name", correct_family_, "the corrected family name");
@@ -97,8 +101,7 @@ LifeEventCommands::LifeEventCommands(CLI::App& app) {
   correct_->add_option("--birth-order", correct_birth_order_, "the corrected birth order, 1-9")
       ->check(CLI::Range(1, 9));
   correct_->add_option("--mother-given-name", correct_mother_given_, "the mother's given name");
-  correct_->add_option("--mother-family-name", correct_mother_family_,
-                       "the mother's family name");
+  correct_->add_option("--mother-family-name", correct_mother_family_, "the mother's family name");
   AddCommonOptions(correct_);
 
   supersede_ = app.add_subcommand(
@@ -156,10 +159,10 @@ std::optional<int> LifeEventCommands::Run(Client& client, const GlobalOptions& g
       if (!date.has_value()) return UsageError("--date must be a date YYYY-MM-DD");
       *request.mutable_date_of_death() = *date;
     }
-    return Report(client.RecordDeath(request, call), global,
-                  request.notice() == v1::DEATH_NOTICE_RETRACTION ? "Death retracted"
-                                                                  : "Death recorded",
-                  request_id);
+    return Report(
+        client.RecordDeath(request, call), global,
+        request.notice() == v1::DEATH_NOTICE_RETRACTION ? "Death retracted" : "Death recorded",
+        request_id);
   }
   if (move_->parsed()) {
     v1::ChangeAddressRequest request;
