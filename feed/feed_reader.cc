@@ -287,8 +287,10 @@ absl::StatusOr<std::vector<v1::FeedEvent>> FeedReader::ReadNext(
       events.push_back(&event);
     }
   }
-  std::stable_sort(next.begin(), next.end(), [](const Next& x, const Next& y) {
-    return x.event_sequence < y.event_sequence;
+  // Commit order, and within one change the order its events were written in.
+  std::sort(next.begin(), next.end(), [](const Next& x, const Next& y) {
+    return std::make_pair(x.event_sequence, x.event->place_in_change()) <
+           std::make_pair(y.event_sequence, y.event->place_in_change());
   });
   CIR_ASSIGN_OR_RETURN(auto restrictions, ReadRestrictions(store_, events));
   FeedPositions cursor;

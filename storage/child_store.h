@@ -40,8 +40,8 @@ class WriteTxn {
   // Appends `event` to the ordered event log and each of `feed` to its local authority's feed. The
   // store assigns the event's sequence number and each feed event's area sequence (the area's
   // next, gap-free), stamps every time with CommitTime(), sets each feed event's
-  // event_sequence, and lists the area sequences in the event's area_sequences, replacing
-  // whatever they carried.
+  // event_sequence and place_in_change (its index in `feed`), and lists the area sequences in the
+  // event's area_sequences, replacing whatever they carried.
   virtual absl::Status AppendEvent(StoredEvent event, std::vector<StoredFeedEvent> feed = {}) = 0;
 
   // A life event's request id: the first call's record, if there was one.

@@ -122,7 +122,9 @@ class GroupTxn final : public WriteTxn {
     event.set_at_unix_micros(at);
     event.clear_area_sequences();
     rocksdb::Status s;
+    uint32_t place = 0;
     for (StoredFeedEvent& entry : feed) {
+      entry.set_place_in_change(place++);
       if (entry.local_authority().size() != kLocalAuthorityBytes) {
         return Refusal(absl::StatusCode::kInternal, v1::INTERNAL_ERROR,
                        "a feed event names no local authority");
