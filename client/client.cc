@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -254,6 +256,62 @@ void FeedSubscription::Cancel() { stream_->context_.TryCancel(); }
 std::unique_ptr<FeedSubscription> Client::Subscribe(const v1::SubscribeRequest& request) {
   return std::unique_ptr<FeedSubscription>(new FeedSubscription(
       std::make_unique<FeedSubscription::Stream>(channel_->feed(), request)));
+}
+
+class FeedStream::Reactor final : public grpc::ClientReadReactor<v1::SubscribeResponse> {
+ public:
+  Reactor(v1::ChildrenFeed::Stub& stub, const v1::SubscribeRequest& request,
+          std::function<void(const v1::SubscribeResponse&)> on_message,
+          std::function<void(absl::Status)> on_done)
+      : request_(request), on_message_(std::move(on_message)), on_done_(std::move(on_done)) {
+    stub.async()->Subscribe(&context_, &request_, this);
+    StartRead(&message_);
+    StartCall();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // the stream has ended: OnDone follows
+    on_message_(message_);
+    StartRead(&message_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    on_done_(status.ok() ? absl::OkStatus() : FromGrpc(status));
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+  }
+
+  void Cancel() { context_.TryCancel(); }
+  void AwaitDone() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return done_; });
+  }
+
+ private:
+  grpc::ClientContext context_;
+  const v1::SubscribeRequest request_;
+  v1::SubscribeResponse message_;
+  std::function<void(const v1::SubscribeResponse&)> on_message_;
+  std::function<void(absl::Status)> on_done_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
+FeedStream::~FeedStream() {
+  reactor_->Cancel();
+  reactor_->AwaitDone();
+  delete reactor_;
+}
+
+void FeedStream::Cancel() { reactor_->Cancel(); }
+
+std::unique_ptr<FeedStream> Client::SubscribeAsync(
+    const v1::SubscribeRequest& request,
+    std::function<void(const v1::SubscribeResponse&)> on_message,
+    std::function<void(absl::Status)> on_done) {
+  return std::unique_ptr<FeedStream>(new FeedStream(new FeedStream::Reactor(
+      channel_->feed(), request, std::move(on_message), std::move(on_done))));
 }
 
 absl::StatusOr<v1::ResolveResponse> Client::Resolve(absl::string_view identifier,

@@ -252,18 +252,20 @@ absl::StatusOr<std::vector<AreaPosition>> FeedReader::Start(const FeedRequest& r
   return positions;
 }
 
-absl::StatusOr<std::vector<v1::FeedEvent>> FeedReader::ReadNext(
-    std::vector<AreaPosition>& positions, size_t limit) {
-  if (positions.empty()) return std::vector<v1::FeedEvent>{};
+absl::StatusOr<FeedReader::Batch> FeedReader::ReadNext(std::vector<AreaPosition>& positions,
+                                                       size_t limit) {
+  if (positions.empty()) return Batch{{}, true};
   const size_t per_area = std::max<size_t>(1, limit / positions.size());
   CIR_ASSIGN_OR_RETURN(std::vector<storage::AreaFeedPage> pages,
                        store_.ReadAreaFeeds(positions, per_area));
   // An area whose page is full may have more events before the others' later ones: only events
   // up to the earliest such page's last are in commit order for sure.
   uint64_t cutoff = std::numeric_limits<uint64_t>::max();
+  bool at_head = true;
   for (const storage::AreaFeedPage& page : pages) {
     if (page.events.size() == per_area) {
       cutoff = std::min(cutoff, page.events.back().event_sequence());
+      at_head = at_head && page.events.back().area_sequence() >= page.head;
     }
   }
   struct Next {
@@ -297,7 +299,9 @@ absl::StatusOr<std::vector<v1::FeedEvent>> FeedReader::ReadNext(
   for (const AreaPosition& position : positions) {
     cursor[position.local_authority] = position.after_sequence;
   }
-  std::vector<v1::FeedEvent> out;
+  Batch batch;
+  batch.at_head = at_head;
+  std::vector<v1::FeedEvent>& out = batch.events;
   out.reserve(next.size());
   for (const Next& n : next) {
     v1::FeedEvent event = ToFeedEvent(*n.event, restrictions[n.event->child_id()]);
@@ -306,7 +310,7 @@ absl::StatusOr<std::vector<v1::FeedEvent>> FeedReader::ReadNext(
     event.set_cursor(EncodeCursor(cursor));
     out.push_back(std::move(event));
   }
-  return out;
+  return batch;
 }
 
 v1::FeedHeartbeat FeedReader::Heartbeat(const std::vector<std::string>& areas) {
@@ -323,10 +327,9 @@ v1::FeedHeartbeat FeedReader::Heartbeat(const std::vector<std::string>& areas) {
 
 absl::StatusOr<v1::ListEventsResponse> FeedReader::List(const FeedRequest& request) {
   CIR_ASSIGN_OR_RETURN(std::vector<AreaPosition> positions, Start(request));
-  CIR_ASSIGN_OR_RETURN(std::vector<v1::FeedEvent> events,
-                       ReadNext(positions, static_cast<size_t>(request.page_size)));
+  CIR_ASSIGN_OR_RETURN(Batch batch, ReadNext(positions, static_cast<size_t>(request.page_size)));
   v1::ListEventsResponse response;
-  for (v1::FeedEvent& event : events) *response.add_events() = std::move(event);
+  for (v1::FeedEvent& event : batch.events) *response.add_events() = std::move(event);
   response.set_next_cursor(
       EncodeCursor({{positions[0].local_authority, positions[0].after_sequence}}));
   // The head as read now: at_head if nothing after the page was committed before this read.

@@ -57,10 +57,15 @@ class FeedReader {
   // sequence): never a silent jump.
   absl::StatusOr<std::vector<storage::AreaPosition>> Start(const FeedRequest& request);
 
+  // Events read after a position.
+  struct Batch {
+    std::vector<v1::FeedEvent> events;
+    bool at_head = false;  // every area was read to its head: nothing more until new commits
+  };
+
   // The events after `positions`, at most about `limit` of them (at least one per area with
   // events), in commit order, with `positions` advanced past them.
-  absl::StatusOr<std::vector<v1::FeedEvent>> ReadNext(std::vector<storage::AreaPosition>& positions,
-                                                      size_t limit);
+  absl::StatusOr<Batch> ReadNext(std::vector<storage::AreaPosition>& positions, size_t limit);
 
   // Each area's head, now.
   v1::FeedHeartbeat Heartbeat(const std::vector<std::string>& areas);

@@ -36,12 +36,19 @@ struct StreamState {
   std::vector<storage::AreaPosition> positions;
   std::deque<v1::FeedEvent> pending;
   v1::SubscribeResponse in_flight;  // the message being written
+  // The wakes (commits in the stream's areas) seen when the stream last read to the head: until
+  // the next wake there is nothing new to read.
+  uint64_t read_to_head_at_wake = 0;
+  bool at_head = false;
 
   // Any thread.
   std::atomic<bool> write_in_flight{false};
   std::atomic<bool> cancelled{false};
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> last_write_micros{0};
+  std::atomic<uint64_t> wakes{0};  // commits in the stream's areas so far
+  // When a read put off by min_send_interval is due (microseconds since the epoch); 0: none.
+  std::atomic<int64_t> deferred_until{0};
 
   std::mutex mu;
   bool queued ABSL_GUARDED_BY(mu) = false;
@@ -128,7 +135,10 @@ void FeedStreams::OnCommit(absl::Span<const storage::AreaHead> heads) {
       woken.insert(woken.end(), it->second.begin(), it->second.end());
     }
   }
-  for (const std::shared_ptr<StreamState>& stream : woken) Schedule(stream);
+  for (const std::shared_ptr<StreamState>& stream : woken) {
+    stream->wakes.fetch_add(1);
+    Schedule(stream);
+  }
 }
 
 void FeedStreams::FinishAll() {
@@ -214,16 +224,35 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
     s.positions = *std::move(positions);
     s.started = true;
   }
-  if (s.pending.empty()) {
-    absl::StatusOr<std::vector<v1::FeedEvent>> events =
+  // A stream that read to the head reads again only once a commit in its areas woke it, and not
+  // before min_send_interval has passed since its last message (the ticker wakes it then).
+  const uint64_t wakes = s.wakes.load();
+  const bool new_commits = !(s.at_head && wakes == s.read_to_head_at_wake);
+  const int64_t interval = absl::ToInt64Microseconds(options_.min_send_interval);
+  if (s.pending.empty() && new_commits && s.at_head &&
+      NowMicros() - s.last_write_micros < interval) {
+    s.deferred_until = s.last_write_micros + interval;
+    return;
+  }
+  if (s.pending.empty() && new_commits) {
+    s.deferred_until = 0;
+    absl::StatusOr<feed::FeedReader::Batch> batch =
         reader_.ReadNext(s.positions, options_.events_per_read);
-    if (!events.ok()) return finish(events.status());
-    for (v1::FeedEvent& event : *events) s.pending.push_back(std::move(event));
+    if (!batch.ok()) return finish(batch.status());
+    s.at_head = batch->at_head;
+    s.read_to_head_at_wake = wakes;
+    for (v1::FeedEvent& event : batch->events) s.pending.push_back(std::move(event));
   }
   const int64_t now = NowMicros();
+  s.in_flight.Clear();
   if (!s.pending.empty()) {
-    *s.in_flight.mutable_event() = std::move(s.pending.front());
-    s.pending.pop_front();
+    // Every event waiting goes in one message (those that came while the last write was in
+    // flight, or a page of a backlog).
+    while (!s.pending.empty() &&
+           static_cast<size_t>(s.in_flight.events_size()) < options_.events_per_read) {
+      *s.in_flight.add_events() = std::move(s.pending.front());
+      s.pending.pop_front();
+    }
   } else if (now - s.last_write_micros >= absl::ToInt64Microseconds(options_.heartbeat_interval)) {
     *s.in_flight.mutable_heartbeat() = reader_.Heartbeat(s.request->areas);
   } else {
@@ -236,7 +265,10 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
 
 void FeedStreams::Tick() {
   pthread_setname_np(pthread_self(), "cir-feed-tick");
-  const absl::Duration period = std::min(absl::Seconds(1), options_.heartbeat_interval / 2);
+  absl::Duration period = std::min(absl::Seconds(1), options_.heartbeat_interval / 2);
+  if (options_.min_send_interval > absl::ZeroDuration()) {
+    period = std::min(period, options_.min_send_interval / 4);
+  }
   for (;;) {
     std::vector<std::shared_ptr<StreamState>> due;
     {
@@ -246,7 +278,10 @@ void FeedStreams::Tick() {
       const int64_t now = NowMicros();
       const int64_t interval = absl::ToInt64Microseconds(options_.heartbeat_interval);
       for (const std::shared_ptr<StreamState>& stream : streams_) {
-        if (now - stream->last_write_micros >= interval) due.push_back(stream);
+        const int64_t deferred = stream->deferred_until;
+        if (now - stream->last_write_micros >= interval || (deferred != 0 && now >= deferred)) {
+          due.push_back(stream);
+        }
       }
     }
     for (const std::shared_ptr<StreamState>& stream : due) Schedule(stream);

@@ -25,9 +25,14 @@ struct FeedStreamsOptions {
   // A stream with nothing to send sends a heartbeat this often (the contract promises at least
   // every 15 seconds). Default: 10 seconds.
   absl::Duration heartbeat_interval = absl::Seconds(10);
-  // About how many events one read of a stream's areas takes: what a stream holds in memory
-  // besides the message being written. Default: 64.
+  // About how many events one read of a stream's areas takes, and the most one message carries:
+  // what a stream holds in memory besides the message being written. Default: 64.
   size_t events_per_read = 64;
+  // Events that commit within this interval of a stream's last message wait for the interval's end
+  // and go together in one message: a busy area costs a stream one message per interval rather
+  // than one per event, and an event after a quiet spell still goes at once. Zero sends each
+  // read at once. Default: 100 ms.
+  absl::Duration min_send_interval = absl::Milliseconds(100);
 };
 
 struct StreamState;

@@ -24,6 +24,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "client/bench/feed_workload.h"
 #include "client/bench/workloads.h"
 
 namespace cir::bench {
@@ -41,6 +42,9 @@ struct Settings {
   std::string json_path;
   std::string markdown_path;
   bool smoke = false;
+  bool feed = false;
+  int subscribers = 500;
+  int feed_areas = 153;
   std::string only;  // run just this workload of the standard set (for profiling)
 };
 
@@ -399,6 +403,65 @@ int RunScale(const Settings& s, ClientPool& pool) {
   return 0;
 }
 
+// The feed run: register rates without and with subscribers, delivery latency.
+int RunFeed(const Settings& s, ClientPool& pool) {
+  const std::string tag = RunTag();
+  const LoadResult health_before = RunLoad(Load(s), HealthWorkload(pool));
+  FeedBenchOptions options{.subscribers = s.subscribers, .areas = s.feed_areas, .load = Load(s)};
+  FeedBenchResult feed = RunFeedBench(pool, s.server, options, 0, tag);
+  const LoadResult health_after = RunLoad(Load(s), HealthWorkload(pool));
+  const double health_rate =
+      (health_before.calls_per_second() + health_after.calls_per_second()) / 2;
+  const double alone = feed.register_alone.calls_per_second();
+  const double subscribed = feed.register_subscribed.calls_per_second();
+  const double kept = alone > 0 ? subscribed / alone : 0;
+  std::ostringstream out;
+  out << absl::StrFormat("health rate (mean of before and after): %.0f calls/s\n", health_rate)
+      << absl::StrFormat("register, nobody following:        %8.0f calls/s (%.2f of health)\n",
+                         alone, alone / health_rate)
+      << absl::StrFormat("register, %d subscribers over %d areas: %8.0f calls/s (%.2f of health)\n",
+                         s.subscribers, s.feed_areas, subscribed, subscribed / health_rate)
+      << absl::StrFormat("register rate kept with subscribers: %.0f%%\n", 100 * kept)
+      << absl::StrFormat("delivery, commit to subscriber: p50 %.0f us, p99 %.0f us, max %.0f us "
+                         "over %d events (%d births followed)\n",
+                         feed.delivery.p50_us, feed.delivery.p99_us, feed.delivery.max_us,
+                         feed.delivered, feed.births_followed)
+      << (feed.delivery.p99_us < 1e6 ? "met      " : "NOT MET  ")
+      << "delivery p99 under 1 second with the subscribers at the full register rate\n"
+      << (kept >= 0.9 ? "met      " : "NOT MET  ")
+      << "register rate with subscribers within 10% of the rate without\n";
+  std::cout << out.str();
+  if (!feed.error.ok()) std::cerr << "cir-bench: feed run failed: " << feed.error << "\n";
+  if (!s.markdown_path.empty()) {
+    std::ofstream md(s.markdown_path);
+    md << "## Feed run, "
+       << absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone()) << "\n\n"
+       << "Machine: " << sysconf(_SC_NPROCESSORS_ONLN) << " cores, " << CpuModel() << ". "
+       << s.concurrency << " registrations in flight (closed loop, durable), "
+       << s.duration_seconds << " s measured per phase; " << s.subscribers
+       << " subscribers, one stream each, over " << s.feed_areas
+       << " areas, reading every event as it arrives, in the same process as the load.\n\n"
+       << "| measure | value |\n| --- | ---: |\n"
+       << absl::StrFormat("| health check calls/s | %.0f |\n", health_rate)
+       << absl::StrFormat("| register calls/s, nobody following | %.0f (%.2f of health) |\n",
+                          alone, alone / health_rate)
+       << absl::StrFormat("| register calls/s, %d subscribers | %.0f (%.2f of health) |\n",
+                          s.subscribers, subscribed, subscribed / health_rate)
+       << absl::StrFormat("| register rate kept | %.0f%% |\n", 100 * kept)
+       << absl::StrFormat("| delivery p50 / p99 / max | %.1f / %.1f / %.1f ms |\n",
+                          feed.delivery.p50_us / 1000, feed.delivery.p99_us / 1000,
+                          feed.delivery.max_us / 1000)
+       << absl::StrFormat("| events delivered (expected) | %d (%d) |\n", feed.delivered,
+                          feed.expected_deliveries)
+       << "\n| target | measured | met |\n| --- | ---: | --- |\n"
+       << absl::StrFormat("| delivery p99 under 1 s at the full register rate | %.1f ms | %s |\n",
+                          feed.delivery.p99_us / 1000, feed.delivery.p99_us < 1e6 ? "yes" : "**no**")
+       << absl::StrFormat("| register rate with subscribers within 10%% of without | %.0f%% | %s |\n",
+                          100 * kept, kept >= 0.9 ? "yes" : "**no**");
+  }
+  return feed.error.ok() ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace cir::bench
 
@@ -424,6 +487,13 @@ int main(int argc, char** argv) {
   app.add_option("--only", s.only,
                  "run only the workloads whose name starts with this (and health), e.g. register");
   app.add_flag("--smoke", s.smoke, "a run of a few seconds in all, to check that the tool works");
+  app.add_flag("--feed", s.feed,
+               "instead of the standard set: registrations at the full rate without and then with "
+               "feed subscribers, and the latency from commit to delivery");
+  app.add_option("--subscribers", s.subscribers, "feed subscribers (--feed)")->capture_default_str();
+  app.add_option("--feed-areas", s.feed_areas, "areas the subscribers follow (--feed), at most 199")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 199));
   CLI11_PARSE(app, argc, argv);
   // As in cir-server: Debian's Abseil tracks lock order on every gRPC lock; a debugging aid that
   // would otherwise be part of every measured call.
@@ -451,5 +521,6 @@ int main(int argc, char** argv) {
                  "started with --allow-test-nhs-numbers\n";
     return 2;
   }
+  if (s.feed) return cir::bench::RunFeed(s, pool);
   return s.scale > 0 ? cir::bench::RunScale(s, pool) : cir::bench::RunStandard(s, pool);
 }

@@ -107,18 +107,23 @@ int FeedCommands::Watch(Client& client, const GlobalOptions& global) {
   int64_t received = 0;
   v1::SubscribeResponse message;
   while (subscription->Next(&message)) {
-    if (message.has_heartbeat()) {
+    if (message.events().empty()) {
       if (global.json) std::cout << ToJson(message) << std::endl;
       continue;
     }
-    const v1::FeedEvent& event = message.event();
-    last_cursor = event.cursor();
-    if (global.json) {
-      std::cout << ToJson(message) << std::endl;
-    } else {
-      std::cout << EventLine(event) << std::endl;
+    for (const v1::FeedEvent& event : message.events()) {
+      // One event a line, so that a line printed is an event processed.
+      last_cursor = event.cursor();
+      if (global.json) {
+        v1::SubscribeResponse one;  // a line per event, in the form of the stream's messages
+        *one.add_events() = event;
+        std::cout << ToJson(one) << std::endl;
+      } else {
+        std::cout << EventLine(event) << std::endl;
+      }
+      if (watch_max_events_ > 0 && ++received >= watch_max_events_) break;
     }
-    if (watch_max_events_ > 0 && ++received >= watch_max_events_) {
+    if (watch_max_events_ > 0 && received >= watch_max_events_) {
       subscription->Cancel();
       break;
     }

@@ -244,9 +244,10 @@ TEST_F(FeedKillTest, ASubscriberKilledAtRandomAndResumedFromItsCursorGetsEveryEv
     for (const std::string& line : watcher.Lines()) {
       v1::SubscribeResponse message;
       ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &message).ok()) << line;
-      if (!message.has_event()) continue;
-      processed.push_back(message.event());
-      cursor = message.event().cursor();
+      for (const v1::FeedEvent& event : message.events()) {
+        processed.push_back(event);
+        cursor = event.cursor();
+      }
     }
   };
   constexpr int kKills = 25;

@@ -86,6 +86,25 @@ class FeedSubscription {
   bool finished_ = false;
 };
 
+// A Subscribe stream read by callbacks (Client::SubscribeAsync), without a thread of its own:
+// for a process following many streams. Destroying it cancels the stream and waits until its
+// last callback has returned.
+class FeedStream {
+ public:
+  ~FeedStream();
+  FeedStream(const FeedStream&) = delete;
+  FeedStream& operator=(const FeedStream&) = delete;
+
+  // Ends the stream from the subscriber's side; on_done then hears CANCELLED.
+  void Cancel();
+
+ private:
+  friend class Client;
+  class Reactor;
+  explicit FeedStream(Reactor* reactor) : reactor_(reactor) {}
+  Reactor* reactor_;
+};
+
 class Client {
  public:
   template <typename T>
@@ -135,6 +154,13 @@ class Client {
   // Opens a stream of the requested areas' events, without a deadline: read it with Next until it
   // ends, then Finish says why. Store each event's cursor once processed, and resubscribe from it.
   std::unique_ptr<FeedSubscription> Subscribe(const v1::SubscribeRequest& request);
+  // The same stream read by callbacks on gRPC's threads: `on_message` for each event or heartbeat,
+  // one at a time and in order, then `on_done` once with why the stream ended. A callback must not
+  // destroy the FeedStream.
+  std::unique_ptr<FeedStream> SubscribeAsync(
+      const v1::SubscribeRequest& request,
+      std::function<void(const v1::SubscribeResponse&)> on_message,
+      std::function<void(absl::Status)> on_done);
 
   // The server's standard health check (grpc.health.v1.Health/Check for the whole server):
   // OK when serving.
