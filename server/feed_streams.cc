@@ -135,10 +135,8 @@ void FeedStreams::OnCommit(absl::Span<const storage::AreaHead> heads) {
       woken.insert(woken.end(), it->second.begin(), it->second.end());
     }
   }
-  for (const std::shared_ptr<StreamState>& stream : woken) {
-    stream->wakes.fetch_add(1);
-    Schedule(stream);
-  }
+  for (const std::shared_ptr<StreamState>& stream : woken) stream->wakes.fetch_add(1);
+  ScheduleMany(woken);
 }
 
 void FeedStreams::FinishAll() {
@@ -159,32 +157,51 @@ size_t FeedStreams::open_streams() {
   return streams_.size();
 }
 
-void FeedStreams::Schedule(const std::shared_ptr<StreamState>& stream) {
+bool FeedStreams::Claim(const std::shared_ptr<StreamState>& stream) {
+  std::lock_guard<std::mutex> lock(stream->mu);
+  if (stream->running) {
+    stream->again = true;
+    return false;
+  }
+  if (stream->queued) return false;
+  stream->queued = true;
+  return true;
+}
+
+void FeedStreams::Run(const std::shared_ptr<StreamState>& stream) {
   {
     std::lock_guard<std::mutex> lock(stream->mu);
-    if (stream->running) {
-      stream->again = true;
+    stream->queued = false;
+    stream->running = true;
+  }
+  for (;;) {
+    Pump(stream);
+    std::lock_guard<std::mutex> lock(stream->mu);
+    if (!stream->again) {
+      stream->running = false;
       return;
     }
-    if (stream->queued) return;
-    stream->queued = true;
+    stream->again = false;
   }
-  pool_.Post([this, stream] {
-    {
-      std::lock_guard<std::mutex> lock(stream->mu);
-      stream->queued = false;
-      stream->running = true;
-    }
-    for (;;) {
-      Pump(stream);
-      std::lock_guard<std::mutex> lock(stream->mu);
-      if (!stream->again) {
-        stream->running = false;
-        return;
-      }
-      stream->again = false;
-    }
-  });
+}
+
+void FeedStreams::Schedule(const std::shared_ptr<StreamState>& stream) {
+  if (Claim(stream)) pool_.Post([this, stream] { Run(stream); });
+}
+
+void FeedStreams::ScheduleMany(const std::vector<std::shared_ptr<StreamState>>& streams) {
+  std::vector<std::vector<std::shared_ptr<StreamState>>> shares(
+      static_cast<size_t>(std::max(1, options_.threads)));
+  size_t claimed = 0;
+  for (const std::shared_ptr<StreamState>& stream : streams) {
+    if (Claim(stream)) shares[claimed++ % shares.size()].push_back(stream);
+  }
+  for (std::vector<std::shared_ptr<StreamState>>& share : shares) {
+    if (share.empty()) continue;
+    pool_.Post([this, share = std::move(share)] {
+      for (const std::shared_ptr<StreamState>& stream : share) Run(stream);
+    });
+  }
 }
 
 void FeedStreams::Forget(const std::shared_ptr<StreamState>& stream) {
@@ -284,7 +301,7 @@ void FeedStreams::Tick() {
         }
       }
     }
-    for (const std::shared_ptr<StreamState>& stream : due) Schedule(stream);
+    ScheduleMany(due);
   }
 }
 

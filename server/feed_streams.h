@@ -72,10 +72,18 @@ class FeedStreams {
 
   // For the streams' own use.
   void Schedule(const std::shared_ptr<StreamState>& stream);
+  // Schedules many streams at once, in a task or two rather than one each: a commit wakes every
+  // stream of the areas it wrote, and the wake runs before the commit's replies.
+  void ScheduleMany(const std::vector<std::shared_ptr<StreamState>>& streams);
   void Forget(const std::shared_ptr<StreamState>& stream);
 
  private:
   void Pump(const std::shared_ptr<StreamState>& stream);
+  // Claims `stream` for a task: false if a task is queued or running for it already (which then
+  // runs again).
+  bool Claim(const std::shared_ptr<StreamState>& stream);
+  // Pumps a claimed stream until no wake came during its run, then releases it.
+  void Run(const std::shared_ptr<StreamState>& stream);
   void Tick();
 
   feed::FeedReader& reader_;

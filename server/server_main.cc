@@ -72,6 +72,12 @@ int main(int argc, char** argv) {
                  "threads serving every feed stream, however many there are")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  double send_interval_ms = absl::ToDoubleMilliseconds(options.feed.min_send_interval);
+  app.add_option("--feed-send-interval-ms", send_interval_ms,
+                 "events committing within this many milliseconds of a stream's last message go "
+                 "together in its next one (0 sends each at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1000.0));
   int retention_days = 0;
   app.add_option("--feed-retention-days", retention_days,
                  "delete feed events older than this many days (each area keeps its newest); a "
@@ -81,6 +87,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 36500));
   CLI11_PARSE(app, argc, argv);
   options.feed.heartbeat_interval = absl::Seconds(heartbeat_seconds);
+  options.feed.min_send_interval = absl::Milliseconds(send_interval_ms);
   if (retention_days > 0) options.store.feed_retention = absl::Hours(24) * retention_days;
   options.drain = absl::Seconds(drain_seconds);
   options.call_memory_bytes = call_memory_mib << 20;
