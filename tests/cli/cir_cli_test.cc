@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -30,8 +31,8 @@ class CirCliTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(server_.Start()) << server_.log(); }
 
   CliRun Cir(const std::string& arguments) {
-    std::string command = std::string(CIR_CLI_PATH) + " --server " + server_.address() + " " +
-                          arguments + " 2>&1";
+    std::string command =
+        std::string(CIR_CLI_PATH) + " --server " + server_.address() + " " + arguments + " 2>&1";
     FILE* pipe = popen(command.c_str(), "r");
     std::string output;
     char buffer[4096];
@@ -61,9 +62,10 @@ TEST_F(CirCliTest, RegisterPrintsTheNewChildAndAnotherNotificationSaysNothingWas
   EXPECT_EQ(id.size(), 13u);
   // A retry answers as the first call did.
   EXPECT_EQ(RegisterAndGetId("cli-1", "999 000 0018"), id);
-  CliRun again = Cir("register --notifying-system RYJ02 --notification-id cli-1 "
-                     "--nhs '999 000 0018' --dob 2026-05-01 --sex female --postcode 'rh12 1aa' "
-                     "--la 938 --given-name Ada");
+  CliRun again =
+      Cir("register --notifying-system RYJ02 --notification-id cli-1 "
+          "--nhs '999 000 0018' --dob 2026-05-01 --sex female --postcode 'rh12 1aa' "
+          "--la 938 --given-name Ada");
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_THAT(again.output, HasSubstr("Already registered"));
   EXPECT_THAT(again.output, HasSubstr(id));
@@ -88,8 +90,9 @@ TEST_F(CirCliTest, ResolveFindsTheChildByEachIdentifierAndPrintsJsonOnRequest) {
 }
 
 TEST_F(CirCliTest, LinkNhsAddsAnNhsNumber) {
-  CliRun registered = Cir("register --notifying-system RXH01 --notification-id cli-abroad "
-                          "--dob 2025-12-01 --sex not-known --postcode 'SW1A 1AA' --la 213");
+  CliRun registered =
+      Cir("register --notifying-system RXH01 --notification-id cli-abroad "
+          "--dob 2025-12-01 --sex not-known --postcode 'SW1A 1AA' --la 213");
   ASSERT_EQ(registered.exit_code, 0) << registered.output;
   std::smatch match;
   ASSERT_TRUE(std::regex_search(registered.output, match, std::regex("Child ([A-Z0-9-]{13})")));
@@ -102,7 +105,8 @@ TEST_F(CirCliTest, BatchResolveReadsAFileAndAnswersEachLineInOrder) {
   std::string id = RegisterAndGetId("cli-4", testing::FictionalNhsNumber(4));
   std::string file = dir_.Sub("census.txt");
   std::ofstream(file) << testing::FictionalNhsNumber(4) << "\nnonsense\n"
-                      << testing::FictionalNhsNumber(5) << "\n" << id << "\n";
+                      << testing::FictionalNhsNumber(5) << "\n"
+                      << id << "\n";
   CliRun run = Cir("batch-resolve " + file);
   EXPECT_EQ(run.exit_code, 0) << run.output;
   std::regex expected(testing::FictionalNhsNumber(4) + "\tfound\t" + id +
@@ -113,8 +117,9 @@ TEST_F(CirCliTest, BatchResolveReadsAFileAndAnswersEachLineInOrder) {
 }
 
 TEST_F(CirCliTest, ARefusedCallExitsOneWithTheRegistrysMessage) {
-  CliRun run = Cir("register --notifying-system RXH01 --notification-id cli-bad "
-                   "--nhs 9990000017 --dob 2026-05-01 --sex f --postcode 'RH12 1AA' --la 938");
+  CliRun run =
+      Cir("register --notifying-system RXH01 --notification-id cli-bad "
+          "--nhs 9990000017 --dob 2026-05-01 --sex f --postcode 'RH12 1AA' --la 938");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("INVALID_ARGUMENT"));
   EXPECT_THAT(run.output, HasSubstr("nhs_number"));
@@ -124,10 +129,11 @@ TEST_F(CirCliTest, ARefusedCallExitsOneWithTheRegistrysMessage) {
 }
 
 TEST_F(CirCliTest, RegisterTakesTheBirthOrderAndTheMothersNames) {
-  CliRun twin = Cir("register --notifying-system rxh01 --notification-id cli-twin-2 "
-                    "--dob 2026-05-01 --sex female --postcode 'RH12 1AA' --la 938 "
-                    "--birth-order 2 --mother-given-name Mary --mother-family-name Lovelace-Test "
-                    "--json");
+  CliRun twin =
+      Cir("register --notifying-system rxh01 --notification-id cli-twin-2 "
+          "--dob 2026-05-01 --sex female --postcode 'RH12 1AA' --la 938 "
+          "--birth-order 2 --mother-given-name Mary --mother-family-name Lovelace-Test "
+          "--json");
   EXPECT_EQ(twin.exit_code, 0) << twin.output;
   EXPECT_THAT(twin.output, HasSubstr("\"birth_order\":2"));
   EXPECT_THAT(twin.output, HasSubstr("\"mother_given_name\":\"Mary\""));
@@ -152,8 +158,9 @@ TEST_F(CirCliTest, LinkUpnSaysWhatItDidWithASecondPermanentUpn) {
 TEST_F(CirCliTest, BadUsageExitsTwoAndHelpExitsZero) {
   EXPECT_EQ(Cir("register --dob 2026-05-01").exit_code, 2);
   EXPECT_EQ(Cir("frobnicate").exit_code, 2);
-  CliRun bad_date = Cir("register --notifying-system RXH01 --notification-id x "
-                        "--dob 01/05/2026 --sex f --postcode 'RH12 1AA' --la 938");
+  CliRun bad_date =
+      Cir("register --notifying-system RXH01 --notification-id x "
+          "--dob 01/05/2026 --sex f --postcode 'RH12 1AA' --la 938");
   EXPECT_EQ(bad_date.exit_code, 2);
   EXPECT_THAT(bad_date.output, HasSubstr("YYYY-MM-DD"));
   for (const char* command : {"register", "resolve", "link-upn", "link-nhs", "batch-resolve"}) {
@@ -161,6 +168,66 @@ TEST_F(CirCliTest, BadUsageExitsTwoAndHelpExitsZero) {
     EXPECT_EQ(help.exit_code, 0) << command;
     EXPECT_THAT(help.output, HasSubstr("Usage")) << command;
   }
+}
+
+TEST_F(CirCliTest, EachLifeEventCommandChangesTheRecordAndSaysWhatItDid) {
+  const std::string id = RegisterAndGetId("cli-life", testing::FictionalNhsNumber(40));
+  const std::string duplicate = RegisterAndGetId("cli-life-2", testing::FictionalNhsNumber(41));
+  struct Step {
+    std::string arguments;
+    std::string says;
+  };
+  const std::vector<Step> steps = {
+      {"move " + id + " --address-line '2 Low Road' --postcode 'PO19 1AB' --la 201",
+       "Address changed"},
+      {"correct " + id + " --version 2 --given-name Adah", "Details corrected"},
+      {"supersede-nhs " + id + " " + testing::FictionalNhsNumber(42), "NHS number superseded"},
+      {"merge " + id + " " + duplicate + " --nhs-superseded", "Merged"},
+      {"unmerge " + duplicate, "Merge undone"},
+      {"restrict " + id + " --sensitive set", "Restrictions changed"},
+      {"death " + id + " --notice formal --date 2026-05-02", "Death recorded"},
+  };
+  for (const Step& step : steps) {
+    CliRun run = Cir(step.arguments + " --recorded-by 'Test data team'");
+    EXPECT_EQ(run.exit_code, 0) << step.arguments << "\n" << run.output;
+    EXPECT_THAT(run.output, HasSubstr(step.says)) << step.arguments;
+  }
+  CliRun resolved = Cir("resolve " + id);
+  EXPECT_THAT(resolved.output, HasSubstr("deceased 2026-05-02 (registered)"));
+  EXPECT_THAT(resolved.output, HasSubstr("Adah"));
+  // A stale version is refused with its reason, and the same request id is not applied twice.
+  CliRun stale = Cir("correct " + id + " --version 2 --given-name Ada --recorded-by T");
+  EXPECT_EQ(stale.exit_code, 1);
+  EXPECT_THAT(stale.output, HasSubstr("[RECORD_VERSION_STALE]"));
+  CliRun first = Cir("restrict " + id + " --objection set --request-id r-1 --recorded-by T");
+  CliRun retry = Cir("restrict " + id + " --objection set --request-id r-1 --recorded-by T");
+  EXPECT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_EQ(retry.exit_code, 0) << retry.output;
+  EXPECT_THAT(retry.output, HasSubstr("Restrictions changed"));  // the first call's answer
+}
+
+TEST_F(CirCliTest, WatchPrintsEventsAsTheyCommitAndEventsPagesWithTheNextCursor) {
+  const std::string first = RegisterAndGetId("cli-feed-1", testing::FictionalNhsNumber(50));
+  CliRun watched = Cir("watch --la 938 --from-start --max-events 1");
+  EXPECT_EQ(watched.exit_code, 0) << watched.output;
+  EXPECT_THAT(watched.output, HasSubstr("938 #1 BIRTH_REGISTERED " + first));
+  std::smatch cursor;
+  ASSERT_TRUE(
+      std::regex_search(watched.output, cursor, std::regex("resume with --from (c[0-9]\\S+)")))
+      << watched.output;
+  const std::string second = RegisterAndGetId("cli-feed-2", testing::FictionalNhsNumber(51));
+  CliRun resumed = Cir("watch --la 938 --from " + cursor[1].str() + " --max-events 1 --json");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_THAT(resumed.output, HasSubstr("\"sequence\":\"2\""));
+  EXPECT_THAT(resumed.output, HasSubstr(second.substr(0, 4)));
+  CliRun page = Cir("events --la 938 --from-start --page-size 1");
+  EXPECT_EQ(page.exit_code, 0) << page.output;
+  EXPECT_THAT(page.output, HasSubstr("938 #1 BIRTH_REGISTERED"));
+  EXPECT_THAT(page.output, HasSubstr("(more to fetch)"));
+  CliRun bad = Cir("events --la 938 --after nonsense");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.output, HasSubstr("[CURSOR_INVALID]"));
+  EXPECT_EQ(Cir("watch --la 938").exit_code, 2);  // no start given
 }
 
 }  // namespace
