@@ -192,6 +192,31 @@ std::vector<StoredFeedEvent> TellBothAreas(v1::FeedEventKind kind, const StoredC
   return feed;
 }
 
+// Where the merged record is more restricted (`objection`, `sensitive`: its flags) than `child`
+// was, feed events telling each area that carried `child` to delete what it may no longer hold, as
+// RestrictSharingInTxn tells them: everything once the objection applies (sharing withdrawn), the
+// address once the record is sensitive (restricted). No details. Made before the merge changes
+// `child`; each carries the version the merge gives it.
+std::vector<StoredFeedEvent> TellOfRestrictionsGained(const StoredChild& child, bool objection,
+                                                      bool sensitive, absl::CivilDay today) {
+  v1::FeedEventKind kind;
+  if (objection && !child.sharing_objection()) {
+    kind = v1::FEED_EVENT_KIND_SHARING_WITHDRAWN;
+  } else if (sensitive && !objection && !child.sensitive()) {
+    kind = v1::FEED_EVENT_KIND_RESTRICTED;
+  } else {
+    return {};
+  }
+  std::vector<StoredFeedEvent> feed;
+  for (const std::string& area : child.feed_areas()) {
+    StoredFeedEvent event = FeedEventAbout(kind, child, area, today);
+    event.clear_child();
+    event.set_child_version(child.version() + 1);
+    feed.push_back(std::move(event));
+  }
+  return feed;
+}
+
 }  // namespace
 
 absl::StatusOr<ValidMerge> ValidateMerge(const v1::MergeRecordsRequest& request) {
@@ -226,6 +251,15 @@ absl::Status MergeRecordsInTxn(const ValidMerge& merge, storage::WriteTxn& txn,
     return ChildToChange(txn, merge.retired_id, "retired_child_id").status();
   }
   CIR_RETURN_IF_ERROR(RefuseUnlessMergeable(survivor, retired, merge));
+  const absl::CivilDay today = DayInEngland(txn.CommitTime());
+  const bool objection = survivor.sharing_objection() || retired.sharing_objection();
+  const bool sensitive = survivor.sensitive() || retired.sensitive();
+  // Areas holding either record with fewer restrictions than the merged one are told first.
+  std::vector<StoredFeedEvent> feed =
+      TellOfRestrictionsGained(survivor, objection, sensitive, today);
+  for (StoredFeedEvent& event : TellOfRestrictionsGained(retired, objection, sensitive, today)) {
+    feed.push_back(std::move(event));
+  }
 
   StoredMergeUndo undo;
   undo.set_survivor_child_id(survivor.child_id());
@@ -256,16 +290,16 @@ absl::Status MergeRecordsInTxn(const ValidMerge& merge, storage::WriteTxn& txn,
     *survivor.add_notifications() = std::move(notification);
   }
   survivor.add_merged_from(retired.child_id());
-  survivor.set_sharing_objection(survivor.sharing_objection() || retired.sharing_objection());
-  survivor.set_sensitive(survivor.sensitive() || retired.sensitive());
+  survivor.set_sharing_objection(objection);
+  survivor.set_sensitive(sensitive);
   survivor.set_version(survivor.version() + 1);
 
-  std::vector<StoredFeedEvent> feed =
-      TellBothAreas(v1::FEED_EVENT_KIND_MERGED, survivor, retired, DayInEngland(txn.CommitTime()));
-  for (const StoredFeedEvent& event : feed) {
+  for (StoredFeedEvent& event :
+       TellBothAreas(v1::FEED_EVENT_KIND_MERGED, survivor, retired, today)) {
     if (!Contains(survivor.feed_areas(), event.local_authority())) {
       survivor.add_feed_areas(event.local_authority());
     }
+    feed.push_back(std::move(event));
   }
   retired.set_status(v1::RECORD_STATUS_MERGED);
   retired.set_merged_into(survivor.child_id());
@@ -333,6 +367,17 @@ absl::Status UndoMergeInTxn(const ValidUnmerge& unmerge, storage::WriteTxn& txn,
     google::protobuf::RepeatedPtrField<std::string> restored;
     restored.Add()->assign(before);
     RemoveAll(*survivor.mutable_former_upns(), restored);
+  }
+  if (survivor.upn().empty() && !survivor.former_upns().empty()) {
+    // A UPN the survivor was given after the merge, kept as former then because the retired
+    // child's was current, is now the first it holds: current, a permanent one before a temporary.
+    auto* former = survivor.mutable_former_upns();
+    auto first = std::find_if(former->begin(), former->end(), [](const std::string& upn) {
+      return !identifiers::IsTemporaryUpn(upn);
+    });
+    if (first == former->end()) first = former->begin();
+    survivor.set_upn(*first);
+    former->erase(first);
   }
   auto* notifications = survivor.mutable_notifications();
   notifications->erase(
