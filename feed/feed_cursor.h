@@ -15,9 +15,13 @@ namespace cir::feed {
 using FeedPositions = std::map<std::string, uint64_t>;
 
 // The cursor handed out with each event: opaque to callers, it is
-//   cursor := "c1" base64url-without-padding(area ":" sequence ("," area ":" sequence)*)
-// with areas (three digits) in ascending order and sequences in decimal. It holds positions, not
-// secrets: a caller can only ever be served what its areas' feeds hold.
+//   cursor    := "c2" base64url-without-padding(positions check)
+//   positions := area ":" sequence ("," area ":" sequence)*
+//   check     := FNV-1a 32-bit hash of positions (4 bytes, big-endian)
+// with areas (three digits) in ascending order and sequences in decimal. The check makes a cursor
+// cut short or damaged in a subscriber's keeping a refusal, not other positions (a cursor cut by
+// one character would otherwise read as a smaller sequence, and replay events already processed).
+// It holds positions, not secrets: a caller can only ever be served what its areas' feeds hold.
 std::string EncodeCursor(const FeedPositions& positions);
 
 // INVALID_ARGUMENT (CURSOR_INVALID) for anything EncodeCursor did not make.

@@ -284,7 +284,10 @@ absl::StatusOr<FeedReader::Batch> FeedReader::ReadNext(std::vector<AreaPosition>
                           "the events after this position are no longer kept");
       }
       ++expected;
-      if (event.event_sequence() > cutoff) break;
+      if (event.event_sequence() > cutoff) {
+        at_head = false;  // left for the next read
+        break;
+      }
       next.push_back({event.event_sequence(), a, &event});
       events.push_back(&event);
     }

@@ -107,6 +107,8 @@ absl::Status BuildAreaFeeds(rocksdb::DB* db, const Families& families,
       entry.set_made_by(child.notifications(0).notifying_system());
     }
     *entry.mutable_child() = CentreViewOf(child);
+    // Replaced, not added to: a run stopped before version 3 was stamped may have listed it.
+    event.clear_area_sequences();
     StoredAreaSequence* listed = event.add_area_sequences();
     listed->set_local_authority(area);
     listed->set_area_sequence(entry.area_sequence());

@@ -14,6 +14,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "cir/client.h"
+#include "feed/feed_cursor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/registry_server.h"
@@ -245,7 +246,7 @@ TEST_F(FeedServerTest, StoppingTheServerEndsEveryStreamWithServerStoppingSoSubsc
 TEST_F(FeedServerTest, ACursorTheRegistryCannotServeIsRefusedNeverSkipped) {
   RegisterIn(1, "938");
   v1::SubscribeRequest ahead = FromBeginning({"938"});
-  ahead.set_after_cursor(absl::StrCat("c1", absl::WebSafeBase64Escape("938:50")));
+  ahead.set_after_cursor(feed::EncodeCursor({{"938", 50}}));
   std::unique_ptr<FeedSubscription> feed = client_->Subscribe(ahead);
   EXPECT_FALSE(NextEvent(*feed).has_value());
   absl::Status refused = feed->Finish();
