@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -46,6 +47,8 @@ struct StreamState {
   std::atomic<bool> cancelled{false};
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> last_write_micros{0};
+  // Set, with release, once the task that finished the stream has returned from Finish.
+  std::atomic<bool> finish_returned{false};
   std::atomic<uint64_t> wakes{0};  // commits in the stream's areas so far
   // When a read put off by min_send_interval is due (microseconds since the epoch); 0: none.
   std::atomic<int64_t> deferred_until{0};
@@ -56,24 +59,41 @@ struct StreamState {
   bool again ABSL_GUARDED_BY(mu) = false;
 };
 
+// Released by each stream's opening once its reactor is built, acquired first thing in each of the
+// reactor's callbacks, which gRPC runs on its own threads: gRPC orders the two itself, with
+// synchronisation that ThreadSanitizer cannot see in Debian's uninstrumented gRPC; this makes the
+// order visible (as RegistryService does for its calls). A counter at namespace scope, since a
+// flag inside the reactor would itself be written at construction on the opening thread.
+std::atomic<uint64_t> streams_opened{0};
+
 class SubscribeStream final : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
  public:
   SubscribeStream(FeedStreams& streams, std::shared_ptr<StreamState> state)
       : streams_(streams), state_(std::move(state)) {}
 
   void OnWriteDone(bool ok) override {
+    Entered();
     if (!ok) state_->cancelled = true;  // the subscriber has gone
     state_->write_in_flight = false;
     streams_.Schedule(state_);
   }
   void OnCancel() override {
+    Entered();
     state_->cancelled = true;
     streams_.Schedule(state_);
   }
   void OnDone() override {
+    Entered();
+    // gRPC runs OnDone once the operation Finish started completes, which may be before the task
+    // that called Finish has returned from it: wait for that (a moment), so that the reactor is
+    // not destroyed under it.
+    while (!state_->finish_returned.load(std::memory_order_acquire)) std::this_thread::yield();
     streams_.Forget(state_);
     delete this;
   }
+
+ private:
+  static void Entered() { streams_opened.load(std::memory_order_acquire); }
 
  private:
   FeedStreams& streams_;
@@ -113,6 +133,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* FeedStreams::Open(
   state->last_write_micros = NowMicros();
   auto* reactor = new SubscribeStream(*this, state);
   state->reactor = reactor;
+  streams_opened.fetch_add(1, std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) state->stopping = true;
@@ -155,6 +176,11 @@ void FeedStreams::FinishAll() {
 size_t FeedStreams::open_streams() {
   std::lock_guard<std::mutex> lock(mu_);
   return streams_.size();
+}
+
+void FeedStreams::AwaitNoStreams() {
+  std::unique_lock<std::mutex> lock(mu_);
+  no_streams_cv_.wait(lock, [this] { return streams_.empty(); });
 }
 
 bool FeedStreams::Claim(const std::shared_ptr<StreamState>& stream) {
@@ -210,6 +236,7 @@ void FeedStreams::Forget(const std::shared_ptr<StreamState>& stream) {
     from.erase(std::remove(from.begin(), from.end(), stream), from.end());
   };
   drop(streams_);
+  if (streams_.empty()) no_streams_cv_.notify_all();
   if (stream->request.ok()) {
     for (const std::string& area : stream->request->areas) {
       auto it = by_area_.find(area);
@@ -231,6 +258,7 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
     }
     s.finished = true;
     s.reactor->Finish(ToGrpcStatus(status));
+    s.finish_returned.store(true, std::memory_order_release);
   };
   if (s.cancelled) return finish(absl::CancelledError("the subscriber cancelled the stream"));
   if (s.stopping) return finish(Stopping());

@@ -70,6 +70,11 @@ class FeedStreams {
   // Streams open now.
   size_t open_streams();
 
+  // Waits until every stream has ended (its OnDone has run), however long that takes: gRPC's
+  // shutdown, which cancels them, may return before their reactors are done, and they read the
+  // store until then, so the server waits for this before closing the store.
+  void AwaitNoStreams();
+
   // For the streams' own use.
   void Schedule(const std::shared_ptr<StreamState>& stream);
   // Schedules many streams at once, in a task or two rather than one each: a commit wakes every
@@ -96,6 +101,7 @@ class FeedStreams {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool destroying_ ABSL_GUARDED_BY(mu_) = false;
   std::condition_variable tick_cv_;
+  std::condition_variable no_streams_cv_;  // notified when the last stream is forgotten
 
   FixedThreadPool pool_;
   std::thread ticker_;  // last: started once every other member is initialised

@@ -151,6 +151,9 @@ absl::Status RegistryServer::Stop(absl::Duration grace) {
                                               feed_reader = std::move(feed_reader_)]() mutable {
       grpc_server->Shutdown(absl::ToChronoTime(cancel_calls));
       service->AfterShutdown();
+      // Shutdown cancelled the feed's streams, but their reactors may not all be done yet; they
+      // read the store until they are.
+      feed_streams->AwaitNoStreams();
       // The store's last groups may still tell the feed of their events: it goes after the store.
       store.reset();
       replies->WaitUntilIdle();

@@ -432,6 +432,15 @@ int RunFeed(const Settings& s, ClientPool& pool) {
       << "register rate with subscribers within 10% of the rate without\n";
   std::cout << out.str();
   if (!feed.error.ok()) std::cerr << "cir-bench: feed run failed: " << feed.error << "\n";
+  if (!s.json_path.empty()) {
+    std::ofstream(s.json_path) << absl::StrFormat(
+        "{\"health_calls_per_second\": %.0f, \"register_alone_calls_per_second\": %.0f, "
+        "\"register_subscribed_calls_per_second\": %.0f, \"subscribers\": %d, \"areas\": %d, "
+        "\"delivery_p50_us\": %.0f, \"delivery_p99_us\": %.0f, \"delivery_max_us\": %.0f, "
+        "\"delivered\": %d, \"expected\": %d}\n",
+        health_rate, alone, subscribed, s.subscribers, s.feed_areas, feed.delivery.p50_us,
+        feed.delivery.p99_us, feed.delivery.max_us, feed.delivered, feed.expected_deliveries);
+  }
   if (!s.markdown_path.empty()) {
     std::ofstream md(s.markdown_path);
     md << "## Feed run, "

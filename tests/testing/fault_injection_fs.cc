@@ -209,6 +209,8 @@ class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerW
 
 FaultInjectionFs::FaultInjectionFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
 
+FaultInjectionFs::~FaultInjectionFs() { std::lock_guard<std::mutex> lock(mu_); }
+
 rocksdb::IOStatus FaultInjectionFs::PowerFault() const {
   if (power_cut_) return rocksdb::IOStatus::IOError("power cut (injected)");
   return rocksdb::IOStatus::OK();
