@@ -24,8 +24,8 @@ absl::StatusOr<StoredChild> ExistingChild(storage::WriteTxn& txn, const std::str
   return *std::move(child);
 }
 
-absl::StatusOr<StoredChild> ChildToChange(storage::WriteTxn& txn, const std::string& child_id,
-                                          absl::string_view field) {
+absl::StatusOr<StoredChild> NamedChild(storage::WriteTxn& txn, const std::string& child_id,
+                                       absl::string_view field) {
   CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> child, txn.GetChild(child_id));
   if (!child.has_value()) {
     return errors::Refusal(
@@ -33,7 +33,13 @@ absl::StatusOr<StoredChild> ChildToChange(storage::WriteTxn& txn, const std::str
         absl::StrCat(field, ": no child has this identifier; check it was copied whole"),
         {{"field", field}});
   }
-  if (child->status() == v1::RECORD_STATUS_MERGED) {
+  return *std::move(child);
+}
+
+absl::StatusOr<StoredChild> ChildToChange(storage::WriteTxn& txn, const std::string& child_id,
+                                          absl::string_view field) {
+  CIR_ASSIGN_OR_RETURN(StoredChild child, NamedChild(txn, child_id, field));
+  if (child.status() == v1::RECORD_STATUS_MERGED) {
     return errors::Refusal(
         absl::StatusCode::kFailedPrecondition, v1::CHILD_MERGED,
         absl::StrCat(field,
@@ -41,7 +47,7 @@ absl::StatusOr<StoredChild> ChildToChange(storage::WriteTxn& txn, const std::str
                      "identifier to reach the surviving record, and make the change there"),
         {{"field", field}});
   }
-  return *std::move(child);
+  return child;
 }
 
 storage::StoredDate ToStoredDate(absl::CivilDay day) {

@@ -29,6 +29,11 @@ absl::Status InternalFault(absl::string_view message);
 absl::StatusOr<storage::StoredChild> ExistingChild(storage::WriteTxn& txn,
                                                    const std::string& child_id);
 
+// The child a request names in `field`, whatever its status: NOT_FOUND (CHILD_NOT_FOUND) if none
+// has that identifier.
+absl::StatusOr<storage::StoredChild> NamedChild(storage::WriteTxn& txn, const std::string& child_id,
+                                                absl::string_view field);
+
 // The child a change names in `field`: NOT_FOUND (CHILD_NOT_FOUND) if none has that identifier;
 // FAILED_PRECONDITION (CHILD_MERGED) if its record is retired, merged into another.
 absl::StatusOr<storage::StoredChild> ChildToChange(storage::WriteTxn& txn,

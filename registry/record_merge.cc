@@ -167,19 +167,6 @@ absl::Status RefuseUnlessMergeable(const StoredChild& survivor, const StoredChil
   return absl::OkStatus();
 }
 
-// A record a merge or its undo names in `field`: NOT_FOUND (CHILD_NOT_FOUND) if none.
-absl::StatusOr<StoredChild> NamedChild(storage::WriteTxn& txn, const std::string& child_id,
-                                       absl::string_view field) {
-  CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> child, txn.GetChild(child_id));
-  if (!child.has_value()) {
-    return errors::Refusal(
-        absl::StatusCode::kNotFound, v1::CHILD_NOT_FOUND,
-        absl::StrCat(field, ": no child has this identifier; check it was copied whole"),
-        {{"field", field}});
-  }
-  return *std::move(child);
-}
-
 // Feed events of `kind` about `child` (with `other`) for every area that carried either.
 std::vector<StoredFeedEvent> TellBothAreas(v1::FeedEventKind kind, const StoredChild& child,
                                            const StoredChild& other, absl::CivilDay today) {
@@ -405,6 +392,14 @@ absl::Status UndoMergeInTxn(const ValidUnmerge& unmerge, storage::WriteTxn& txn,
   retired.set_version(retired.version() + 1);
   std::vector<StoredFeedEvent> feed = TellBothAreas(v1::FEED_EVENT_KIND_UNMERGED, retired, survivor,
                                                     DayInEngland(txn.CommitTime()));
+  // An area that only ever held the survivor learns that the two are apart, not who the restored
+  // child is.
+  for (StoredFeedEvent& event : feed) {
+    if (std::find(retired.feed_areas().begin(), retired.feed_areas().end(),
+                  event.local_authority()) == retired.feed_areas().end()) {
+      event.clear_child();
+    }
+  }
   NoteFeedAreas(retired, feed);
   CIR_RETURN_IF_ERROR(txn.PutChild(survivor));
   CIR_RETURN_IF_ERROR(txn.PutChild(retired));

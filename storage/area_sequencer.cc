@@ -2,11 +2,18 @@
 
 namespace cir::storage {
 
-void AreaSequencer::Reset(std::map<std::string, uint64_t, std::less<>> committed_heads) {
+std::vector<AreaHead> AreaSequencer::Reset(
+    std::map<std::string, uint64_t, std::less<>> committed_heads) {
   group_.clear();
   unit_undo_.clear();
+  std::vector<AreaHead> moved;
   std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [area, head] : committed_heads) {
+    auto before = committed_.find(area);
+    if (before == committed_.end() || before->second != head) moved.push_back({area, head});
+  }
   committed_ = std::move(committed_heads);
+  return moved;
 }
 
 void AreaSequencer::BeginUnit() { unit_undo_.clear(); }

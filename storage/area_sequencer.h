@@ -27,8 +27,8 @@ namespace cir::storage {
 class AreaSequencer {
  public:
   // The committed heads, as read from the store at open or after recovering from a failed write.
-  // Writer thread, with no group staged.
-  void Reset(std::map<std::string, uint64_t, std::less<>> committed_heads);
+  // Writer thread, with no group staged. Returns the heads that differ from those before.
+  std::vector<AreaHead> Reset(std::map<std::string, uint64_t, std::less<>> committed_heads);
 
   // Writer thread.
   void BeginUnit();

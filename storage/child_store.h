@@ -42,7 +42,9 @@ class WriteTxn {
   // next, gap-free), stamps every time with CommitTime(), sets each feed event's
   // event_sequence and place_in_change (its index in `feed`), and lists the area sequences in the
   // event's area_sequences, replacing whatever they carried.
-  virtual absl::Status AppendEvent(StoredEvent event, std::vector<StoredFeedEvent> feed = {}) = 0;
+  virtual absl::Status AppendEvent(StoredEvent event, std::vector<StoredFeedEvent> feed) = 0;
+  // An event no local authority's feed carries.
+  absl::Status AppendEvent(StoredEvent event) { return AppendEvent(std::move(event), {}); }
 
   // A life event's request id: the first call's record, if there was one.
   virtual absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) = 0;

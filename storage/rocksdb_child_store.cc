@@ -102,17 +102,16 @@ class GroupTxn final : public WriteTxn {
                      "staging a child");
   }
 
-  absl::Status PutIndex(IndexKind kind, absl::string_view value,
-                        const IndexEntry& entry) override {
+  absl::Status PutIndex(IndexKind kind, absl::string_view value, const IndexEntry& entry) override {
     return FromRocks(batch_->Put(database_.family(ColumnFamily::kIdentifiers),
                                  EncodeIndexKey(kind, value), EncodeIndexEntry(entry)),
                      "staging an index entry");
   }
 
   absl::Status DeleteIndex(IndexKind kind, absl::string_view value) override {
-    return FromRocks(batch_->Delete(database_.family(ColumnFamily::kIdentifiers),
-                                    EncodeIndexKey(kind, value)),
-                     "staging the removal of an index entry");
+    return FromRocks(
+        batch_->Delete(database_.family(ColumnFamily::kIdentifiers), EncodeIndexKey(kind, value)),
+        "staging the removal of an index entry");
   }
 
   absl::Status AppendEvent(StoredEvent event, std::vector<StoredFeedEvent> feed) override {
@@ -188,8 +187,8 @@ std::string AreaFeedEnd(absl::string_view local_authority) {
 absl::StatusOr<std::map<std::string, uint64_t, std::less<>>> ReadAreaHeads(
     const StoreDatabase& database) {
   std::map<std::string, uint64_t, std::less<>> heads;
-  std::unique_ptr<rocksdb::Iterator> it(database.db()->NewIterator(
-      rocksdb::ReadOptions(), database.family(ColumnFamily::kAreaFeed)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      database.db()->NewIterator(rocksdb::ReadOptions(), database.family(ColumnFamily::kAreaFeed)));
   for (it->SeekToFirst(); it->Valid();) {
     const std::string area(it->key().data(), std::min(it->key().size(), kLocalAuthorityBytes));
     const std::string end = AreaFeedEnd(area);
@@ -314,8 +313,7 @@ class RocksDbStore final : public ChildStore {
     if (!last.ok()) return last.status();
     next_sequence_ = last->sequence + 1;
     last_commit_time_ = last->at;
-    absl::StatusOr<std::map<std::string, uint64_t, std::less<>>> heads =
-        ReadAreaHeads(**database);
+    absl::StatusOr<std::map<std::string, uint64_t, std::less<>>> heads = ReadAreaHeads(**database);
     if (!heads.ok()) return heads.status();
     areas_.Reset(*std::move(heads));
     {
@@ -345,9 +343,9 @@ class RocksDbStore final : public ChildStore {
     std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return Reopening();
     rocksdb::PinnableSlice value;
-    rocksdb::Status s = database_->db()->Get(rocksdb::ReadOptions(),
-                                             database_->family(ColumnFamily::kChildren),
-                                             ToSlice(child_id), &value);
+    rocksdb::Status s =
+        database_->db()->Get(rocksdb::ReadOptions(), database_->family(ColumnFamily::kChildren),
+                             ToSlice(child_id), &value);
     return ParseChild(s, value);
   }
 
@@ -356,9 +354,9 @@ class RocksDbStore final : public ChildStore {
     std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return Reopening();
     rocksdb::PinnableSlice value;
-    rocksdb::Status s = database_->db()->Get(rocksdb::ReadOptions(),
-                                             database_->family(ColumnFamily::kIdentifiers),
-                                             EncodeIndexKey(kind, value_text), &value);
+    rocksdb::Status s =
+        database_->db()->Get(rocksdb::ReadOptions(), database_->family(ColumnFamily::kIdentifiers),
+                             EncodeIndexKey(kind, value_text), &value);
     return ParseEntry(s, value);
   }
 
@@ -419,9 +417,8 @@ class RocksDbStore final : public ChildStore {
     std::vector<rocksdb::Slice> keys(encoded.begin(), encoded.end());
     std::vector<rocksdb::PinnableSlice> values(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
-    database_->db()->MultiGet(rocksdb::ReadOptions(),
-                              database_->family(ColumnFamily::kIdentifiers), keys.size(),
-                              keys.data(), values.data(), statuses.data());
+    database_->db()->MultiGet(rocksdb::ReadOptions(), database_->family(ColumnFamily::kIdentifiers),
+                              keys.size(), keys.data(), values.data(), statuses.data());
     std::vector<absl::StatusOr<std::optional<IndexEntry>>> out;
     out.reserve(keys.size());
     for (size_t i = 0; i < keys.size(); ++i) out.push_back(ParseEntry(statuses[i], values[i]));
@@ -449,7 +446,7 @@ class RocksDbStore final : public ChildStore {
   }
 
   absl::StatusOr<std::vector<AreaFeedPage>> ReadAreaFeeds(absl::Span<const AreaPosition> positions,
-                                                         size_t limit) override {
+                                                          size_t limit) override {
     std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return Reopening();
     rocksdb::DB* db = database_->db();
@@ -540,8 +537,8 @@ class RocksDbStore final : public ChildStore {
   }
 
   void WatchAreaFeeds(AreaFeedWatcher watcher) override {
-    std::lock_guard<std::mutex> lock(watcher_mu_);
-    watcher_ = std::move(watcher);
+    std::lock_guard<std::mutex> lock(watcher_->mu);
+    watcher_->watch = std::move(watcher);
   }
 
   void Submit(WriteWork work, WriteDone done, SubmitOptions options = {}) override {
@@ -662,8 +659,9 @@ class RocksDbStore final : public ChildStore {
       if (!before.ok() || *before == 0) continue;
       const uint64_t last_deleted = std::min(*before, head[0] - 1);
       if (last_deleted == 0) continue;
-      batch.DeleteRange(database_->family(ColumnFamily::kAreaFeed), EncodeAreaEventKey(area, 0),
-                        EncodeAreaEventKey(area, last_deleted + 1))
+      batch
+          .DeleteRange(database_->family(ColumnFamily::kAreaFeed), EncodeAreaEventKey(area, 0),
+                       EncodeAreaEventKey(area, last_deleted + 1))
           .PermitUncheckedError();
     }
     if (batch.Count() == 0) return;
@@ -769,12 +767,14 @@ class RocksDbStore final : public ChildStore {
     std::vector<WriteDone> dones;
     dones.reserve(group.size());
     for (Unit& unit : group) dones.push_back(std::move(unit.done));
-    absl::AnyInvocable<void() &&> replies = [this, dones = std::move(dones),
-                                             outcomes = std::move(outcomes),
-                                             moved_heads = std::move(moved_heads)]() mutable {
+    // The task holds the watcher's slot, not the store: a reply runner of the server's may run it
+    // after the store has gone.
+    absl::AnyInvocable<void()&&> replies = [watcher = watcher_, dones = std::move(dones),
+                                            outcomes = std::move(outcomes),
+                                            moved_heads = std::move(moved_heads)]() mutable {
       if (!moved_heads.empty()) {
-        std::lock_guard<std::mutex> lock(watcher_mu_);
-        if (watcher_) watcher_(moved_heads);
+        std::lock_guard<std::mutex> lock(watcher->mu);
+        if (watcher->watch) watcher->watch(moved_heads);
       }
       for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move(outcomes[i]));
     };
@@ -794,7 +794,8 @@ class RocksDbStore final : public ChildStore {
       suspended_ = Refusal(
           absl::StatusCode::kUnavailable, v1::WRITES_SUSPENDED,
           absl::StrCat("the registry takes no writes while its store recovers from a failed "
-                       "write (", cause.message(), "); nothing was written: retry later"));
+                       "write (",
+                       cause.message(), "); nothing was written: retry later"));
       refusal = errors::Unshared(suspended_);
       for (Unit& unit : queue_) refused.push_back(std::move(unit));
       queue_.clear();
@@ -851,12 +852,17 @@ class RocksDbStore final : public ChildStore {
     // sequence number is skipped or given twice.
     absl::StatusOr<LastEvent> last = ReadLastEvent(*database_);
     if (!last.ok()) return false;
-    absl::StatusOr<std::map<std::string, uint64_t, std::less<>>> heads =
-        ReadAreaHeads(*database_);
+    absl::StatusOr<std::map<std::string, uint64_t, std::less<>>> heads = ReadAreaHeads(*database_);
     if (!heads.ok()) return false;
     next_sequence_ = last->sequence + 1;
     last_commit_time_ = std::max(last_commit_time_, last->at);
-    areas_.Reset(*std::move(heads));
+    // A failed group's batch may have reached the log after all: its feeds' heads moved without
+    // a commit telling the watcher, which is told now.
+    std::vector<AreaHead> moved = areas_.Reset(*std::move(heads));
+    if (!moved.empty()) {
+      std::vector<Unit> none;
+      Deliver(none, {}, std::move(moved));
+    }
     return true;
   }
 
@@ -901,9 +907,13 @@ class RocksDbStore final : public ChildStore {
   absl::Time next_prune_ = absl::Now();
   // The feeds' sequence numbers: staged by the writer, read by any thread.
   AreaSequencer areas_;
-  // Told of new feed events (WatchAreaFeeds); held while it runs, so that replacing it waits.
-  std::mutex watcher_mu_;
-  AreaFeedWatcher watcher_ ABSL_GUARDED_BY(watcher_mu_);
+  // Told of new feed events (WatchAreaFeeds); its lock is held while it runs, so that replacing it
+  // waits. Shared with the reply tasks, which may outlive the store.
+  struct WatcherSlot {
+    std::mutex mu;
+    AreaFeedWatcher watch ABSL_GUARDED_BY(mu);
+  };
+  const std::shared_ptr<WatcherSlot> watcher_ = std::make_shared<WatcherSlot>();
   absl::Time last_commit_time_ = absl::InfinitePast();
 
   std::mutex mu_;

@@ -46,7 +46,7 @@ FeedBenchResult RunFeedBench(ClientPool& pool, const std::string& target,
                                             options.areas, &acknowledged, nullptr));
   first_birth += result.register_alone.issued;
 
-  // The subscribers: a thread each, over channels of their own.
+  // The subscribers, over channels of their own (8, shared round-robin).
   std::vector<std::unique_ptr<Client>> clients;
   for (int c = 0; c < 8; ++c) {
     clients.push_back(std::make_unique<Client>(ClientOptions{.target = target}));

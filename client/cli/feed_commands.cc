@@ -119,7 +119,8 @@ int FeedCommands::Watch(Client& client, const GlobalOptions& global) {
         *one.add_events() = event;
         std::cout << ToJson(one) << std::endl;
       } else {
-        std::cout << EventLine(event) << std::endl;
+        // The cursor on every line, so that a watch ended any way (Ctrl-C) can be resumed.
+        std::cout << EventLine(event) << "  [" << event.cursor() << "]" << std::endl;
       }
       if (watch_max_events_ > 0 && ++received >= watch_max_events_) break;
     }

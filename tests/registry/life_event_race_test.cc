@@ -329,5 +329,44 @@ TEST_F(RegistryTest, AMoveRacingCorrectionsCountsEveryChangeAndKeepsEachAreasFee
   EXPECT_EQ(feed_events, listed);
 }
 
+TEST_F(RegistryTest, ASupersessionRacingARegistrationWithTheSameNhsNumberGivesItToOneChildOnly) {
+  int superseded_first = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    const std::string child = RegisterNew(700 + round);
+    const std::string contested = FictionalNhsNumber(800 + round);
+    // Another birth (another birth order: a twin) notified with the same NHS number.
+    v1::RegisterBirthRequest twin =
+        testing::FictionalBirth(absl::StrCat("twin-", round), contested);
+    twin.set_birth_order(2);
+    absl::Status superseded, registered;
+    std::string registered_child;
+    RunTogether({[&] {
+                   superseded = SupersedeNhsNumber(
+                                    SupersessionRequest(absl::StrCat("supersede-race-", round),
+                                                        child, contested))
+                                    .status();
+                 },
+                 [&] {
+                   absl::StatusOr<v1::RegisterBirthResponse> r = Register(twin);
+                   registered = r.status();
+                   if (r.ok()) registered_child = r->record().child_id();
+                 }},
+                round);
+
+    // Exactly one of them holds the number, and the index names that one.
+    ASSERT_NE(superseded.ok(), registered.ok()) << superseded << " / " << registered;
+    const std::string holder = superseded.ok() ? child : registered_child;
+    const absl::Status& refused = superseded.ok() ? registered : superseded;
+    EXPECT_EQ(errors::ReasonOf(refused), v1::NHS_NUMBER_HELD_BY_ANOTHER_CHILD) << refused;
+    EXPECT_EQ(store_->Lookup(IndexKind::kNhsNumber, contested)->value().child_id, holder);
+    EXPECT_EQ(HoldsNhsNumber(Stored(child), contested), superseded.ok());
+    superseded_first += superseded.ok();
+  }
+  // Both orders happened.
+  EXPECT_GT(superseded_first, 0);
+  EXPECT_LT(superseded_first, kRounds);
+}
+
 }  // namespace
 }  // namespace cir::registry

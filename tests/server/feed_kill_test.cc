@@ -325,8 +325,12 @@ TEST_F(FeedKillTest, AServerKilledUnderLoadKeepsEveryAcknowledgedChangeWithItsEv
   // The events each child has, by kind and version.
   std::set<std::tuple<std::string, std::string, v1::FeedEventKind, int64_t>> has;
   std::map<std::string, int64_t> newest_event_version;
+  std::set<std::pair<std::string, std::string>> merged_pairs;  // survivor, retired
   for (const auto& [area, events] : feeds) {
     for (const v1::FeedEvent& event : events) {
+      if (event.kind() == v1::FEED_EVENT_KIND_MERGED) {
+        merged_pairs.insert({event.child_id(), event.other_child_id()});
+      }
       has.insert({area, event.child_id(), event.kind(), event.record_version()});
       int64_t& newest = newest_event_version[event.child_id()];
       newest = std::max(newest, event.record_version());
@@ -346,6 +350,8 @@ TEST_F(FeedKillTest, AServerKilledUnderLoadKeepsEveryAcknowledgedChangeWithItsEv
       EXPECT_TRUE(has.count({move.to, move.child_id, v1::FEED_EVENT_KIND_MOVED_IN, move.version}));
     }
     for (const MixedLoad::Merge& merge : load->merges) {
+      EXPECT_TRUE(merged_pairs.count({merge.survivor, merge.retired}))
+          << "an acknowledged merge without its event";
       absl::StatusOr<v1::ResolveResponse> retired = client.Resolve(merge.retired);
       ASSERT_TRUE(retired.ok()) << retired.status();
       EXPECT_EQ(retired->record().child_id(), merge.survivor);

@@ -27,6 +27,7 @@
 #include "rocksdb/db.h"
 #include "storage/key_codec.h"
 #include "storage/rocksdb_child_store.h"
+#include "tests/storage/raw_store.h"
 #include "tests/storage/store_testing.h"
 #include "tests/testing/fault_injection_fs.h"
 #include "tests/testing/fictional_children.h"
@@ -609,31 +610,8 @@ TEST_F(AreaFeedTest, TheWatcherIsToldOncePerGroupOfTheMovedHeadsBeforeTheUnitsHe
 
 // ---- Schema version 2 to 3: the feeds built from the event log ---------------------------------
 
-using RawFamilies = std::map<std::string, rocksdb::ColumnFamilyHandle*>;
-
-// Writes a database with raw RocksDB, as an earlier release of the registry would have: the column
-// families `names` besides "default", filled by `fill`.
-void WriteRawStore(const std::string& path, const std::vector<std::string>& names,
-                   const std::function<void(rocksdb::DB&, RawFamilies&)>& fill) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.create_missing_column_families = true;
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
-      {"default", rocksdb::ColumnFamilyOptions()}};
-  for (const std::string& name : names) {
-    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(options, path, descriptors, &handles, &db).ok());
-  RawFamilies families;
-  for (rocksdb::ColumnFamilyHandle* handle : handles) families[handle->GetName()] = handle;
-  fill(*db, families);
-  for (rocksdb::ColumnFamilyHandle* handle : handles) {
-    EXPECT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
-  }
-  delete db;
-}
+using testing::RawFamilies;
+using testing::WriteRawStore;
 
 // Every key and value of `family` in the (closed) store at `path`, read with raw RocksDB.
 std::map<std::string, std::string> ReadRawFamily(const std::string& path,

@@ -12,6 +12,7 @@
 #include "rocksdb/db.h"
 #include "storage/key_codec.h"
 #include "storage/rocksdb_child_store.h"
+#include "tests/storage/raw_store.h"
 #include "tests/storage/store_testing.h"
 #include "tests/testing/temp_dir.h"
 
@@ -19,32 +20,13 @@ namespace cir::storage {
 namespace {
 
 using ::testing::AllOf;
+using testing::AppendEvent;
 using ::testing::HasSubstr;
 using ::testing::IsSupersetOf;
-using testing::AppendEvent;
 using testing::RunUnit;
 
-using Families = std::map<std::string, rocksdb::ColumnFamilyHandle*>;
-
-// Writes a database with raw RocksDB, as another release of the registry would have: only the
-// `names` column families (besides "default"), filled by `fill`.
-void WriteRawStore(const std::string& path, const std::vector<std::string>& names,
-                   const std::function<void(rocksdb::DB&, Families&)>& fill) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.create_missing_column_families = true;
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
-      {"default", rocksdb::ColumnFamilyOptions()}};
-  for (const std::string& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(options, path, descriptors, &handles, &db).ok());
-  Families families;
-  for (rocksdb::ColumnFamilyHandle* handle : handles) families[handle->GetName()] = handle;
-  fill(*db, families);
-  for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
-  delete db;
-}
+using Families = testing::RawFamilies;
+using testing::WriteRawStore;
 
 std::vector<std::string> StoredFamilies(const std::string& path) {
   std::vector<std::string> names;
@@ -71,14 +53,18 @@ TEST_F(SchemaMigrationTest, AVersionOneStoreWithoutTheEventFamiliesOpensWithThem
     rocksdb::WriteOptions w;
     ASSERT_TRUE(db.Put(w, families["default"], "schema_version", EncodeFixed32BigEndian(1)).ok());
     ASSERT_TRUE(db.Put(w, families["children"], "AAAAAAAAAAA",
-                       testing::Child("AAAAAAAAAAA").SerializeAsString()).ok());
+                       testing::Child("AAAAAAAAAAA").SerializeAsString())
+                    .ok());
     rocksdb::ColumnFamilyHandle* identifiers = families["identifiers"];
     ASSERT_TRUE(db.Put(w, identifiers, EncodeIndexKey(IndexKind::kLegacyNotificationId, "n-1"),
-                       EncodeIndexEntry(first)).ok());
+                       EncodeIndexEntry(first))
+                    .ok());
     ASSERT_TRUE(db.Put(w, identifiers, EncodeIndexKey(IndexKind::kLegacyNotificationId, "n-2"),
-                       EncodeIndexEntry(second)).ok());
+                       EncodeIndexEntry(second))
+                    .ok());
     ASSERT_TRUE(db.Put(w, identifiers, EncodeIndexKey(IndexKind::kNhsNumber, "9990000018"),
-                       EncodeIndexEntry({"AAAAAAAAAAA", ""})).ok());
+                       EncodeIndexEntry({"AAAAAAAAAAA", ""}))
+                    .ok());
   });
 
   {
@@ -97,9 +83,8 @@ TEST_F(SchemaMigrationTest, AVersionOneStoreWithoutTheEventFamiliesOpensWithThem
     // Everything else is as it was, and the new families take writes.
     EXPECT_EQ((*(*store)->Lookup(IndexKind::kNhsNumber, "9990000018"))->child_id, "AAAAAAAAAAA");
     EXPECT_TRUE((*store)->GetChild("AAAAAAAAAAA")->has_value());
-    ASSERT_TRUE(RunUnit(**store, [](WriteTxn& txn) {
-                  return AppendEvent(txn, "AAAAAAAAAAA");
-                }).ok());
+    ASSERT_TRUE(
+        RunUnit(**store, [](WriteTxn& txn) { return AppendEvent(txn, "AAAAAAAAAAA"); }).ok());
     EXPECT_EQ((*store)->ReadEvents(0, 10)->size(), 1u);
   }
   EXPECT_THAT(StoredFamilies(path_), IsSupersetOf({"default", "children", "identifiers", "events",
@@ -107,14 +92,16 @@ TEST_F(SchemaMigrationTest, AVersionOneStoreWithoutTheEventFamiliesOpensWithThem
   // Reopened, it is at this release's version and is not migrated again.
   absl::StatusOr<std::unique_ptr<ChildStore>> again = RocksDbChildStore::Open(ExistingStore(path_));
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(**(*again)->Lookup(IndexKind::kNotification, NotificationIndexValue("-", "n-1")), first);
+  EXPECT_EQ(**(*again)->Lookup(IndexKind::kNotification, NotificationIndexValue("-", "n-1")),
+            first);
 }
 
 TEST_F(SchemaMigrationTest, AStoreOfANewerVersionIsRefusedNamingBothVersionsAndLeftAlone) {
   WriteRawStore(path_, {"children", "identifiers", "events", "events_by_area", "feed_cursors"},
                 [](rocksdb::DB& db, Families& families) {
-                  ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), families["default"],
-                                     "schema_version", EncodeFixed32BigEndian(99)).ok());
+                  ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), families["default"], "schema_version",
+                                     EncodeFixed32BigEndian(99))
+                                  .ok());
                 });
   absl::StatusOr<std::unique_ptr<ChildStore>> store =
       RocksDbChildStore::Open(testing::StoreOptions(path_));
@@ -123,13 +110,14 @@ TEST_F(SchemaMigrationTest, AStoreOfANewerVersionIsRefusedNamingBothVersionsAndL
               AllOf(HasSubstr("schema version 99"), HasSubstr("newer release"),
                     HasSubstr(absl::StrCat("up to ", kSchemaVersion))));
   // The refusal changed nothing: the version is still 99.
-  WriteRawStore(path_, {"children", "identifiers", "events", "events_by_area", "feed_cursors"},
-                [](rocksdb::DB& db, Families& families) {
-                  std::string version;
-                  ASSERT_TRUE(db.Get(rocksdb::ReadOptions(), families["default"],
-                                     "schema_version", &version).ok());
-                  EXPECT_EQ(DecodeFixed32BigEndian(version), 99u);
-                });
+  WriteRawStore(
+      path_, {"children", "identifiers", "events", "events_by_area", "feed_cursors"},
+      [](rocksdb::DB& db, Families& families) {
+        std::string version;
+        ASSERT_TRUE(
+            db.Get(rocksdb::ReadOptions(), families["default"], "schema_version", &version).ok());
+        EXPECT_EQ(DecodeFixed32BigEndian(version), 99u);
+      });
 }
 
 TEST_F(SchemaMigrationTest, ARocksDbDatabaseThatIsNoStoreIsRefusedEvenWithCreateIfMissing) {
@@ -144,14 +132,14 @@ TEST_F(SchemaMigrationTest, ARocksDbDatabaseThatIsNoStoreIsRefusedEvenWithCreate
 
 TEST_F(SchemaMigrationTest, ANewStoreIsWrittenAtThisReleasesVersion) {
   ASSERT_TRUE(RocksDbChildStore::Open(testing::StoreOptions(path_)).ok());
-  WriteRawStore(path_, {"children", "identifiers", "events", "events_by_area", "area_feed",
-                        "requests"},
-                [](rocksdb::DB& db, Families& families) {
-                  std::string version;
-                  ASSERT_TRUE(db.Get(rocksdb::ReadOptions(), families["default"],
-                                     "schema_version", &version).ok());
-                  EXPECT_EQ(DecodeFixed32BigEndian(version), kSchemaVersion);
-                });
+  WriteRawStore(
+      path_, {"children", "identifiers", "events", "events_by_area", "area_feed", "requests"},
+      [](rocksdb::DB& db, Families& families) {
+        std::string version;
+        ASSERT_TRUE(
+            db.Get(rocksdb::ReadOptions(), families["default"], "schema_version", &version).ok());
+        EXPECT_EQ(DecodeFixed32BigEndian(version), kSchemaVersion);
+      });
 }
 
 }  // namespace
