@@ -3,6 +3,7 @@
 // that does not read, the server's stop, and the life events through the client library.
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
@@ -361,6 +362,36 @@ TEST_F(FeedServerTest, EveryLifeEventIsServedOverTheWire) {
                          v1::FEED_EVENT_KIND_DETAILS_CORRECTED, v1::FEED_EVENT_KIND_MERGED,
                          v1::FEED_EVENT_KIND_UNMERGED, v1::FEED_EVENT_KIND_DIED));
   EXPECT_TRUE(page->at_head());
+}
+
+TEST_F(FeedServerTest, AStreamReadByCallbacksGetsItsEventsInOrderThenHowItEnded) {
+  std::mutex mu;
+  std::condition_variable changed;
+  std::vector<uint64_t> sequences;
+  std::optional<absl::Status> ended;
+  std::unique_ptr<FeedStream> stream = client_->SubscribeAsync(
+      FromBeginning({"938"}),
+      [&](const v1::SubscribeResponse& message) {
+        std::lock_guard<std::mutex> lock(mu);
+        for (const v1::FeedEvent& event : message.events()) sequences.push_back(event.sequence());
+        changed.notify_all();
+      },
+      [&](absl::Status status) {
+        std::lock_guard<std::mutex> lock(mu);
+        ended = std::move(status);
+        changed.notify_all();
+      });
+  for (int n = 1; n <= 3; ++n) RegisterIn(n, "938");
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(
+        changed.wait_for(lock, std::chrono::seconds(30), [&] { return sequences.size() == 3; }));
+    EXPECT_THAT(sequences, ::testing::ElementsAre(1u, 2u, 3u));
+  }
+  stream->Cancel();
+  std::unique_lock<std::mutex> lock(mu);
+  ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30), [&] { return ended.has_value(); }));
+  EXPECT_EQ(ended->code(), absl::StatusCode::kCancelled);
 }
 
 }  // namespace
