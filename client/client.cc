@@ -266,15 +266,20 @@ class FeedStream::Reactor final : public grpc::ClientReadReactor<v1::SubscribeRe
       : request_(request), on_message_(std::move(on_message)), on_done_(std::move(on_done)) {
     stub.async()->Subscribe(&context_, &request_, this);
     StartRead(&message_);
+    // What this thread wrote is ordered, visibly, before the callbacks gRPC runs on its threads
+    // (as PendingCall does for unary calls).
+    started_.store(true, std::memory_order_release);
     StartCall();
   }
 
   void OnReadDone(bool ok) override {
+    started_.load(std::memory_order_acquire);
     if (!ok) return;  // the stream has ended: OnDone follows
     on_message_(message_);
     StartRead(&message_);
   }
   void OnDone(const grpc::Status& status) override {
+    started_.load(std::memory_order_acquire);
     on_done_(status.ok() ? absl::OkStatus() : FromGrpc(status));
     std::lock_guard<std::mutex> lock(mu_);
     done_ = true;
@@ -293,6 +298,7 @@ class FeedStream::Reactor final : public grpc::ClientReadReactor<v1::SubscribeRe
   v1::SubscribeResponse message_;
   std::function<void(const v1::SubscribeResponse&)> on_message_;
   std::function<void(absl::Status)> on_done_;
+  std::atomic<bool> started_{false};
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
