@@ -80,6 +80,27 @@ void NoteFeedAreas(StoredChild& child, absl::Span<const StoredFeedEvent> feed) {
   }
 }
 
+std::vector<StoredFeedEvent> RestrictionNotices(const StoredChild& child, bool objection,
+                                                bool sensitive, int64_t version,
+                                                absl::CivilDay day) {
+  v1::FeedEventKind kind;
+  if (objection && !child.sharing_objection()) {
+    kind = v1::FEED_EVENT_KIND_SHARING_WITHDRAWN;
+  } else if (sensitive && !objection && !child.sensitive()) {
+    kind = v1::FEED_EVENT_KIND_RESTRICTED;
+  } else {
+    return {};
+  }
+  std::vector<StoredFeedEvent> notices;
+  for (const std::string& area : child.feed_areas()) {
+    StoredFeedEvent notice = FeedEventAbout(kind, child, area, day);
+    notice.clear_child();
+    notice.set_child_version(version);
+    notices.push_back(std::move(notice));
+  }
+  return notices;
+}
+
 std::vector<std::string> FeedAreasOfEither(const StoredChild& a, const StoredChild& b) {
   std::vector<std::string> areas;
   for (const StoredChild* child : {&a, &b}) {

@@ -52,6 +52,15 @@ storage::StoredFeedEvent FeedEventAbout(v1::FeedEventKind kind, const storage::S
 // the child is put, so that a later merge or withdrawal reaches every area that was told of it.
 void NoteFeedAreas(storage::StoredChild& child, absl::Span<const storage::StoredFeedEvent> feed);
 
+// Notices telling every area whose feed carried `child` to delete what it may no longer hold,
+// now that the record's restrictions go from `child`'s flags to `objection` and `sensitive`:
+// everything once the objection applies (sharing withdrawn), the address once the record is
+// sensitive without one (restricted). No details; each carries `version`, the record's version
+// after the change. None if no restriction was gained.
+std::vector<storage::StoredFeedEvent> RestrictionNotices(const storage::StoredChild& child,
+                                                         bool objection, bool sensitive,
+                                                         int64_t version, absl::CivilDay day);
+
 // Every area whose feed carried `a` or `b`, each once, in first-carried order (a's first).
 std::vector<std::string> FeedAreasOfEither(const storage::StoredChild& a,
                                            const storage::StoredChild& b);

@@ -179,31 +179,6 @@ std::vector<StoredFeedEvent> TellBothAreas(v1::FeedEventKind kind, const StoredC
   return feed;
 }
 
-// Where the merged record is more restricted (`objection`, `sensitive`: its flags) than `child`
-// was, feed events telling each area that carried `child` to delete what it may no longer hold, as
-// RestrictSharingInTxn tells them: everything once the objection applies (sharing withdrawn), the
-// address once the record is sensitive (restricted). No details. Made before the merge changes
-// `child`; each carries the version the merge gives it.
-std::vector<StoredFeedEvent> TellOfRestrictionsGained(const StoredChild& child, bool objection,
-                                                      bool sensitive, absl::CivilDay today) {
-  v1::FeedEventKind kind;
-  if (objection && !child.sharing_objection()) {
-    kind = v1::FEED_EVENT_KIND_SHARING_WITHDRAWN;
-  } else if (sensitive && !objection && !child.sensitive()) {
-    kind = v1::FEED_EVENT_KIND_RESTRICTED;
-  } else {
-    return {};
-  }
-  std::vector<StoredFeedEvent> feed;
-  for (const std::string& area : child.feed_areas()) {
-    StoredFeedEvent event = FeedEventAbout(kind, child, area, today);
-    event.clear_child();
-    event.set_child_version(child.version() + 1);
-    feed.push_back(std::move(event));
-  }
-  return feed;
-}
-
 }  // namespace
 
 absl::StatusOr<ValidMerge> ValidateMerge(const v1::MergeRecordsRequest& request) {
@@ -243,8 +218,9 @@ absl::Status MergeRecordsInTxn(const ValidMerge& merge, storage::WriteTxn& txn,
   const bool sensitive = survivor.sensitive() || retired.sensitive();
   // Areas holding either record with fewer restrictions than the merged one are told first.
   std::vector<StoredFeedEvent> feed =
-      TellOfRestrictionsGained(survivor, objection, sensitive, today);
-  for (StoredFeedEvent& event : TellOfRestrictionsGained(retired, objection, sensitive, today)) {
+      RestrictionNotices(survivor, objection, sensitive, survivor.version() + 1, today);
+  for (StoredFeedEvent& event :
+       RestrictionNotices(retired, objection, sensitive, retired.version() + 1, today)) {
     feed.push_back(std::move(event));
   }
 

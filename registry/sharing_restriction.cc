@@ -69,24 +69,14 @@ absl::Status RestrictSharingInTxn(const ValidRestriction& restriction, storage::
     return absl::OkStatus();
   }
   const absl::CivilDay today = DayInEngland(txn.CommitTime());
-  std::vector<StoredFeedEvent> feed;
-  // Tells every area that carried the child to delete what `kind` says, with no details.
-  auto tell_every_area = [&](v1::FeedEventKind kind) {
-    for (const std::string& area : child.feed_areas()) {
-      StoredFeedEvent event = FeedEventAbout(kind, child, area, today);
-      event.clear_child();
-      feed.push_back(std::move(event));
-    }
-  };
-  const bool objection_set = objection && !child.sharing_objection();
+  // Areas that hold what the record may no longer give are told first.
+  std::vector<StoredFeedEvent> feed =
+      RestrictionNotices(child, objection, sensitive, child.version() + 1, today);
   const bool objection_lifted = !objection && child.sharing_objection();
-  const bool sensitive_set = sensitive && !child.sensitive();
   const bool sensitive_lifted = !sensitive && child.sensitive();
   child.set_sharing_objection(objection);
   child.set_sensitive(sensitive);
   child.set_version(child.version() + 1);
-  if (objection_set) tell_every_area(v1::FEED_EVENT_KIND_SHARING_WITHDRAWN);
-  if (sensitive_set && !objection) tell_every_area(v1::FEED_EVENT_KIND_RESTRICTED);
   if (objection_lifted) {
     feed.push_back(
         FeedEventAbout(v1::FEED_EVENT_KIND_SHARING_RESUMED, child, child.local_authority(), today));

@@ -173,11 +173,6 @@ void FeedStreams::FinishAll() {
   }
 }
 
-size_t FeedStreams::open_streams() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return streams_.size();
-}
-
 void FeedStreams::AwaitNoStreams() {
   std::unique_lock<std::mutex> lock(mu_);
   no_streams_cv_.wait(lock, [this] { return streams_.empty(); });

@@ -68,9 +68,6 @@ class FeedStreams {
   // wait for streams that never end by themselves.
   void FinishAll();
 
-  // Streams open now.
-  size_t open_streams();
-
   // Waits until every stream has ended (its OnDone has run), however long that takes: gRPC's
   // shutdown, which cancels them, may return before their reactors are done, and they read the
   // store until then, so the server waits for this before closing the store.
