@@ -4,12 +4,14 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/cord.h"
 #include "cir/v1/registry.grpc.pb.h"
 #include "errors/refusal.h"
 #include "google/rpc/error_details.pb.h"
@@ -87,6 +89,28 @@ struct PendingCall {
 
 v1::ErrorReason ErrorReasonOf(const absl::Status& status) { return errors::ReasonOf(status); }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MutualTlsFromFiles(
+    const MutualTlsFiles& files) {
+  auto read = [](const std::string& path, absl::string_view what) -> absl::StatusOr<std::string> {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) return absl::NotFoundError(absl::StrCat(what, " ", path, ": cannot be read"));
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+  };
+  grpc::SslCredentialsOptions options;
+  absl::StatusOr<std::string> ca = read(files.ca_file, "CA bundle");
+  if (!ca.ok()) return ca.status();
+  absl::StatusOr<std::string> certificate = read(files.certificate_file, "certificate");
+  if (!certificate.ok()) return certificate.status();
+  absl::StatusOr<std::string> key = read(files.key_file, "private key");
+  if (!key.ok()) return key.status();
+  options.pem_root_certs = *std::move(ca);
+  options.pem_cert_chain = *std::move(certificate);
+  options.pem_private_key = *std::move(key);
+  return grpc::SslCredentials(options);
+}
+
 std::string ErrorReasonNameOf(const absl::Status& status) {
   std::optional<google::rpc::ErrorInfo> info = errors::ErrorInfoOf(status);
   return info.has_value() ? info->reason() : std::string();
@@ -94,7 +118,10 @@ std::string ErrorReasonNameOf(const absl::Status& status) {
 
 class Client::Channel {
  public:
-  explicit Channel(const ClientOptions& options) : default_timeout_(options.default_timeout) {
+  explicit Channel(const ClientOptions& options)
+      : default_timeout_(options.default_timeout),
+        end_user_(options.end_user),
+        purpose_of_use_(options.purpose_of_use) {
     grpc::ChannelArguments args;
     args.SetServiceConfigJSON(RetryServiceConfig(options.max_attempts));
     args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
@@ -109,9 +136,15 @@ class Client::Channel {
     health_ = grpc::health::v1::Health::NewStub(channel_);
   }
 
+  // Sets the call's deadline and the person it is made for.
   void SetDeadline(grpc::ClientContext& context, const CallOptions& call) const {
     absl::Duration timeout = call.timeout > absl::ZeroDuration() ? call.timeout : default_timeout_;
     context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+    const std::string& end_user = call.end_user.empty() ? end_user_ : call.end_user;
+    const std::string& purpose =
+        call.purpose_of_use.empty() ? purpose_of_use_ : call.purpose_of_use;
+    if (!end_user.empty()) context.AddMetadata("x-cir-end-user", end_user);
+    if (!purpose.empty()) context.AddMetadata("x-cir-purpose-of-use", purpose);
   }
 
   // A blocking call: `invoke(stub, context, request, response)` makes it.
@@ -161,6 +194,8 @@ class Client::Channel {
 
  private:
   absl::Duration default_timeout_;
+  std::string end_user_;
+  std::string purpose_of_use_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ChildRegistry::Stub> registry_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;

@@ -29,9 +29,9 @@ absl::StatusOr<ValidAddressChange> ValidateAddressChange(const v1::ChangeAddress
   return change;
 }
 
-absl::Status ChangeAddressInTxn(const ValidAddressChange& change, storage::WriteTxn& txn,
-                                v1::ChangeAddressResponse& response) {
-  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, change.child_id));
+absl::Status ChangeAddressInTxn(const ValidAddressChange& change, const RecordScope& scope,
+                                storage::WriteTxn& txn, v1::ChangeAddressResponse& response) {
+  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, change.child_id, scope));
   const std::vector<std::string> current_lines(child.address_lines().begin(),
                                                child.address_lines().end());
   const ValidAddress& address = change.address;

@@ -7,6 +7,7 @@
 #include "absl/time/civil_time.h"
 #include "cir/v1/registry.pb.h"
 #include "registry/field_validation.h"
+#include "registry/record_scope.h"
 #include "storage/child_store.h"
 
 namespace cir::registry {
@@ -25,8 +26,8 @@ absl::StatusOr<ValidAddressChange> ValidateAddressChange(const v1::ChangeAddress
 // The unit of work. An address that compares equal to the current one (AddressComparisonKey)
 // changes nothing. A move to another local authority tells the old one (moved out, without the
 // new address) and the new one (moved in) in the same write; a move within one, that one.
-absl::Status ChangeAddressInTxn(const ValidAddressChange& change, storage::WriteTxn& txn,
-                                v1::ChangeAddressResponse& response);
+absl::Status ChangeAddressInTxn(const ValidAddressChange& change, const RecordScope& scope,
+                                storage::WriteTxn& txn, v1::ChangeAddressResponse& response);
 
 }  // namespace cir::registry
 

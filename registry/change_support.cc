@@ -25,9 +25,11 @@ absl::StatusOr<StoredChild> ExistingChild(storage::WriteTxn& txn, const std::str
 }
 
 absl::StatusOr<StoredChild> NamedChild(storage::WriteTxn& txn, const std::string& child_id,
-                                       absl::string_view field) {
+                                       const RecordScope& scope, absl::string_view field) {
   CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> child, txn.GetChild(child_id));
-  if (!child.has_value()) {
+  // A child outside the caller's reach is refused with the very refusal of one that does not
+  // exist: the caller must not learn that it does.
+  if (!child.has_value() || !scope.Reaches(*child)) {
     return errors::Refusal(
         absl::StatusCode::kNotFound, v1::CHILD_NOT_FOUND,
         absl::StrCat(field, ": no child has this identifier; check it was copied whole"),
@@ -37,8 +39,8 @@ absl::StatusOr<StoredChild> NamedChild(storage::WriteTxn& txn, const std::string
 }
 
 absl::StatusOr<StoredChild> ChildToChange(storage::WriteTxn& txn, const std::string& child_id,
-                                          absl::string_view field) {
-  CIR_ASSIGN_OR_RETURN(StoredChild child, NamedChild(txn, child_id, field));
+                                          const RecordScope& scope, absl::string_view field) {
+  CIR_ASSIGN_OR_RETURN(StoredChild child, NamedChild(txn, child_id, scope, field));
   if (child.status() == v1::RECORD_STATUS_MERGED) {
     return errors::Refusal(
         absl::StatusCode::kFailedPrecondition, v1::CHILD_MERGED,

@@ -17,6 +17,7 @@
 #include "cir/v1/registry.pb.h"
 #include "errors/refusal.h"
 #include "registry/birth_validation.h"
+#include "registry/record_scope.h"
 #include "registry/registry.h"
 #include "storage/child_store.h"
 
@@ -30,14 +31,16 @@ absl::StatusOr<storage::StoredChild> ExistingChild(storage::WriteTxn& txn,
                                                    const std::string& child_id);
 
 // The child a request names in `field`, whatever its status: NOT_FOUND (CHILD_NOT_FOUND) if none
-// has that identifier.
+// has that identifier, or if the child is outside `scope` (answered exactly alike).
 absl::StatusOr<storage::StoredChild> NamedChild(storage::WriteTxn& txn, const std::string& child_id,
-                                                absl::string_view field);
+                                                const RecordScope& scope, absl::string_view field);
 
-// The child a change names in `field`: NOT_FOUND (CHILD_NOT_FOUND) if none has that identifier;
+// The child a change names in `field`: NOT_FOUND (CHILD_NOT_FOUND) if none has that identifier
+// or it is outside `scope`;
 // FAILED_PRECONDITION (CHILD_MERGED) if its record is retired, merged into another.
 absl::StatusOr<storage::StoredChild> ChildToChange(storage::WriteTxn& txn,
                                                    const std::string& child_id,
+                                                   const RecordScope& scope,
                                                    absl::string_view field = "child_id");
 
 storage::StoredDate ToStoredDate(absl::CivilDay day);

@@ -55,9 +55,9 @@ bool AlreadyRecorded(const StoredChild& child, const ValidDeath& death) {
 
 }  // namespace
 
-absl::Status RecordDeathInTxn(const ValidDeath& death, storage::WriteTxn& txn,
-                              v1::RecordDeathResponse& response) {
-  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, death.child_id));
+absl::Status RecordDeathInTxn(const ValidDeath& death, const RecordScope& scope,
+                              storage::WriteTxn& txn, v1::RecordDeathResponse& response) {
+  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, death.child_id, scope));
   const absl::CivilDay today = DayInEngland(txn.CommitTime());
   storage::EventKind kind;
   v1::FeedEventKind feed_kind;

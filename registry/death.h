@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "cir/v1/registry.pb.h"
+#include "registry/record_scope.h"
 #include "storage/child_store.h"
 
 namespace cir::registry {
@@ -28,8 +29,8 @@ absl::StatusOr<ValidDeath> ValidateDeath(const v1::RecordDeathRequest& request,
 // corrects the date of a formal one; an informal notice of a child already deceased changes
 // nothing. A retraction of a living child's death is refused (FAILED_PRECONDITION,
 // CHILD_NOT_DECEASED); a date of death before the date of birth, INVALID_ARGUMENT.
-absl::Status RecordDeathInTxn(const ValidDeath& death, storage::WriteTxn& txn,
-                              v1::RecordDeathResponse& response);
+absl::Status RecordDeathInTxn(const ValidDeath& death, const RecordScope& scope,
+                              storage::WriteTxn& txn, v1::RecordDeathResponse& response);
 
 }  // namespace cir::registry
 

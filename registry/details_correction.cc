@@ -83,9 +83,9 @@ absl::StatusOr<ValidCorrection> ValidateCorrection(const v1::CorrectDetailsReque
   return correction;
 }
 
-absl::Status CorrectDetailsInTxn(const ValidCorrection& correction, storage::WriteTxn& txn,
-                                 v1::CorrectDetailsResponse& response) {
-  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, correction.child_id));
+absl::Status CorrectDetailsInTxn(const ValidCorrection& correction, const RecordScope& scope,
+                                 storage::WriteTxn& txn, v1::CorrectDetailsResponse& response) {
+  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, correction.child_id, scope));
   if (child.version() != correction.expected_version) {
     return errors::Refusal(
         absl::StatusCode::kFailedPrecondition, v1::RECORD_VERSION_STALE,

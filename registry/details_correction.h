@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "cir/v1/registry.pb.h"
+#include "registry/record_scope.h"
 #include "storage/child_store.h"
 
 namespace cir::registry {
@@ -31,8 +32,8 @@ absl::StatusOr<ValidCorrection> ValidateCorrection(const v1::CorrectDetailsReque
 
 // The unit of work: FAILED_PRECONDITION (RECORD_VERSION_STALE) unless the record is at the
 // expected version; corrections equal to what is recorded change nothing.
-absl::Status CorrectDetailsInTxn(const ValidCorrection& correction, storage::WriteTxn& txn,
-                                 v1::CorrectDetailsResponse& response);
+absl::Status CorrectDetailsInTxn(const ValidCorrection& correction, const RecordScope& scope,
+                                 storage::WriteTxn& txn, v1::CorrectDetailsResponse& response);
 
 }  // namespace cir::registry
 

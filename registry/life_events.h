@@ -2,6 +2,7 @@
 #define CIR_REGISTRY_LIFE_EVENTS_H_
 
 #include "cir/v1/registry.pb.h"
+#include "registry/actor.h"
 #include "registry/registry.h"
 #include "storage/child_store.h"
 
@@ -18,6 +19,9 @@ namespace cir::registry {
 // (request_record.h). Units run one at a time on the store's writer, so life events, links and
 // registrations on the same children are serialised.
 //
+// `actor` says who makes the change: a record outside its scope is NOT_FOUND, as if absent, and
+// its request ids are its own.
+//
 // Thread safety: every method may be called from any thread at once. `reply` is called exactly
 // once, possibly on another thread, possibly before return.
 class LifeEvents {
@@ -26,24 +30,24 @@ class LifeEvents {
 
   void RecordDeath(const v1::RecordDeathRequest& request,
                    Registry::Reply<v1::RecordDeathResponse> reply,
-                   storage::SubmitOptions submit = {});
+                   storage::SubmitOptions submit = {}, const Actor& actor = {});
   void ChangeAddress(const v1::ChangeAddressRequest& request,
                      Registry::Reply<v1::ChangeAddressResponse> reply,
-                     storage::SubmitOptions submit = {});
+                     storage::SubmitOptions submit = {}, const Actor& actor = {});
   void CorrectDetails(const v1::CorrectDetailsRequest& request,
                       Registry::Reply<v1::CorrectDetailsResponse> reply,
-                      storage::SubmitOptions submit = {});
+                      storage::SubmitOptions submit = {}, const Actor& actor = {});
   void SupersedeNhsNumber(const v1::SupersedeNhsNumberRequest& request,
                           Registry::Reply<v1::SupersedeNhsNumberResponse> reply,
-                          storage::SubmitOptions submit = {});
+                          storage::SubmitOptions submit = {}, const Actor& actor = {});
   void MergeRecords(const v1::MergeRecordsRequest& request,
                     Registry::Reply<v1::MergeRecordsResponse> reply,
-                    storage::SubmitOptions submit = {});
+                    storage::SubmitOptions submit = {}, const Actor& actor = {});
   void UndoMerge(const v1::UndoMergeRequest& request, Registry::Reply<v1::UndoMergeResponse> reply,
-                 storage::SubmitOptions submit = {});
+                 storage::SubmitOptions submit = {}, const Actor& actor = {});
   void RestrictSharing(const v1::RestrictSharingRequest& request,
                        Registry::Reply<v1::RestrictSharingResponse> reply,
-                       storage::SubmitOptions submit = {});
+                       storage::SubmitOptions submit = {}, const Actor& actor = {});
 
  private:
   storage::ChildStore& store_;

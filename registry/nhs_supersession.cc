@@ -31,9 +31,10 @@ absl::StatusOr<ValidSupersession> ValidateSupersession(const v1::SupersedeNhsNum
   return supersession;
 }
 
-absl::Status SupersedeNhsNumberInTxn(const ValidSupersession& supersession, storage::WriteTxn& txn,
+absl::Status SupersedeNhsNumberInTxn(const ValidSupersession& supersession,
+                                     const RecordScope& scope, storage::WriteTxn& txn,
                                      v1::SupersedeNhsNumberResponse& response) {
-  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, supersession.child_id));
+  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, supersession.child_id, scope));
   const std::string& surviving = supersession.new_nhs_number;
   if (child.nhs_number().empty()) {
     return errors::Refusal(absl::StatusCode::kFailedPrecondition, v1::CHILD_HAS_NO_NHS_NUMBER,

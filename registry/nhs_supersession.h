@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "cir/v1/registry.pb.h"
+#include "registry/record_scope.h"
 #include "storage/child_store.h"
 
 namespace cir::registry {
@@ -23,7 +24,8 @@ absl::StatusOr<ValidSupersession> ValidateSupersession(const v1::SupersedeNhsNum
 // one current. Refused: a child without an NHS number (CHILD_HAS_NO_NHS_NUMBER), a number held by
 // another child (NHS_NUMBER_HELD_BY_ANOTHER_CHILD), a former number of this child
 // (FORMER_IDENTIFIER_NOT_REUSABLE), the mother's number (NHS_NUMBER_IS_MOTHERS).
-absl::Status SupersedeNhsNumberInTxn(const ValidSupersession& supersession, storage::WriteTxn& txn,
+absl::Status SupersedeNhsNumberInTxn(const ValidSupersession& supersession,
+                                     const RecordScope& scope, storage::WriteTxn& txn,
                                      v1::SupersedeNhsNumberResponse& response);
 
 }  // namespace cir::registry

@@ -199,18 +199,19 @@ absl::StatusOr<ValidMerge> ValidateMerge(const v1::MergeRecordsRequest& request)
   return merge;
 }
 
-absl::Status MergeRecordsInTxn(const ValidMerge& merge, storage::WriteTxn& txn,
-                               v1::MergeRecordsResponse& response) {
+absl::Status MergeRecordsInTxn(const ValidMerge& merge, const RecordScope& scope,
+                               storage::WriteTxn& txn, v1::MergeRecordsResponse& response) {
   CIR_ASSIGN_OR_RETURN(StoredChild survivor,
-                       ChildToChange(txn, merge.survivor_id, "surviving_child_id"));
-  CIR_ASSIGN_OR_RETURN(StoredChild retired, NamedChild(txn, merge.retired_id, "retired_child_id"));
+                       ChildToChange(txn, merge.survivor_id, scope, "surviving_child_id"));
+  CIR_ASSIGN_OR_RETURN(StoredChild retired,
+                       NamedChild(txn, merge.retired_id, scope, "retired_child_id"));
   if (retired.status() == v1::RECORD_STATUS_MERGED) {
     if (retired.merged_into() == survivor.child_id()) {
       ToChildRecord(survivor, response.mutable_record());  // merged already: nothing to do
       response.set_changed(false);
       return absl::OkStatus();
     }
-    return ChildToChange(txn, merge.retired_id, "retired_child_id").status();
+    return ChildToChange(txn, merge.retired_id, scope, "retired_child_id").status();
   }
   CIR_RETURN_IF_ERROR(RefuseUnlessMergeable(survivor, retired, merge));
   const absl::CivilDay today = DayInEngland(txn.CommitTime());
@@ -288,10 +289,10 @@ absl::StatusOr<ValidUnmerge> ValidateUnmerge(const v1::UndoMergeRequest& request
   return unmerge;
 }
 
-absl::Status UndoMergeInTxn(const ValidUnmerge& unmerge, storage::WriteTxn& txn,
-                            v1::UndoMergeResponse& response) {
+absl::Status UndoMergeInTxn(const ValidUnmerge& unmerge, const RecordScope& scope,
+                            storage::WriteTxn& txn, v1::UndoMergeResponse& response) {
   CIR_ASSIGN_OR_RETURN(StoredChild retired,
-                       NamedChild(txn, unmerge.retired_id, "retired_child_id"));
+                       NamedChild(txn, unmerge.retired_id, scope, "retired_child_id"));
   if (retired.status() != v1::RECORD_STATUS_MERGED || !retired.has_merge_undo()) {
     return errors::Refusal(absl::StatusCode::kFailedPrecondition, v1::CHILD_NOT_MERGED,
                            "retired_child_id: this record is not merged into another, so there "

@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "cir/v1/registry.pb.h"
+#include "registry/record_scope.h"
 #include "storage/child_store.h"
 
 namespace cir::registry {
@@ -31,8 +32,8 @@ absl::StatusOr<ValidMerge> ValidateMerge(const v1::MergeRecordsRequest& request)
 // they are told of the merge. The retired record keeps its own details, is marked merged, and
 // holds what the merge changed (StoredMergeUndo) for UndoMergeInTxn. Refusals: see MergeRecords
 // in the proto.
-absl::Status MergeRecordsInTxn(const ValidMerge& merge, storage::WriteTxn& txn,
-                               v1::MergeRecordsResponse& response);
+absl::Status MergeRecordsInTxn(const ValidMerge& merge, const RecordScope& scope,
+                               storage::WriteTxn& txn, v1::MergeRecordsResponse& response);
 
 // An UndoMerge request, checked.
 struct ValidUnmerge {
@@ -48,8 +49,8 @@ absl::StatusOr<ValidUnmerge> ValidateUnmerge(const v1::UndoMergeRequest& request
 // current if the one it loses was), keeping too the sharing restrictions it took from the retired
 // record (the cautious side: lift them with RestrictSharing if they were the other child's alone), the retired record gets its status back, and the two are
 // marked as not the same child.
-absl::Status UndoMergeInTxn(const ValidUnmerge& unmerge, storage::WriteTxn& txn,
-                            v1::UndoMergeResponse& response);
+absl::Status UndoMergeInTxn(const ValidUnmerge& unmerge, const RecordScope& scope,
+                            storage::WriteTxn& txn, v1::UndoMergeResponse& response);
 
 }  // namespace cir::registry
 

@@ -121,9 +121,38 @@ absl::StatusOr<std::optional<StoredChild>> LegacyRetry(const ValidBirth& birth, 
   return child;
 }
 
+// Whether an agency whose notifications `scope` reaches had notified `child`'s birth before the
+// notification `birth` (which it may be repeating).
+bool NotifiedBefore(const StoredChild& child, const RecordScope& scope, const ValidBirth& birth) {
+  if (scope.everywhere) return true;
+  for (const storage::StoredNotification& earlier : child.notifications()) {
+    const bool this_one = earlier.notifying_system() == birth.notifying_system &&
+                          earlier.notification_id() == birth.notification_id;
+    if (!this_one && scope.notifying_systems.contains(earlier.notifying_system())) return true;
+  }
+  return false;
+}
+
+// The answer to a notification that names a child registered before (created = false): the whole
+// record only for an agency that had notified the child itself; anyone else gets its identifiers
+// alone, so that RegisterBirth cannot be used to read a record by guessing an NHS number and a
+// date of birth.
+void AnswerExistingChild(const StoredChild& child, bool whole_record,
+                         v1::RegisterBirthResponse& response) {
+  v1::ChildRecord& record = *response.mutable_record();
+  ToChildRecord(child, &record);
+  if (whole_record) return;
+  v1::ChildRecord identifiers;
+  identifiers.set_child_id(record.child_id());
+  identifiers.set_child_id_display(record.child_id_display());
+  identifiers.set_nhs_number(record.nhs_number());
+  record = std::move(identifiers);
+}
+
 // The unit of work of RegisterBirth; fills `response` when it succeeds.
 absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerprint,
-                           absl::Time now, WriteTxn& txn, v1::RegisterBirthResponse& response) {
+                           const RecordScope& scope, absl::Time now, WriteTxn& txn,
+                           v1::RegisterBirthResponse& response) {
   const std::string notification =
       storage::NotificationIndexValue(birth.notifying_system, birth.notification_id);
   CIR_ASSIGN_OR_RETURN(std::optional<IndexEntry> by_notification,
@@ -139,15 +168,23 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
     }
     // A retry: answer as the first call did, writing nothing.
     CIR_ASSIGN_OR_RETURN(StoredChild child, ExistingChild(txn, by_notification->child_id));
-    ToChildRecord(child, response.mutable_record());
     response.set_created(CreatedBy(child, birth));
+    if (response.created()) {
+      ToChildRecord(child, response.mutable_record());
+    } else {
+      AnswerExistingChild(child, NotifiedBefore(child, scope, birth), response);
+    }
     return absl::OkStatus();
   }
   CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> legacy_child, LegacyRetry(birth, txn));
   if (legacy_child.has_value()) {
     // A retry of the notification that registered the child: answer as the first call did.
-    ToChildRecord(*legacy_child, response.mutable_record());
     response.set_created(legacy_child->notification_id() == birth.notification_id);
+    if (response.created()) {
+      ToChildRecord(*legacy_child, response.mutable_record());
+    } else {
+      AnswerExistingChild(*legacy_child, NotifiedBefore(*legacy_child, scope, birth), response);
+    }
     return absl::OkStatus();
   }
 
@@ -169,6 +206,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
       // The same birth notified again (another notification id, or another system): the child
       // already exists. Record the notification on the child, so that a merge can carry it, and
       // in the index, so that its own retries find the same child.
+      const bool notified_before = NotifiedBefore(child, scope, birth);
       RecordNotification(birth, now, child);
       child.set_version(child.version() + 1);
       CIR_RETURN_IF_ERROR(txn.PutChild(child));
@@ -176,7 +214,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
                                        IndexEntry{child.child_id(), fingerprint}));
       CIR_RETURN_IF_ERROR(AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_NOTIFIED_AGAIN, child,
                                             {.made_by = birth.notifying_system}));
-      ToChildRecord(child, response.mutable_record());
+      AnswerExistingChild(child, notified_before, response);
       response.set_created(false);
       return absl::OkStatus();
     }
@@ -235,7 +273,7 @@ storage::EventKind UpnEventKind(v1::LinkUpnResponse::Outcome outcome) {
 
 absl::Status LinkUpnInTxn(const std::string& child_id, const std::string& upn, bool replace,
                           WriteTxn& txn, v1::LinkUpnResponse& response) {
-  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, child_id));
+  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, child_id, RecordScope::Everywhere()));
   if (child.upn() != upn) {
     CIR_RETURN_IF_ERROR(CheckNotHeldByAnother(txn, IndexKind::kUpn, upn, child_id, "upn",
                                               v1::UPN_HELD_BY_ANOTHER_CHILD)
@@ -271,7 +309,7 @@ absl::Status LinkUpnInTxn(const std::string& child_id, const std::string& upn, b
 
 absl::Status LinkNhsInTxn(const std::string& child_id, const std::string& nhs,
                           WriteTxn& txn, v1::LinkNhsNumberResponse& response) {
-  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, child_id));
+  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, child_id, RecordScope::Everywhere()));
   if (child.nhs_number() == nhs) {
     ToChildRecord(child, response.mutable_record());
     response.set_changed(false);
@@ -361,14 +399,19 @@ absl::Status IdentifierNotFound(const Identifier& identifier) {
 
 }  // namespace
 
+absl::Status NoChildHasIdentifier(v1::IdentifierKind kind) {
+  absl::StatusOr<IdentifierKind> internal = ToIdentifierKind(kind);
+  return IdentifierNotFound(Identifier{internal.ok() ? *internal : IdentifierKind::kChildId, ""});
+}
+
 Registry::Registry(storage::ChildStore& store, RegistryOptions options)
     : store_(store), options_(std::move(options)) {
   if (!options_.today) options_.today = TodayInEngland;
 }
 
 void Registry::RegisterBirth(const v1::RegisterBirthRequest& request,
-                             Reply<v1::RegisterBirthResponse> reply,
-                             storage::SubmitOptions submit) {
+                             Reply<v1::RegisterBirthResponse> reply, storage::SubmitOptions submit,
+                             const Actor& actor) {
   absl::StatusOr<ValidBirth> birth =
       ValidateBirth(request, options_.today(), options_.allow_test_nhs_numbers);
   if (!birth.ok()) {
@@ -378,9 +421,9 @@ void Registry::RegisterBirth(const v1::RegisterBirthRequest& request,
   std::string fingerprint = NotificationFingerprint(*birth);
   SubmitChange<v1::RegisterBirthResponse>(
       store_,
-      [birth = *std::move(birth), fingerprint = std::move(fingerprint)](
+      [birth = *std::move(birth), fingerprint = std::move(fingerprint), scope = actor.scope](
           WriteTxn& txn, v1::RegisterBirthResponse& response) {
-        return RegisterInTxn(birth, fingerprint, txn.CommitTime(), txn, response);
+        return RegisterInTxn(birth, fingerprint, scope, txn.CommitTime(), txn, response);
       },
       std::move(reply), std::move(submit));
 }

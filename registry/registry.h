@@ -8,6 +8,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "cir/v1/registry.pb.h"
+#include "registry/actor.h"
 #include "storage/child_store.h"
 
 namespace cir::registry {
@@ -43,8 +44,11 @@ class Registry {
   // `submit` says when the caller has gone (deadline, cancellation), so that a change still
   // queued then is not made, and roughly what the request costs the store's queue. Times recorded
   // (registration, notifications, events) are the store's commit time of the change.
+  // A birth that names a child registered before (created = false) is answered with the child's
+  // identifiers alone unless `actor`'s notifying systems had notified the child before.
   void RegisterBirth(const v1::RegisterBirthRequest& request,
-                     Reply<v1::RegisterBirthResponse> reply, storage::SubmitOptions submit = {});
+                     Reply<v1::RegisterBirthResponse> reply, storage::SubmitOptions submit = {},
+                     const Actor& actor = {});
   void LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnResponse> reply,
                storage::SubmitOptions submit = {});
   void LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
@@ -58,6 +62,11 @@ class Registry {
   storage::ChildStore& store_;
   RegistryOptions options_;
 };
+
+// Resolve's refusal of an identifier of `kind` that names no child (NOT_FOUND,
+// IDENTIFIER_NOT_FOUND): also the answer to a caller outside the record's reach, so that the two
+// cannot be told apart.
+absl::Status NoChildHasIdentifier(v1::IdentifierKind kind);
 
 }  // namespace cir::registry
 

@@ -4,14 +4,15 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "errors/refusal.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace cir::registry {
 
-RequestKey KeyOf(absl::string_view method, absl::string_view request_id,
-                 const google::protobuf::Message& request) {
+RequestKey KeyOf(absl::string_view method, absl::string_view agency_id,
+                 absl::string_view request_id, const google::protobuf::Message& request) {
   // The request as sent, its request_id left out (it is the key), serialised deterministically
   // so that the same request always digests alike.
   std::unique_ptr<google::protobuf::Message> without_id(request.New());
@@ -32,7 +33,9 @@ RequestKey KeyOf(absl::string_view method, absl::string_view request_id,
   std::string digest(SHA256_DIGEST_LENGTH, '\0');
   SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
          reinterpret_cast<unsigned char*>(digest.data()));
-  return RequestKey{std::string(method), std::string(request_id), std::move(digest)};
+  std::string stored_id =
+      agency_id.empty() ? std::string(request_id) : absl::StrCat(agency_id, "/", request_id);
+  return RequestKey{std::string(method), std::move(stored_id), std::move(digest)};
 }
 
 absl::StatusOr<bool> AnswerRepeat(storage::WriteTxn& txn, const RequestKey& key,

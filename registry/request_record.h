@@ -16,13 +16,17 @@ namespace cir::registry {
 // request as sent (without its request_id), so that a retry can be told from a reuse of the id.
 struct RequestKey {
   std::string method;
+  // What the request is stored under: the request_id as sent by the registry's own callers
+  // (agency_id empty), "<agency_id>/<request_id>" for an agency's, so that each agency's request
+  // ids are its own and one agency can never replay another's request to read its response.
   std::string request_id;
   std::string fingerprint;
 };
 
-// The key of `request` (a life event request of `method`, whose request_id is `request_id`).
-RequestKey KeyOf(absl::string_view method, absl::string_view request_id,
-                 const google::protobuf::Message& request);
+// The key of `request` (a life event request of `method`, whose request_id is `request_id`, sent
+// by the agency `agency_id`).
+RequestKey KeyOf(absl::string_view method, absl::string_view agency_id,
+                 absl::string_view request_id, const google::protobuf::Message& request);
 
 // Inside a unit of work: whether `key`'s request_id was recorded before. If so, with the same
 // method and request, fills `response` with the first call's response and returns true (the unit

@@ -58,9 +58,9 @@ absl::StatusOr<ValidRestriction> ValidateRestriction(const v1::RestrictSharingRe
   return restriction;
 }
 
-absl::Status RestrictSharingInTxn(const ValidRestriction& restriction, storage::WriteTxn& txn,
-                                  v1::RestrictSharingResponse& response) {
-  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, restriction.child_id));
+absl::Status RestrictSharingInTxn(const ValidRestriction& restriction, const RecordScope& scope,
+                                  storage::WriteTxn& txn, v1::RestrictSharingResponse& response) {
+  CIR_ASSIGN_OR_RETURN(StoredChild child, ChildToChange(txn, restriction.child_id, scope));
   const bool objection = Changed(child.sharing_objection(), restriction.objection);
   const bool sensitive = Changed(child.sensitive(), restriction.sensitive);
   if (objection == child.sharing_objection() && sensitive == child.sensitive()) {

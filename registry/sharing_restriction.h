@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "cir/v1/registry.pb.h"
+#include "registry/record_scope.h"
 #include "storage/child_store.h"
 
 namespace cir::registry {
@@ -24,8 +25,8 @@ absl::StatusOr<ValidRestriction> ValidateRestriction(const v1::RestrictSharingRe
 // on replay. Lifted: the child's area gets its details again (sharing resumed). Sensitive set:
 // every area that carried the child is told to delete its address (restricted); lifted: the
 // child's area gets it back (restriction lifted). Flags already as asked change nothing.
-absl::Status RestrictSharingInTxn(const ValidRestriction& restriction, storage::WriteTxn& txn,
-                                  v1::RestrictSharingResponse& response);
+absl::Status RestrictSharingInTxn(const ValidRestriction& restriction, const RecordScope& scope,
+                                  storage::WriteTxn& txn, v1::RestrictSharingResponse& response);
 
 }  // namespace cir::registry
 

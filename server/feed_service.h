@@ -3,16 +3,19 @@
 
 #include "cir/v1/registry.grpc.pb.h"
 #include "feed/feed_reader.h"
+#include "server/call_gate.h"
 #include "server/feed_streams.h"
 
 namespace cir::server {
 
-// The ChildrenFeed gRPC service: Subscribe streams are served by FeedStreams; ListEvents is read
-// on the calling gRPC thread, as Resolve is.
+// The ChildrenFeed gRPC service: each call is admitted by the CallGate and may name only the
+// caller's own local authorities; Subscribe streams are served by FeedStreams; ListEvents is read
+// on the calling gRPC thread, as Resolve is. Each event's child is trimmed to what the caller's
+// role sees.
 class FeedService final : public v1::ChildrenFeed::CallbackService {
  public:
-  FeedService(feed::FeedReader& reader, FeedStreams& streams)
-      : reader_(reader), streams_(streams) {}
+  FeedService(feed::FeedReader& reader, FeedStreams& streams, const CallGate& gate)
+      : reader_(reader), streams_(streams), gate_(gate) {}
 
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
@@ -23,6 +26,7 @@ class FeedService final : public v1::ChildrenFeed::CallbackService {
  private:
   feed::FeedReader& reader_;
   FeedStreams& streams_;
+  const CallGate& gate_;
 };
 
 }  // namespace cir::server

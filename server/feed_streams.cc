@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "access/record_fields.h"
 #include "errors/refusal.h"
 #include "registry/birth_validation.h"
 #include "server/grpc_status.h"
@@ -30,6 +31,7 @@ struct StreamState {
 
   // Set once at opening.
   absl::StatusOr<feed::FeedRequest> request;
+  access::MethodGrant grant;  // what the subscriber's roles see of each event's child
 
   // Tasks only.
   bool started = false;
@@ -127,9 +129,11 @@ FeedStreams::~FeedStreams() {
 }
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* FeedStreams::Open(
-    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+    grpc::CallbackServerContext* context, absl::StatusOr<feed::FeedRequest> request,
+    access::MethodGrant grant) {
   auto state = std::make_shared<StreamState>();
-  state->request = feed::ValidateSubscribe(*request, registry::TodayInEngland());
+  state->request = std::move(request);
+  state->grant = std::move(grant);
   state->last_write_micros = NowMicros();
   auto* reactor = new SubscribeStream(*this, state);
   state->reactor = reactor;
@@ -281,7 +285,10 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
     if (!batch.ok()) return finish(batch.status());
     s.at_head = batch->at_head;
     s.read_to_head_at_wake = wakes;
-    for (v1::FeedEvent& event : batch->events) s.pending.push_back(std::move(event));
+    for (v1::FeedEvent& event : batch->events) {
+      if (event.has_child()) access::TrimCentreChild(s.grant, *event.mutable_child());
+      s.pending.push_back(std::move(event));
+    }
   }
   const int64_t now = NowMicros();
   s.in_flight.Clear();

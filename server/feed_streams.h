@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "access/method_rules.h"
 #include "cir/v1/registry.grpc.pb.h"
 #include "feed/feed_reader.h"
 #include "server/fixed_thread_pool.h"
@@ -56,9 +57,12 @@ class FeedStreams {
   FeedStreams(const FeedStreams&) = delete;
   FeedStreams& operator=(const FeedStreams&) = delete;
 
-  // Opens a stream for `request` (what ChildrenFeed::CallbackService::Subscribe returns).
+  // Opens a stream (what ChildrenFeed::CallbackService::Subscribe returns) for `request`, checked
+  // and admitted by the service, or ends it at once with its refusal. Each event's child is
+  // trimmed to what `grant` sees.
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Open(grpc::CallbackServerContext* context,
-                                                        const v1::SubscribeRequest* request);
+                                                        absl::StatusOr<feed::FeedRequest> request,
+                                                        access::MethodGrant grant);
 
   // The store's feed watcher: wakes the streams of the areas whose heads moved.
   void OnCommit(absl::Span<const storage::AreaHead> heads);

@@ -5,6 +5,7 @@
 #include <future>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -12,15 +13,53 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/agency_authenticator.h"
 #include "server/log.h"
 #include "server/request_limits.h"
 
 namespace cir::server {
+namespace {
+
+// Whether `listen_address` (host:port) is on this machine's loopback interface only.
+bool IsLoopback(const std::string& listen_address) {
+  const std::string host = listen_address.substr(0, listen_address.rfind(':'));
+  return absl::StartsWith(host, "127.") || host == "localhost" || host == "[::1]";
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     RegistryServerOptions options) {
+  if (options.access == nullptr) {
+    return absl::InvalidArgumentError("an access policy is required: who may call what");
+  }
+  const bool plaintext = !options.plaintext_agency_for_tests.empty();
+  if (plaintext && !IsLoopback(options.listen_address)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "plaintext is for tests on this machine only: listen on a loopback address (127.0.0.1 or "
+        "[::1]), not ",
+        options.listen_address));
+  }
+  if (!plaintext && !options.tls.has_value()) {
+    return absl::InvalidArgumentError(
+        "mutual TLS needs a CA bundle, a server certificate and key, and a CRL folder");
+  }
   std::unique_ptr<RegistryServer> server(new RegistryServer());
   server->drain_ = options.drain;
+  server->access_ = options.access;
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (plaintext) {
+    server->gate_ = std::make_unique<CallGate>(options.access, options.plaintext_agency_for_tests);
+    credentials = grpc::InsecureServerCredentials();
+  } else {
+    absl::StatusOr<std::unique_ptr<TlsMaterial>> tls =
+        TlsMaterial::Open(*options.tls, options.tls_staging_parent, options.tls_refresh);
+    if (!tls.ok()) return tls.status();
+    server->tls_ = *std::move(tls);
+    server->gate_ = std::make_unique<CallGate>(options.access);
+    credentials =
+        server->tls_->ServerCredentials(std::make_shared<AgencyAuthenticator>(options.access));
+  }
   options.store.reply_runner = [replies = server->replies_.get()](
                                    absl::AnyInvocable<void() &&> task) {
     replies->Run(std::move(task));
@@ -57,12 +96,12 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       std::make_unique<registry::LifeEvents>(*server->store_, options.registry);
   server->registry_ =
       std::make_unique<registry::Registry>(*server->store_, std::move(options.registry));
-  server->service_ =
-      std::make_unique<RegistryService>(*server->registry_, *server->life_events_, description);
+  server->service_ = std::make_unique<RegistryService>(*server->registry_, *server->life_events_,
+                                                       *server->gate_, description);
   server->feed_reader_ = std::make_unique<feed::FeedReader>(*server->store_);
   server->feed_streams_ = std::make_unique<FeedStreams>(*server->feed_reader_, options.feed);
   server->feed_service_ =
-      std::make_unique<FeedService>(*server->feed_reader_, *server->feed_streams_);
+      std::make_unique<FeedService>(*server->feed_reader_, *server->feed_streams_, *server->gate_);
   server->store_->WatchAreaFeeds(
       [streams = server->feed_streams_.get()](absl::Span<const storage::AreaHead> heads) {
         streams->OnCommit(heads);
@@ -71,8 +110,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(options.listen_address, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->feed_service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes));
@@ -98,7 +136,35 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     server->serving_ = true;
   }
   server->UpdateHealth();
+  server->watcher_ = std::thread([raw = server.get()] { raw->WatchConfiguration(); });
   return server;
+}
+
+absl::Status RegistryServer::ReloadAccessPolicy() {
+  absl::Status reloaded = access_->Reload();
+  LogLine(reloaded.ok() ? std::string("access policy reloaded")
+                        : absl::StrCat("access policy not reloaded, the one in force stays: ",
+                                       reloaded.message()));
+  return reloaded;
+}
+
+void RegistryServer::WatchConfiguration() {
+  std::unique_lock<std::mutex> lock(watch_mu_);
+  while (!watch_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return watch_stopping_; })) {
+    lock.unlock();
+    const absl::Status policy = access_->ReloadIfChanged();
+    if (!policy.ok()) {
+      LogLine(
+          absl::StrCat("access policy not reloaded, the one in force stays: ", policy.message()));
+    }
+    if (tls_ != nullptr) {
+      const absl::Status tls = tls_->RefreshIfChanged();
+      if (!tls.ok()) {
+        LogLine(absl::StrCat("TLS files not taken, those in force stay: ", tls.message()));
+      }
+    }
+    lock.lock();
+  }
 }
 
 std::string RegistryServer::address() const { return absl::StrCat(host_, ":", port_); }
@@ -117,6 +183,12 @@ absl::Status RegistryServer::Stop(absl::Duration grace) {
   if (!closed_.valid()) {
     if (grpc_server_ == nullptr) return absl::OkStatus();
     const absl::Time give_up = absl::Now() + grace;
+    {
+      std::lock_guard<std::mutex> lock(watch_mu_);
+      watch_stopping_ = true;
+    }
+    watch_cv_.notify_all();
+    if (watcher_.joinable()) watcher_.join();
     // Load balancers and callers' health checks see the server going before it goes.
     {
       std::lock_guard<std::mutex> lock(health_mu_);

@@ -2,24 +2,30 @@
 #define CIR_SERVER_REGISTRY_SERVER_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "grpcpp/server.h"
-#include "registry/registry.h"
+#include "access/policy_source.h"
 #include "feed/feed_reader.h"
+#include "grpcpp/server.h"
 #include "registry/life_events.h"
+#include "registry/registry.h"
+#include "server/call_gate.h"
 #include "server/feed_service.h"
 #include "server/feed_streams.h"
 #include "server/grpc_reply_runner.h"
 #include "server/registry_service.h"
+#include "server/tls_material.h"
 #include "storage/child_store.h"
 #include "storage/rocksdb_child_store.h"
 
@@ -43,12 +49,26 @@ struct RegistryServerOptions {
   size_t call_memory_bytes = size_t{32} << 20;
   // The feed's streams: threads, heartbeat interval, events per read.
   FeedStreamsOptions feed;
+  // Who may call what (access/access_config.proto). Required.
+  std::shared_ptr<access::PolicySource> access;
+  // Mutual TLS: the CA bundle, the server's certificate and key, the CRL folder. Required unless
+  // plaintext_agency_for_tests is set. gRPC looks for new files every `tls_refresh`; the checked
+  // copy it reads is kept in a private folder under `tls_staging_parent` (default: $TMPDIR).
+  std::optional<TlsFiles> tls;
+  absl::Duration tls_refresh = absl::Seconds(60);
+  std::string tls_staging_parent;
+  // Tests only: no TLS, loopback addresses only, and every call is made by this agency.
+  std::string plaintext_agency_for_tests;
 };
 
 // A running registry: the store, the registry logic and a gRPC server offering ChildRegistry and
 // ChildrenFeed (whose streams end, UNAVAILABLE with SERVER_STOPPING, when the server stops), the
 // standard health service (grpc.health.v1.Health, for the whole server ("") and for
-// "cir.v1.ChildRegistry") and server reflection. Plaintext for now.
+// "cir.v1.ChildRegistry") and server reflection, over mutual TLS: every call's client certificate
+// names its agency (server/agency_authenticator.h), and every call to the registry's own services
+// passes the CallGate (server/call_gate.h) before anything else of it runs. The access policy and
+// the TLS files are checked again every second and taken when they change (a change that fails
+// its checks is refused and logged, and what was in force stays).
 //
 // Health: both names are SERVING while the server runs and NOT_SERVING once it is stopping.
 // "cir.v1.ChildRegistry" is also NOT_SERVING while the store refuses writes after a failed commit
@@ -73,6 +93,9 @@ class RegistryServer {
   absl::Status Stop(absl::Duration grace = absl::Seconds(10));
   ~RegistryServer();
 
+  // Reads the access policy's file again now (SIGHUP): OK, or why the policy in force stays.
+  absl::Status ReloadAccessPolicy();
+
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
   std::string address() const;
@@ -85,7 +108,17 @@ class RegistryServer {
   std::string host_;
   int port_ = 0;
   absl::Duration drain_;
+  // Checks the access policy's and the TLS files every second, until stopped.
+  void WatchConfiguration();
+
   std::unique_ptr<GrpcReplyRunner> replies_ = std::make_unique<GrpcReplyRunner>();
+  std::shared_ptr<access::PolicySource> access_;
+  std::unique_ptr<TlsMaterial> tls_;
+  std::unique_ptr<CallGate> gate_;
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool watch_stopping_ ABSL_GUARDED_BY(watch_mu_) = false;
+  std::thread watcher_;
   std::unique_ptr<storage::ChildStore> store_;
   // The store, for its own callbacks (on its writer thread): store_ itself is moved away by Stop.
   std::atomic<storage::ChildStore*> store_for_callbacks_ = nullptr;

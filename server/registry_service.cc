@@ -5,11 +5,14 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "access/record_fields.h"
 #include "cir/v1/registry.pb.h"
 #include "errors/refusal.h"
+#include "google/protobuf/descriptor.h"
 #include "server/grpc_status.h"
 #include "server/log.h"
 #include "server/request_limits.h"
@@ -69,15 +72,91 @@ storage::SubmitOptions WriteCall(grpc::CallbackServerContext* context,
   return submit;
 }
 
+// The gRPC path of a ChildRegistry method, as the access rules name it.
+std::string MethodPath(absl::string_view method) {
+  return absl::StrCat("/", v1::ChildRegistry::service_full_name(), "/", method);
+}
+
+// Least data: every ChildRecord a response carries (at its top level) trimmed to what the
+// caller's grants for the call see.
+void TrimRecords(const access::MethodGrant& grant, google::protobuf::Message& response) {
+  const google::protobuf::Descriptor* descriptor = response.GetDescriptor();
+  const google::protobuf::Reflection* reflection = response.GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = descriptor->field(i);
+    if (field->message_type() != v1::ChildRecord::descriptor()) continue;
+    if (field->is_repeated()) {
+      for (int j = 0; j < reflection->FieldSize(response, field); ++j) {
+        access::TrimChildRecord(grant,
+                                *static_cast<v1::ChildRecord*>(
+                                    reflection->MutableRepeatedMessage(&response, field, j)));
+      }
+    } else if (reflection->HasField(response, field)) {
+      access::TrimChildRecord(
+          grant, *static_cast<v1::ChildRecord*>(reflection->MutableMessage(&response, field)));
+    }
+  }
+}
+
+// A write's reply, trimmed to the caller's fields before it finishes the call.
+template <typename Response>
+auto Trimmed(access::MethodGrant grant, absl::AnyInvocable<void(absl::StatusOr<Response>)> reply) {
+  return [grant = std::move(grant),
+          reply = std::move(reply)](absl::StatusOr<Response> result) mutable {
+    if (result.ok()) TrimRecords(grant, *result);
+    reply(std::move(result));
+  };
+}
+
+// Whether a maternity system may record `notice`: informal deaths and their retraction. A
+// registrar records every kind.
+absl::Status CheckDeathNotice(const access::Caller& caller, v1::DeathNotice notice) {
+  if (caller.grant.GrantsRole(access::ROLE_REGISTRAR)) return absl::OkStatus();
+  if (notice == v1::DEATH_NOTICE_FORMAL) {
+    return errors::Refusal(absl::StatusCode::kPermissionDenied, v1::DEATH_NOTICE_NOT_PERMITTED,
+                           "notice: a maternity system records informal deaths (and their "
+                           "retraction); a formal death comes from the registrar",
+                           {{"field", "notice"}});
+  }
+  return absl::OkStatus();
+}
+
+// Whether the calling agency may name `notifying_system` on a birth. An empty code is left to
+// the registry's validation, which says what to send.
+absl::Status CheckNotifyingSystem(const access::Caller& caller,
+                                  absl::string_view notifying_system) {
+  const std::string code = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(notifying_system));
+  if (code.empty() || caller.agency->notifying_systems.contains(code)) return absl::OkStatus();
+  return errors::Refusal(absl::StatusCode::kPermissionDenied, v1::NOTIFYING_SYSTEM_NOT_PERMITTED,
+                         "notifying_system: this agency may not send notifications as this "
+                         "system; use one of the codes the registry's operators configured for it",
+                         {{"field", "notifying_system"}});
+}
+
 }  // namespace
 
 RegistryService::RegistryService(registry::Registry& registry, registry::LifeEvents& life_events,
-                                 v1::DescribeRegistryResponse description)
-    : registry_(registry), life_events_(life_events), description_(std::move(description)) {
+                                 const CallGate& gate, v1::DescribeRegistryResponse description)
+    : registry_(registry),
+      life_events_(life_events),
+      gate_(gate),
+      description_(std::move(description)) {
   constructed_.store(true, std::memory_order_release);
 }
 
 void RegistryService::AfterShutdown() const { calls_finished_.load(std::memory_order_acquire); }
+
+template <typename Response>
+absl::StatusOr<access::Caller> RegistryService::Admit(grpc::ServerUnaryReactor* reactor,
+                                                      grpc::CallbackServerContext* context,
+                                                      Response* response,
+                                                      absl::string_view method) {
+  absl::StatusOr<access::Caller> caller = gate_.Admit(*context, MethodPath(method));
+  if (!caller.ok()) {
+    Finish<Response>(reactor, response, method, &calls_finished_, caller.status());
+  }
+  return caller;
+}
 
 grpc::ServerUnaryReactor* RegistryService::Enter(grpc::CallbackServerContext* context) {
   constructed_.load(std::memory_order_acquire);
@@ -88,13 +167,23 @@ grpc::ServerUnaryReactor* RegistryService::RegisterBirth(grpc::CallbackServerCon
                                                          const v1::RegisterBirthRequest* request,
                                                          v1::RegisterBirthResponse* response) {
   grpc::ServerUnaryReactor* reactor = Enter(context);
+  absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "RegisterBirth");
+  if (!caller.ok()) return reactor;
   if (RefuseIfTooLarge(reactor, response, "RegisterBirth", &calls_finished_, *request,
                        kMaxRegisterBirthBytes)) {
     return reactor;
   }
-  registry_.RegisterBirth(*request,
-                          FinishLater(reactor, response, "RegisterBirth", &calls_finished_),
-                          WriteCall(context, *request));
+  if (absl::Status allowed = CheckNotifyingSystem(*caller, request->notifying_system());
+      !allowed.ok()) {
+    Finish<v1::RegisterBirthResponse>(reactor, response, "RegisterBirth", &calls_finished_,
+                                      allowed);
+    return reactor;
+  }
+  registry_.RegisterBirth(
+      *request,
+      Trimmed<v1::RegisterBirthResponse>(
+          caller->grant, FinishLater(reactor, response, "RegisterBirth", &calls_finished_)),
+      WriteCall(context, *request), caller->Actor());
   return reactor;
 }
 
@@ -102,11 +191,15 @@ grpc::ServerUnaryReactor* RegistryService::LinkUpn(grpc::CallbackServerContext* 
                                                    const v1::LinkUpnRequest* request,
                                                    v1::LinkUpnResponse* response) {
   grpc::ServerUnaryReactor* reactor = Enter(context);
+  absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "LinkUpn");
+  if (!caller.ok()) return reactor;
   if (RefuseIfTooLarge(reactor, response, "LinkUpn", &calls_finished_, *request,
                        kMaxSingleIdentifierRequestBytes)) {
     return reactor;
   }
-  registry_.LinkUpn(*request, FinishLater(reactor, response, "LinkUpn", &calls_finished_),
+  registry_.LinkUpn(*request,
+                    Trimmed<v1::LinkUpnResponse>(
+                        caller->grant, FinishLater(reactor, response, "LinkUpn", &calls_finished_)),
                     WriteCall(context, *request));
   return reactor;
 }
@@ -115,13 +208,17 @@ grpc::ServerUnaryReactor* RegistryService::LinkNhsNumber(grpc::CallbackServerCon
                                                          const v1::LinkNhsNumberRequest* request,
                                                          v1::LinkNhsNumberResponse* response) {
   grpc::ServerUnaryReactor* reactor = Enter(context);
+  absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "LinkNhsNumber");
+  if (!caller.ok()) return reactor;
   if (RefuseIfTooLarge(reactor, response, "LinkNhsNumber", &calls_finished_, *request,
                        kMaxSingleIdentifierRequestBytes)) {
     return reactor;
   }
-  registry_.LinkNhsNumber(*request,
-                          FinishLater(reactor, response, "LinkNhsNumber", &calls_finished_),
-                          WriteCall(context, *request));
+  registry_.LinkNhsNumber(
+      *request,
+      Trimmed<v1::LinkNhsNumberResponse>(
+          caller->grant, FinishLater(reactor, response, "LinkNhsNumber", &calls_finished_)),
+      WriteCall(context, *request));
   return reactor;
 }
 
@@ -129,11 +226,23 @@ grpc::ServerUnaryReactor* RegistryService::Resolve(grpc::CallbackServerContext* 
                                                    const v1::ResolveRequest* request,
                                                    v1::ResolveResponse* response) {
   grpc::ServerUnaryReactor* reactor = Enter(context);
+  absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "Resolve");
+  if (!caller.ok()) return reactor;
   if (RefuseIfTooLarge(reactor, response, "Resolve", &calls_finished_, *request,
                        kMaxSingleIdentifierRequestBytes)) {
     return reactor;
   }
-  Finish(reactor, response, "Resolve", &calls_finished_, registry_.Resolve(*request));
+  absl::StatusOr<v1::ResolveResponse> result = registry_.Resolve(*request);
+  if (result.ok()) {
+    // A record outside the caller's reach is answered as an identifier that names no child.
+    access::MethodGrant reaching = caller->GrantsReaching(result->record());
+    if (!reaching.allowed()) {
+      result = registry::NoChildHasIdentifier(result->matched_kind());
+    } else {
+      access::TrimChildRecord(reaching, *result->mutable_record());
+    }
+  }
+  Finish(reactor, response, "Resolve", &calls_finished_, std::move(result));
   return reactor;
 }
 
@@ -141,7 +250,23 @@ grpc::ServerUnaryReactor* RegistryService::BatchResolve(grpc::CallbackServerCont
                                                         const v1::BatchResolveRequest* request,
                                                         v1::BatchResolveResponse* response) {
   grpc::ServerUnaryReactor* reactor = Enter(context);
-  Finish(reactor, response, "BatchResolve", &calls_finished_, registry_.BatchResolve(*request));
+  absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "BatchResolve");
+  if (!caller.ok()) return reactor;
+  absl::StatusOr<v1::BatchResolveResponse> result = registry_.BatchResolve(*request);
+  if (result.ok()) {
+    for (v1::BatchResolveResult& item : *result->mutable_results()) {
+      if (item.outcome() != v1::BatchResolveResult::OUTCOME_FOUND) continue;
+      access::MethodGrant reaching = caller->GrantsReaching(item.record());
+      if (!reaching.allowed()) {
+        // Exactly as the registry answers an identifier that names no child.
+        item.Clear();
+        item.set_outcome(v1::BatchResolveResult::OUTCOME_NOT_FOUND);
+      } else {
+        access::TrimChildRecord(reaching, *item.mutable_record());
+      }
+    }
+  }
+  Finish(reactor, response, "BatchResolve", &calls_finished_, std::move(result));
   return reactor;
 }
 
@@ -149,6 +274,7 @@ grpc::ServerUnaryReactor* RegistryService::DescribeRegistry(
     grpc::CallbackServerContext* context, const v1::DescribeRegistryRequest* request,
     v1::DescribeRegistryResponse* response) {
   grpc::ServerUnaryReactor* reactor = Enter(context);
+  if (!Admit(reactor, context, response, "DescribeRegistry").ok()) return reactor;
   *response = description_;
   calls_finished_.fetch_add(1, std::memory_order_release);
   reactor->Finish(grpc::Status::OK);
@@ -160,14 +286,24 @@ grpc::ServerUnaryReactor* RegistryService::LifeEvent(
     grpc::CallbackServerContext* context, const Request& request, Response* response,
     absl::string_view method,
     void (registry::LifeEvents::*apply)(const Request&, registry::Registry::Reply<Response>,
-                                        storage::SubmitOptions)) {
+                                        storage::SubmitOptions, const registry::Actor&)) {
   grpc::ServerUnaryReactor* reactor = Enter(context);
+  absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, method);
+  if (!caller.ok()) return reactor;
   if (RefuseIfTooLarge(reactor, response, method, &calls_finished_, request,
                        kMaxLifeEventBytes)) {
     return reactor;
   }
-  (life_events_.*apply)(request, FinishLater(reactor, response, method, &calls_finished_),
-                        WriteCall(context, request));
+  if constexpr (std::is_same_v<Request, v1::RecordDeathRequest>) {
+    if (absl::Status allowed = CheckDeathNotice(*caller, request.notice()); !allowed.ok()) {
+      Finish<Response>(reactor, response, method, &calls_finished_, allowed);
+      return reactor;
+    }
+  }
+  (life_events_.*apply)(
+      request,
+      Trimmed<Response>(caller->grant, FinishLater(reactor, response, method, &calls_finished_)),
+      WriteCall(context, request), caller->Actor());
   return reactor;
 }
 

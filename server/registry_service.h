@@ -5,21 +5,24 @@
 #include <cstdint>
 #include <utility>
 
-#include "cir/v1/registry.grpc.pb.h"
 #include "absl/strings/string_view.h"
+#include "cir/v1/registry.grpc.pb.h"
 #include "registry/life_events.h"
 #include "registry/registry.h"
+#include "server/call_gate.h"
 
 namespace cir::server {
 
-// The ChildRegistry gRPC service: unpacks each call, hands it to the Registry, and finishes it
-// with the Registry's answer. Writes finish from the store's writer thread once durable, so no
-// gRPC thread waits on a disk sync.
+// The ChildRegistry gRPC service: admits each call through the CallGate (who calls, may it call
+// this method), unpacks it, hands it to the Registry with the caller's reach, and finishes it
+// with the Registry's answer trimmed to the fields the caller's role sees (a record outside its
+// reach answered as no record at all). Writes finish from the store's writer thread once durable,
+// so no gRPC thread waits on a disk sync.
 class RegistryService final : public v1::ChildRegistry::CallbackService {
  public:
   // `description` is what DescribeRegistry answers: fixed for the server's life.
   RegistryService(registry::Registry& registry, registry::LifeEvents& life_events,
-                  v1::DescribeRegistryResponse description);
+                  const CallGate& gate, v1::DescribeRegistryResponse description);
 
   // To be called once the gRPC server has shut down: orders everything the calls did before they
   // finished before whatever the caller does next (destroying the registry and the store). gRPC's
@@ -75,7 +78,13 @@ class RegistryService final : public v1::ChildRegistry::CallbackService {
       grpc::CallbackServerContext* context, const Request& request, Response* response,
       absl::string_view method,
       void (registry::LifeEvents::*apply)(const Request&, registry::Registry::Reply<Response>,
-                                          storage::SubmitOptions));
+                                          storage::SubmitOptions, const registry::Actor&));
+  // Each call's gate (server/call_gate.h), before anything else of the call runs: the caller, or
+  // the call finished with the refusal.
+  template <typename Response>
+  absl::StatusOr<access::Caller> Admit(grpc::ServerUnaryReactor* reactor,
+                                       grpc::CallbackServerContext* context, Response* response,
+                                       absl::string_view method);
 
   // Each call's first step: its reactor (gRPC's default one). Also orders the construction of this
   // service (and so of the registry and store before it) before the call, for the same reason as
@@ -84,6 +93,7 @@ class RegistryService final : public v1::ChildRegistry::CallbackService {
 
   registry::Registry& registry_;
   registry::LifeEvents& life_events_;
+  const CallGate& gate_;
   const v1::DescribeRegistryResponse description_;
   std::atomic<bool> constructed_{false};     // released at the end of construction
   std::atomic<uint64_t> calls_finished_{0};  // released by each call as it finishes

@@ -1,15 +1,19 @@
 // cir-server: the Child Identifier Registry's gRPC server over an embedded RocksDB store.
 //
-//   cir-server [--listen 127.0.0.1:50051] [--data-dir ./cir-data] [--create-if-missing]
+//   cir-server --access-config FILE --tls-ca FILE --tls-cert FILE --tls-key FILE --tls-crl-dir DIR
+//              [--listen 127.0.0.1:50051] [--data-dir ./cir-data] [--create-if-missing]
 //              [--port-file FILE] [--allow-test-nhs-numbers] [--drain-seconds S]
 //              [--grace-seconds S] [--call-memory-mib N] [--feed-heartbeat-seconds S]
-//              [--feed-threads N] [--feed-retention-days D]
+//              [--feed-threads N] [--feed-retention-days D] [--tls-refresh-seconds S]
+//   cir-server --insecure-plaintext-for-tests AGENCY-ID --access-config FILE ...   (loopback only)
 //
+// SIGHUP reads the access configuration again (so does a change to the file, within a second).
 // Runs until SIGTERM or SIGINT. Then health turns NOT_SERVING, the server keeps answering for the
 // drain interval, stops taking calls, finishes those in flight and closes the store; all of it
 // within the grace period, after which it exits (status 3) even if the disk has stopped answering.
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +23,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "access/policy_source.h"
 #include "server/log.h"
 #include "server/registry_server.h"
 
@@ -85,7 +90,53 @@ int main(int argc, char** argv) {
                  "good")
       ->capture_default_str()
       ->check(CLI::Range(0, 36500));
+  std::string access_config;
+  app.add_option("--access-config", access_config,
+                 "the agencies that may call, their roles, local authorities and notifying "
+                 "systems (a text proto: access/access_config.proto); read again on SIGHUP or "
+                 "when it changes")
+      ->required();
+  cir::server::TlsFiles tls;
+  app.add_option("--tls-ca", tls.ca_bundle,
+                 "PEM bundle of the CAs that issue agencies' client certificates");
+  app.add_option("--tls-cert", tls.certificate, "PEM certificate (chain) of this server");
+  app.add_option("--tls-key", tls.private_key, "PEM private key of this server");
+  app.add_option("--tls-crl-dir", tls.crl_directory,
+                 "folder of PEM CRLs, a current one from every CA in --tls-ca (the server does "
+                 "not start, or take new files, without)");
+  double tls_refresh_seconds = absl::ToDoubleSeconds(options.tls_refresh);
+  app.add_option("--tls-refresh-seconds", tls_refresh_seconds,
+                 "how often new TLS files (certificate, key, CAs, CRLs) are taken")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 86400.0));
+  app.add_option("--insecure-plaintext-for-tests", options.plaintext_agency_for_tests,
+                 "TESTS ONLY: serve without TLS on a loopback address, every call made by this "
+                 "agency of the access configuration");
   CLI11_PARSE(app, argc, argv);
+  if (options.plaintext_agency_for_tests.empty()) options.tls = tls;
+  options.tls_refresh = absl::Seconds(tls_refresh_seconds);
+  {
+    absl::StatusOr<std::unique_ptr<cir::access::PolicySource>> policy =
+        cir::access::PolicySource::Open(access_config);
+    if (!policy.ok()) {
+      cir::server::LogLine(absl::StrCat("cir-server could not start: ", policy.status().message()));
+      return 1;
+    }
+    options.access = std::shared_ptr<cir::access::PolicySource>(*std::move(policy));
+  }
+
+  // No core dumps: a dump of the server's memory would hold children's records and keys, in the
+  // clear, wherever the system keeps dumps. (The process stays traceable by its own user, so that
+  // it can be profiled.)
+  {
+    struct rlimit no_core {
+      0, 0
+    };
+    if (setrlimit(RLIMIT_CORE, &no_core) != 0) {
+      cir::server::LogLine("cir-server could not start: core dumps could not be turned off");
+      return 1;
+    }
+  }
   options.feed.heartbeat_interval = absl::Seconds(heartbeat_seconds);
   options.feed.min_send_interval = absl::Milliseconds(send_interval_ms);
   if (retention_days > 0) options.store.feed_retention = absl::Hours(24) * retention_days;
@@ -102,6 +153,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<cir::server::RegistryServer>> server =
@@ -123,7 +175,9 @@ int main(int argc, char** argv) {
   }
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    (void)(*server)->ReloadAccessPolicy();
+  }
   cir::server::LogLine(absl::StrCat("cir-server stopping on signal ", signal_number));
   absl::Status stopped = (*server)->Stop(absl::Seconds(grace_seconds));
   if (!stopped.ok()) {

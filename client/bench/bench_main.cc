@@ -46,7 +46,26 @@ struct Settings {
   int subscribers = 500;
   int feed_areas = 153;
   std::string only;  // run just this workload of the standard set (for profiling)
+  // Mutual TLS as an agency allowed every workload (scripts/bench makes one), or plaintext for a
+  // registry started for tests on this machine.
+  std::string ca_file;
+  std::string certificate_file;
+  std::string key_file;
+  bool plaintext = false;
 };
+
+// How each of the benchmark's clients connects: its TLS identity, and the person and purpose its
+// lookups are made for (a benchmark stands in for one).
+absl::StatusOr<ClientOptions> Connection(const Settings& s) {
+  ClientOptions options{
+      .target = s.server, .end_user = "cir-bench", .purpose_of_use = "DIRECT_CARE"};
+  if (s.plaintext) return options;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = MutualTlsFromFiles(
+      {.ca_file = s.ca_file, .certificate_file = s.certificate_file, .key_file = s.key_file});
+  if (!credentials.ok()) return credentials.status();
+  options.credentials = *std::move(credentials);
+  return options;
+}
 
 struct Row {
   std::string name;
@@ -408,7 +427,7 @@ int RunFeed(const Settings& s, ClientPool& pool) {
   const std::string tag = RunTag();
   const LoadResult health_before = RunLoad(Load(s), HealthWorkload(pool));
   FeedBenchOptions options{.subscribers = s.subscribers, .areas = s.feed_areas, .load = Load(s)};
-  FeedBenchResult feed = RunFeedBench(pool, s.server, options, 0, tag);
+  FeedBenchResult feed = RunFeedBench(pool, *Connection(s), options, 0, tag);
   const LoadResult health_after = RunLoad(Load(s), HealthWorkload(pool));
   const double health_rate =
       (health_before.calls_per_second() + health_after.calls_per_second()) / 2;
@@ -479,6 +498,11 @@ int main(int argc, char** argv) {
   CLI::App app{"cir-bench: the registry's throughput and latency, compared with the gRPC health "
                "check on the same server in the same run"};
   app.add_option("--server", s.server, "registry address")->capture_default_str();
+  app.add_option("--ca", s.ca_file, "PEM CA bundle of the registry's certificate");
+  app.add_option("--cert", s.certificate_file,
+                 "PEM certificate of an agency allowed every workload (scripts/bench makes one)");
+  app.add_option("--key", s.key_file, "its PEM private key");
+  app.add_flag("--plaintext", s.plaintext, "no TLS (a registry started for tests only)");
   app.add_option("--server-pid", s.server_pid, "the server's process id, to report its memory");
   app.add_option("--channels", s.channels, "client channels (connections)")->capture_default_str();
   app.add_option("--concurrency", s.concurrency, "calls in flight")->capture_default_str();
@@ -512,7 +536,12 @@ int main(int argc, char** argv) {
     s.warmup_seconds = 0.1;
     s.population = std::min<size_t>(s.population, 500);
   }
-  cir::bench::ClientPool pool(s.server, s.channels);
+  absl::StatusOr<cir::ClientOptions> connection = cir::bench::Connection(s);
+  if (!connection.ok()) {
+    std::cerr << "cir-bench: " << connection.status().message() << "\n";
+    return 2;
+  }
+  cir::bench::ClientPool pool(*connection, s.channels);
   if (absl::Status up = pool.For(0).CheckHealth(); !up.ok()) {
     std::cerr << "cir-bench: the server at " << s.server << " does not answer: " << up << "\n";
     return 1;

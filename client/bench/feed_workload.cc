@@ -34,7 +34,7 @@ IssueCall RegisterInAreas(ClientPool& pool, uint64_t first, std::string run_tag,
 
 }  // namespace
 
-FeedBenchResult RunFeedBench(ClientPool& pool, const std::string& target,
+FeedBenchResult RunFeedBench(ClientPool& pool, const ClientOptions& connection,
                              const FeedBenchOptions& options, uint64_t first_birth,
                              const std::string& run_tag) {
   FeedBenchResult result;
@@ -49,7 +49,7 @@ FeedBenchResult RunFeedBench(ClientPool& pool, const std::string& target,
   // The subscribers, over channels of their own (8, shared round-robin).
   std::vector<std::unique_ptr<Client>> clients;
   for (int c = 0; c < 8; ++c) {
-    clients.push_back(std::make_unique<Client>(ClientOptions{.target = target}));
+    clients.push_back(std::make_unique<Client>(connection));
   }
   LatencyRecorder delivery(5'000'000);
   std::atomic<uint64_t> delivered{0};

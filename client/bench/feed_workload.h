@@ -34,7 +34,7 @@ struct FeedBenchResult {
 // before any birth there), which read every event as it arrives. Reports both register rates and
 // the latency from each event's commit to its receipt by every subscriber of its area (one
 // machine, one clock).
-FeedBenchResult RunFeedBench(ClientPool& pool, const std::string& target,
+FeedBenchResult RunFeedBench(ClientPool& pool, const ClientOptions& connection,
                              const FeedBenchOptions& options, uint64_t first_birth,
                              const std::string& run_tag);
 

@@ -20,10 +20,8 @@ std::string BenchUpn(uint64_t n) {
 
 }  // namespace
 
-ClientPool::ClientPool(const std::string& target, int channels) {
-  for (int i = 0; i < channels; ++i) {
-    clients_.push_back(std::make_unique<Client>(ClientOptions{.target = target}));
-  }
+ClientPool::ClientPool(const ClientOptions& options, int channels) {
+  for (int i = 0; i < channels; ++i) clients_.push_back(std::make_unique<Client>(options));
 }
 
 v1::RegisterBirthRequest BenchBirth(uint64_t n, const std::string& run_tag, bool with_nhs) {

@@ -24,7 +24,8 @@ struct Population {
 // Spreads calls over several clients (several channels, so several connections).
 class ClientPool {
  public:
-  ClientPool(const std::string& target, int channels);
+  // `channels` clients, each with its own connection, made with `options`.
+  ClientPool(const ClientOptions& options, int channels);
   Client& For(uint64_t index) { return *clients_[index % clients_.size()]; }
 
  private:

@@ -71,20 +71,12 @@ std::string UpnOutcomeText(cir::v1::LinkUpnResponse::Outcome outcome) {
 
 int main(int argc, char** argv) {
   cir::cli::GlobalOptions global;
-  if (const char* env = std::getenv("CIR_SERVER"); env != nullptr && *env != '\0') {
-    global.server = env;
-  }
   CLI::App app{
       "cir: register births and resolve children's identifiers in the Child Identifier "
       "Registry"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may also follow the command: cir resolve ID --json
-  app.add_option("--server", global.server, "registry address, host:port (or set CIR_SERVER)")
-      ->capture_default_str();
-  app.add_flag("--json", global.json, "print responses as JSON instead of text");
-  app.add_option("--timeout", global.timeout_seconds, "seconds to wait for each call")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  cir::cli::AddGlobalOptions(app, global);
 
   cir::v1::RegisterBirthRequest birth;
   std::string dob_text, sex_text;
@@ -164,7 +156,10 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
 
-  cir::Client client({.target = global.server});
+  absl::StatusOr<cir::ClientOptions> connection =
+      cir::cli::ConnectionFor(global, app.get_subcommands().front()->get_name());
+  if (!connection.ok()) return Fail(connection.status());
+  cir::Client client(*std::move(connection));
   cir::CallOptions call{.timeout = absl::Seconds(global.timeout_seconds)};
   if (std::optional<int> status = life_events.Run(client, global); status.has_value()) {
     return *status;

@@ -1,5 +1,9 @@
 #include "client/cli/cli_support.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <vector>
@@ -9,6 +13,92 @@
 #include "absl/strings/str_split.h"
 
 namespace cir::cli {
+
+void AddGlobalOptions(CLI::App& app, GlobalOptions& global) {
+  auto from_env = [](const char* name, std::string& value) {
+    if (const char* env = std::getenv(name); env != nullptr && *env != '\0') value = env;
+  };
+  from_env("CIR_SERVER", global.server);
+  from_env("CIR_CA", global.ca_file);
+  from_env("CIR_CERT", global.certificate_file);
+  from_env("CIR_KEY", global.key_file);
+  from_env("CIR_PKI_DIR", global.pki_dir);
+  from_env("CIR_END_USER", global.end_user);
+  from_env("CIR_PURPOSE_OF_USE", global.purpose_of_use);
+  if (global.end_user.empty()) {
+    // The person at the keyboard, as this machine knows them.
+    if (const passwd* user = ::getpwuid(::getuid()); user != nullptr)
+      global.end_user = user->pw_name;
+  }
+  app.add_option("--server", global.server, "registry address, host:port (or set CIR_SERVER)")
+      ->capture_default_str();
+  app.add_flag("--json", global.json, "print responses as JSON instead of text");
+  app.add_option("--timeout", global.timeout_seconds, "seconds to wait for each call")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--ca", global.ca_file, "PEM CA bundle of the registry's certificate (CIR_CA)");
+  app.add_option("--cert", global.certificate_file,
+                 "PEM certificate of your agency (CIR_CERT); default: the development "
+                 "certificate of the command's role in --pki-dir");
+  app.add_option("--key", global.key_file, "PEM private key of your agency (CIR_KEY)");
+  app.add_option("--pki-dir", global.pki_dir,
+                 "folder of the development certificates scripts/serve makes (CIR_PKI_DIR)")
+      ->capture_default_str();
+  app.add_flag("--plaintext", global.plaintext,
+               "no TLS: only a registry started for tests on this machine answers");
+  app.add_option("--end-user", global.end_user,
+                 "who you are, as your agency knows you (CIR_END_USER; default: your login)");
+  app.add_option("--purpose", global.purpose_of_use,
+                 "why you look: DIRECT_CARE, SAFEGUARDING, EARLY_HELP, EDUCATION, "
+                 "RECORD_MAINTENANCE or AUDIT (CIR_PURPOSE_OF_USE)");
+}
+
+std::string DevelopmentIdentityFor(const std::string& command) {
+  static const auto* roles =
+      new std::map<std::string, std::string>{{"register", "maternity"},
+                                             {"death", "registrar"},
+                                             {"resolve", "health-visiting"},
+                                             {"link-nhs", "health-visiting"},
+                                             {"link-upn", "school"},
+                                             {"batch-resolve", "school"},
+                                             {"move", "la-data-team"},
+                                             {"correct", "la-data-team"},
+                                             {"supersede-nhs", "la-data-team"},
+                                             {"merge", "la-data-team"},
+                                             {"unmerge", "la-data-team"},
+                                             {"restrict", "la-data-team"},
+                                             {"watch", "childrens-centre"},
+                                             {"events", "childrens-centre"},
+                                             {"audit", "auditor"}};
+  auto it = roles->find(command);
+  return it == roles->end() ? "operator" : it->second;
+}
+
+absl::StatusOr<ClientOptions> ConnectionFor(const GlobalOptions& global,
+                                            const std::string& command) {
+  ClientOptions options{.target = global.server,
+                        .end_user = global.end_user,
+                        .purpose_of_use = global.purpose_of_use};
+  if (global.plaintext) return options;
+  MutualTlsFiles files{.ca_file = global.ca_file,
+                       .certificate_file = global.certificate_file,
+                       .key_file = global.key_file};
+  const std::string identity = DevelopmentIdentityFor(command);
+  if (files.ca_file.empty()) files.ca_file = global.pki_dir + "/ca.pem";
+  if (files.certificate_file.empty())
+    files.certificate_file = global.pki_dir + "/" + identity + ".pem";
+  if (files.key_file.empty()) files.key_file = global.pki_dir + "/" + identity + ".key";
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = MutualTlsFromFiles(files);
+  if (!credentials.ok()) {
+    return absl::Status(credentials.status().code(),
+                        std::string(credentials.status().message()) +
+                            " (give --cert, --key and --ca, or run scripts/serve, which makes "
+                            "development certificates in " +
+                            global.pki_dir + ")");
+  }
+  options.credentials = *std::move(credentials);
+  return options;
+}
 
 int Fail(const absl::Status& status) {
   std::string reason = ErrorReasonNameOf(status);

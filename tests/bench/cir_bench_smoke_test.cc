@@ -15,6 +15,7 @@
 #include "identifiers/nhs_number.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_access.h"
 
 namespace cir {
 namespace {
@@ -23,7 +24,7 @@ using ::testing::HasSubstr;
 
 // Runs cir-bench with `arguments`; its exit status and everything it printed.
 std::pair<int, std::string> RunBench(const std::string& arguments) {
-  std::string command = std::string(CIR_BENCH_PATH) + " " + arguments + " 2>&1";
+  std::string command = std::string(CIR_BENCH_PATH) + " --plaintext " + arguments + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   std::string output;
   char buffer[4096];
@@ -39,7 +40,9 @@ TEST(CirBenchSmoke, RefusesToLoadARegistryThatIsNotATestEnvironment) {
   auto [status, output] = RunBench("--server " + server.address() + " --smoke --population 30");
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << output;
   EXPECT_THAT(output, HasSubstr("not a test environment"));
-  Client client({.target = server.address()});
+  Client client({.target = server.address(),
+                 .end_user = ::cir::testing::kTestEndUser,
+                 .purpose_of_use = ::cir::testing::kTestPurpose});
   EXPECT_EQ(client.Resolve(identifiers::TestRangeNhsNumber(0)).status().code(),
             absl::StatusCode::kNotFound);
 }
@@ -66,7 +69,9 @@ TEST(CirBenchSmoke, RunsEveryWorkloadWithoutErrorsAndTheChildrenItRegisteredReso
   EXPECT_THAT(json.str(), ::testing::Not(HasSubstr("\"errors\": 1")));
 
   // The population the tool loaded is really there: test-range numbers 0..299, each with a UPN.
-  Client client({.target = server.address()});
+  Client client({.target = server.address(),
+                 .end_user = ::cir::testing::kTestEndUser,
+                 .purpose_of_use = ::cir::testing::kTestPurpose});
   v1::BatchResolveRequest request;
   for (uint32_t n = 0; n < 300; ++n) request.add_identifiers(identifiers::TestRangeNhsNumber(n));
   absl::StatusOr<v1::BatchResolveResponse> resolved = client.BatchResolve(request);

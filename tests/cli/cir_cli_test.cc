@@ -15,6 +15,7 @@
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_access.h"
 
 namespace cir {
 namespace {
@@ -31,8 +32,9 @@ class CirCliTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(server_.Start()) << server_.log(); }
 
   CliRun Cir(const std::string& arguments) {
-    std::string command =
-        std::string(CIR_CLI_PATH) + " --server " + server_.address() + " " + arguments + " 2>&1";
+    std::string command = std::string(CIR_CLI_PATH) + " --server " + server_.address() +
+                          " --plaintext --end-user " + ::cir::testing::kTestEndUser +
+                          " --purpose " + ::cir::testing::kTestPurpose + " " + arguments + " 2>&1";
     FILE* pipe = popen(command.c_str(), "r");
     std::string output;
     char buffer[4096];

@@ -19,6 +19,7 @@
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_access.h"
 
 namespace cir {
 namespace {
@@ -34,7 +35,11 @@ class DurabilityTest : public ::testing::Test {
    public:
     Load(DurabilityTest& test, const std::string& address, int writers) : test_(test) {
       // One attempt per call: every answer is recorded as the server gave it.
-      client_ = std::make_unique<Client>(ClientOptions{.target = address, .max_attempts = 1});
+      client_ =
+          std::make_unique<Client>(ClientOptions{.target = address,
+                                                 .max_attempts = 1,
+                                                 .end_user = ::cir::testing::kTestEndUser,
+                                                 .purpose_of_use = ::cir::testing::kTestPurpose});
       for (int w = 0; w < writers; ++w) threads_.emplace_back([this] { Write(); });
     }
     // Waits until `count` more registrations are acknowledged; false if that takes over a minute.
@@ -85,7 +90,9 @@ class DurabilityTest : public ::testing::Test {
   // its caller was given, and that no two share a child.
   void ExpectEveryAcknowledgedRegistrationPresent() {
     ASSERT_TRUE(server_.Start()) << server_.log();
-    Client client({.target = server_.address()});
+    Client client({.target = server_.address(),
+                   .end_user = ::cir::testing::kTestEndUser,
+                   .purpose_of_use = ::cir::testing::kTestPurpose});
     std::vector<std::string> numbers;
     for (const auto& [nhs, id] : acknowledged_) numbers.push_back(nhs);
     std::set<std::string> distinct_children;
@@ -159,7 +166,9 @@ TEST_F(DurabilityTest, SigtermWithWritesInFlightAnswersEveryCallAndLosesNoAcknow
 TEST_F(DurabilityTest, SigtermFinishesCleanlyAndLogsStartAndStop) {
   ASSERT_TRUE(server_.Start()) << server_.log();
   {
-    Client client({.target = server_.address()});
+    Client client({.target = server_.address(),
+                   .end_user = ::cir::testing::kTestEndUser,
+                   .purpose_of_use = ::cir::testing::kTestPurpose});
     ASSERT_TRUE(client.RegisterBirth(FictionalBirth("term-1", FictionalNhsNumber(1))).ok());
   }
   int status = server_.Signal(SIGTERM);
@@ -168,7 +177,9 @@ TEST_F(DurabilityTest, SigtermFinishesCleanlyAndLogsStartAndStop) {
   EXPECT_NE(log.find("serving on"), std::string::npos) << log;
   EXPECT_NE(log.find("store closed"), std::string::npos) << log;
   ASSERT_TRUE(server_.Start()) << server_.log();
-  Client client({.target = server_.address()});
+  Client client({.target = server_.address(),
+                 .end_user = ::cir::testing::kTestEndUser,
+                 .purpose_of_use = ::cir::testing::kTestPurpose});
   EXPECT_TRUE(client.Resolve(FictionalNhsNumber(1)).ok());
 }
 

@@ -26,6 +26,7 @@
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_access.h"
 
 namespace cir {
 namespace {
@@ -66,7 +67,11 @@ class MixedLoad {
   };
 
   MixedLoad(const std::string& address, int first_birth) : next_birth_(first_birth) {
-    client_ = std::make_unique<Client>(ClientOptions{.target = address, .max_attempts = 1});
+    client_ =
+        std::make_unique<Client>(ClientOptions{.target = address,
+                                               .max_attempts = 1,
+                                               .end_user = ::cir::testing::kTestEndUser,
+                                               .purpose_of_use = ::cir::testing::kTestPurpose});
     for (int w = 0; w < 3; ++w) threads_.emplace_back([this, w] { Run(w); });
   }
   ~MixedLoad() { Stop(); }
@@ -164,7 +169,8 @@ class MixedLoad {
 class Watcher {
  public:
   Watcher(const std::string& address, const std::string& cursor) {
-    std::vector<std::string> args = {CIR_CLI_PATH, "--server", address, "--json", "watch"};
+    std::vector<std::string> args = {CIR_CLI_PATH,  "--server", address,
+                                     "--plaintext", "--json",   "watch"};
     for (const std::string& area : kAreas) {
       args.push_back("--la");
       args.push_back(area);
@@ -259,7 +265,9 @@ TEST_F(FeedKillTest, ASubscriberKilledAtRandomAndResumedFromItsCursorGetsEveryEv
   }
   load.Stop();
   // Caught up: one last run until each area's head is reached.
-  Client client({.target = server.address()});
+  Client client({.target = server.address(),
+                 .end_user = ::cir::testing::kTestEndUser,
+                 .purpose_of_use = ::cir::testing::kTestPurpose});
   std::map<std::string, std::vector<v1::FeedEvent>> committed;
   size_t total = 0;
   for (const std::string& area : kAreas) {
@@ -314,7 +322,9 @@ TEST_F(FeedKillTest, AServerKilledUnderLoadKeepsEveryAcknowledgedChangeWithItsEv
     loads.back()->Stop();
   }
   ASSERT_TRUE(server.Start()) << server.log();
-  Client client({.target = server.address()});
+  Client client({.target = server.address(),
+                 .end_user = ::cir::testing::kTestEndUser,
+                 .purpose_of_use = ::cir::testing::kTestPurpose});
   std::map<std::string, std::vector<v1::FeedEvent>> feeds;
   for (const std::string& area : kAreas) feeds[area] = WholeFeed(client, area);
 

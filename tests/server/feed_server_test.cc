@@ -20,7 +20,9 @@
 #include "gtest/gtest.h"
 #include "server/registry_server.h"
 #include "tests/testing/fictional_children.h"
+#include "tests/testing/in_process_access.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_access.h"
 
 namespace cir::server {
 namespace {
@@ -34,6 +36,7 @@ class FeedServerTest : public ::testing::Test {
 
   void StartServer() {
     RegistryServerOptions options;
+    ::cir::testing::UsePlaintextTestAccess(options);
     options.listen_address = "127.0.0.1:0";
     options.store.path = dir_.Sub("db");
     options.store.create_if_missing = true;
@@ -42,7 +45,10 @@ class FeedServerTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<RegistryServer>> server = RegistryServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    client_ = std::make_unique<Client>(ClientOptions{.target = server_->address()});
+    client_ =
+        std::make_unique<Client>(ClientOptions{.target = server_->address(),
+                                               .end_user = ::cir::testing::kTestEndUser,
+                                               .purpose_of_use = ::cir::testing::kTestPurpose});
   }
 
   // Registers the n-th fictional child in `area`; returns its identifier.
@@ -159,7 +165,10 @@ TEST_F(FeedServerTest, FiveHundredSubscribersOverManyAreasEachReceiveExactlyThei
   auto area_of = [](int i) { return absl::StrCat(800 + i % kAreas); };
   std::vector<std::unique_ptr<Client>> clients;
   for (int c = 0; c < 10; ++c) {
-    clients.push_back(std::make_unique<Client>(ClientOptions{.target = server_->address()}));
+    clients.push_back(
+        std::make_unique<Client>(ClientOptions{.target = server_->address(),
+                                               .end_user = ::cir::testing::kTestEndUser,
+                                               .purpose_of_use = ::cir::testing::kTestPurpose}));
   }
   std::vector<std::unique_ptr<FeedSubscription>> feeds;
   for (int s = 0; s < kSubscribers; ++s) {
@@ -218,7 +227,9 @@ TEST_F(FeedServerTest, ASubscriberThatDoesNotReadHoldsUpNobodyElse) {
   std::vector<std::thread> writers;
   for (int w = 0; w < 4; ++w) {
     writers.emplace_back([&, w] {
-      Client client({.target = server_->address()});
+      Client client({.target = server_->address(),
+                     .end_user = ::cir::testing::kTestEndUser,
+                     .purpose_of_use = ::cir::testing::kTestPurpose});
       for (int n = w; n < kBirths; n += 4) RegisterIn(n + 1, "938", &client);
     });
   }

@@ -21,7 +21,9 @@
 #include "gtest/gtest.h"
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/health_check.h"
+#include "tests/testing/in_process_access.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_access.h"
 
 namespace cir::server {
 namespace {
@@ -38,6 +40,7 @@ class RegistryServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     RegistryServerOptions options;
+    ::cir::testing::UsePlaintextTestAccess(options);
     options.listen_address = "127.0.0.1:0";
     options.store.path = dir_.Sub("db");
     options.store.create_if_missing = true;
@@ -45,7 +48,10 @@ class RegistryServerTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<RegistryServer>> server = RegistryServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    client_ = std::make_unique<Client>(ClientOptions{.target = server_->address()});
+    client_ =
+        std::make_unique<Client>(ClientOptions{.target = server_->address(),
+                                               .end_user = ::cir::testing::kTestEndUser,
+                                               .purpose_of_use = ::cir::testing::kTestPurpose});
   }
 
   std::string RegisterNew(int n) {
@@ -69,6 +75,7 @@ TEST_F(RegistryServerTest, TheHealthCheckReportsServing) {
 TEST_F(RegistryServerTest, StoppingTurnsHealthNotServingAndKeepsAnsweringThroughTheDrain) {
   server_.reset();  // the fixture's server has no drain interval; this test starts its own
   RegistryServerOptions options;
+  ::cir::testing::UsePlaintextTestAccess(options);
   options.listen_address = "127.0.0.1:0";
   options.store.path = dir_.Sub("db");
   options.registry.allow_test_nhs_numbers = true;
@@ -76,7 +83,9 @@ TEST_F(RegistryServerTest, StoppingTurnsHealthNotServingAndKeepsAnsweringThrough
   absl::StatusOr<std::unique_ptr<RegistryServer>> server = RegistryServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string address = (*server)->address();
-  Client client({.target = address});
+  Client client({.target = address,
+                 .end_user = ::cir::testing::kTestEndUser,
+                 .purpose_of_use = ::cir::testing::kTestPurpose});
   const std::string nhs = FictionalNhsNumber(30);
   ASSERT_TRUE(client.RegisterBirth(FictionalBirth("drain-1", nhs)).ok());
 
@@ -101,12 +110,16 @@ TEST_F(RegistryServerTest, DescribeRegistrySaysWhetherItIsATestEnvironment) {
   EXPECT_EQ(test->max_batch_identifiers(), 10000);
 
   RegistryServerOptions options;
+
+  ::cir::testing::UsePlaintextTestAccess(options);
   options.listen_address = "127.0.0.1:0";
   options.store.path = dir_.Sub("production");
   options.store.create_if_missing = true;
   absl::StatusOr<std::unique_ptr<RegistryServer>> production = RegistryServer::Start(options);
   ASSERT_TRUE(production.ok()) << production.status();
-  Client client({.target = (*production)->address()});
+  Client client({.target = (*production)->address(),
+                 .end_user = ::cir::testing::kTestEndUser,
+                 .purpose_of_use = ::cir::testing::kTestPurpose});
   absl::StatusOr<v1::DescribeRegistryResponse> described = client.DescribeRegistry();
   ASSERT_TRUE(described.ok()) << described.status();
   EXPECT_EQ(described->environment(), v1::DescribeRegistryResponse::ENVIRONMENT_PRODUCTION);
@@ -221,7 +234,10 @@ TEST_F(RegistryServerTest, EveryErrorClassArrivesWithItsCodeAndAMessageNamingThe
   // A bad request changed nothing.
   EXPECT_EQ(client_->Resolve(FictionalNhsNumber(1)).status().code(), absl::StatusCode::kNotFound);
   // Nothing answers on a closed port: UNAVAILABLE, after the channel's retries.
-  Client nowhere({.target = "127.0.0.1:1", .max_attempts = 2});
+  Client nowhere({.target = "127.0.0.1:1",
+                  .max_attempts = 2,
+                  .end_user = ::cir::testing::kTestEndUser,
+                  .purpose_of_use = ::cir::testing::kTestPurpose});
   EXPECT_EQ(nowhere.Resolve(first, {.timeout = absl::Seconds(2)}).status().code(),
             absl::StatusCode::kUnavailable);
 }
@@ -333,12 +349,15 @@ TEST_F(RegistryServerTest, AcknowledgedWritesSurviveAStopAndARestart) {
   for (auto& d : done) d.get_future().wait();
   ASSERT_TRUE(server_->Stop().ok());
   RegistryServerOptions options;
+  ::cir::testing::UsePlaintextTestAccess(options);
   options.listen_address = "127.0.0.1:0";
   options.store.path = dir_.Sub("db");
   options.registry.allow_test_nhs_numbers = true;
   absl::StatusOr<std::unique_ptr<RegistryServer>> restarted = RegistryServer::Start(options);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
-  Client client({.target = (*restarted)->address()});
+  Client client({.target = (*restarted)->address(),
+                 .end_user = ::cir::testing::kTestEndUser,
+                 .purpose_of_use = ::cir::testing::kTestPurpose});
   EXPECT_EQ(acknowledged.load(), 200);
   for (const std::string& nhs : expected) EXPECT_TRUE(client.Resolve(nhs).ok()) << nhs;
 }

@@ -10,16 +10,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cir/client.h"
-#include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
 #include "server/registry_server.h"
 #include "tests/testing/fault_injection_fs.h"
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/health_check.h"
+#include "tests/testing/in_process_access.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_access.h"
 
 namespace cir::server {
 namespace {
@@ -44,6 +46,7 @@ class ServerFailureTest : public ::testing::Test {
  protected:
   void SetUp() override {
     RegistryServerOptions options;
+    ::cir::testing::UsePlaintextTestAccess(options);
     options.listen_address = "127.0.0.1:0";
     options.store.path = dir_.Sub("db");
     options.store.create_if_missing = true;
@@ -54,7 +57,11 @@ class ServerFailureTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     // One attempt per call: these tests look at each answer, not at the channel's retries.
-    client_ = std::make_unique<Client>(ClientOptions{.target = server_->address(), .max_attempts = 1});
+    client_ =
+        std::make_unique<Client>(ClientOptions{.target = server_->address(),
+                                               .max_attempts = 1,
+                                               .end_user = ::cir::testing::kTestEndUser,
+                                               .purpose_of_use = ::cir::testing::kTestPurpose});
   }
 
   testing::TempDir dir_;
@@ -71,7 +78,9 @@ TEST_F(ServerFailureTest, AFailedCommitSuspendsWritesUntilTheDiskRecoversWhileRe
   disk_->FailSyncs(true);
   const v1::RegisterBirthRequest in_flight = FictionalBirth("fail-2", FictionalNhsNumber(2));
   // With the client library's default options: it must not hide this answer behind a retry.
-  Client defaults({.target = server_->address()});
+  Client defaults({.target = server_->address(),
+                   .end_user = ::cir::testing::kTestEndUser,
+                   .purpose_of_use = ::cir::testing::kTestPurpose});
   absl::Status unknown = defaults.RegisterBirth(in_flight).status();
   EXPECT_EQ(unknown.code(), absl::StatusCode::kUnavailable) << unknown;
   EXPECT_EQ(ErrorReasonOf(unknown), v1::WRITE_OUTCOME_UNKNOWN) << unknown;

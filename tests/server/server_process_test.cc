@@ -1,6 +1,8 @@
 // The running cir-server process as an operator sees it: what it does with a request far larger
 // than any method takes, and what its log says (never a child's details).
 
+#include "tests/testing/server_process.h"
+
 #include <signal.h>
 
 #include <memory>
@@ -19,8 +21,8 @@
 #include "gtest/gtest.h"
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/process_memory.h"
-#include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_access.h"
 
 namespace cir {
 namespace {
@@ -40,7 +42,9 @@ TEST_F(ServerProcessTest, ASixtyMegabyteRequestIsRefusedWithoutTheServerAllocati
   ASSERT_TRUE(server_.Start()) << server_.log();  // with the default call memory quota
   {
     // Warm the server up, so that its peak memory before the big request is its working size.
-    Client client({.target = server_.address()});
+    Client client({.target = server_.address(),
+                   .end_user = ::cir::testing::kTestEndUser,
+                   .purpose_of_use = ::cir::testing::kTestPurpose});
     ASSERT_TRUE(client.RegisterBirth(FictionalBirth("warm-up", FictionalNhsNumber(1))).ok());
   }
   const int64_t peak_before = testing::ProcessMemoryKib(server_.pid(), "VmHWM");
@@ -83,7 +87,9 @@ TEST_F(ServerProcessTest, ASixtyMegabyteRequestIsRefusedWithoutTheServerAllocati
         << "peak resident memory rose from " << peak_before << " KiB to " << peak_after << " KiB";
   }
   // And the server goes on serving.
-  Client client({.target = server_.address()});
+  Client client({.target = server_.address(),
+                 .end_user = ::cir::testing::kTestEndUser,
+                 .purpose_of_use = ::cir::testing::kTestPurpose});
   EXPECT_TRUE(client.Resolve(FictionalNhsNumber(1)).ok());
 }
 
@@ -91,7 +97,9 @@ TEST_F(ServerProcessTest, NoLogLineCarriesAChildsDetails) {
   ASSERT_TRUE(server_.Start()) << server_.log();
   std::vector<std::string> personal;  // every personal value this test sends, in every form
   {
-    Client client({.target = server_.address()});
+    Client client({.target = server_.address(),
+                   .end_user = ::cir::testing::kTestEndUser,
+                   .purpose_of_use = ::cir::testing::kTestPurpose});
     v1::RegisterBirthRequest birth = FictionalBirth("log-1", FictionalNhsNumber(11));
     birth.set_given_name("Philippa");
     birth.set_family_name("Quennell");

@@ -20,6 +20,7 @@
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_access.h"
 
 namespace cir {
 namespace {
@@ -45,6 +46,8 @@ class ServerWalRecoveryTest : public ::testing::Test {
     ASSERT_TRUE(server_.Start()) << server_.log();
     ClientOptions options;
     options.target = server_.address();
+    options.end_user = ::cir::testing::kTestEndUser;
+    options.purpose_of_use = ::cir::testing::kTestPurpose;
     Client client(options);
     for (int i = 0; i <= 100; ++i) {
       if (i == 100) log_size_before_last_ = std::filesystem::file_size(WalFile(data_));
@@ -94,6 +97,8 @@ TEST_F(ServerWalRecoveryTest, ALogWhoseLastRecordIsTornStartsWithEveryEarlierReg
   ASSERT_TRUE(server_.Start()) << server_.log();
   ClientOptions options;
   options.target = server_.address();
+  options.end_user = ::cir::testing::kTestEndUser;
+  options.purpose_of_use = ::cir::testing::kTestPurpose;
   Client client(options);
   for (int i = 0; i < 100; ++i) {
     absl::StatusOr<v1::ResolveResponse> resolved = client.Resolve(children_[i]);

@@ -7,6 +7,8 @@
 #include <condition_variable>
 #include <cstdlib>
 
+#include "tests/testing/test_access.h"
+
 namespace cir::testing {
 namespace {
 
@@ -33,6 +35,12 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
   std::vector<std::string> args = {binary_, "--listen", "127.0.0.1:0", "--data-dir", data_dir_,
                                    "--create-if-missing"};
   if (test_environment_) args.push_back("--allow-test-nhs-numbers");
+  if (plaintext_test_access_) {
+    const std::string access_config = data_dir_ + ".access.textproto";
+    if (!WriteTextFile(access_config, TestAccessConfig())) return false;
+    args.insert(args.end(),
+                {"--insecure-plaintext-for-tests", kTestAgency, "--access-config", access_config});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;  // built before fork: the child may only make async-signal-safe calls
   for (std::string& arg : args) argv.push_back(arg.data());

@@ -21,6 +21,9 @@ class ServerProcess {
 
   // Whether Start runs the server as a test environment (--allow-test-nhs-numbers). Default: true.
   void set_test_environment(bool test) { test_environment_ = test; }
+  // Whether Start serves plaintext as kTestAgency (testing/test_access.h) with TestAccessConfig(),
+  // written beside the data folder. Default: true; a test of TLS passes its own flags instead.
+  void set_plaintext_test_access(bool plaintext) { plaintext_test_access_ = plaintext; }
 
   // Starts the server and waits until it serves; false if it exited first (see log()).
   bool Start(const std::vector<std::string>& extra_args = {});
@@ -38,6 +41,7 @@ class ServerProcess {
   std::string binary_;
   std::string data_dir_;
   bool test_environment_ = true;
+  bool plaintext_test_access_ = true;
   pid_t pid_ = -1;
   int port_ = 0;
   std::thread drainer_;

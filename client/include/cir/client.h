@@ -3,7 +3,11 @@
 
 // The Child Identifier Registry's C++ client library: what agency systems link against.
 //
-//   cir::Client registry({.target = "registry.example:443"});
+//   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls = cir::MutualTlsFromFiles(
+//       {.ca_file = "registry-ca.pem", .certificate_file = "agency.pem", .key_file =
+//       "agency.key"});
+//   cir::Client registry({.target = "registry.example:443", .credentials = *tls,
+//                         .end_user = "smartcard-5551234", .purpose_of_use = "DIRECT_CARE"});
 //   absl::StatusOr<cir::v1::ResolveResponse> child = registry.Resolve("943 476 5919");
 //
 // Errors come back as absl::Status with the gRPC code the registry sent (INVALID_ARGUMENT with a
@@ -39,10 +43,22 @@ v1::ErrorReason ErrorReasonOf(const absl::Status& status);
 // The reason's name as the registry sent it, e.g. "UPN_HELD_BY_ANOTHER_CHILD"; "" if none.
 std::string ErrorReasonNameOf(const absl::Status& status);
 
+// The files of an agency's mutual TLS (PEM).
+struct MutualTlsFiles {
+  std::string ca_file;           // the CA bundle that issued the registry's certificate
+  std::string certificate_file;  // the agency's certificate (chain), naming it by its URI SAN
+  std::string key_file;          // its private key
+};
+// Channel credentials for the registry over mutual TLS, read from `files`; NOT_FOUND naming the
+// file that cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MutualTlsFromFiles(
+    const MutualTlsFiles& files);
+
 struct ClientOptions {
   // The registry's address, host:port. Required.
   std::string target;
-  // Channel credentials. Default: plaintext (loopback and tests only).
+  // Channel credentials: MutualTlsFromFiles. Default: plaintext, which only a registry started
+  // for tests on the same machine answers.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   // Deadline of a call made without its own. Default: 10 seconds.
   absl::Duration default_timeout = absl::Seconds(10);
@@ -54,12 +70,22 @@ struct ClientOptions {
   // is idempotent by notifying system and notification id, links by their own effect). 1 turns
   // retries off. Default: 4 (1-5).
   int max_attempts = 4;
+  // The person the calls are made for, and why: sent with every call as the metadata
+  // "x-cir-end-user" and "x-cir-purpose-of-use" (a cir.v1.PurposeOfUse name without its prefix,
+  // e.g. "DIRECT_CARE"). Required by the roles that act for a person (health visiting, local
+  // authority data teams, auditors, a school's or children's centre's single lookups); CallOptions
+  // may set them per call. Default: none.
+  std::string end_user;
+  std::string purpose_of_use;
 };
 
 // Per-call settings.
 struct CallOptions {
   // The call's deadline counted from now; zero uses ClientOptions::default_timeout.
   absl::Duration timeout = absl::ZeroDuration();
+  // The person and purpose for this call, if not ClientOptions'.
+  std::string end_user;
+  std::string purpose_of_use;
 };
 
 // A Subscribe stream (Client::Subscribe). One reader at a time; Cancel may be called from any

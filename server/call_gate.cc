@@ -1,0 +1,57 @@
+#include "server/call_gate.h"
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "errors/refusal.h"
+
+namespace cir::server {
+namespace {
+
+// The value of metadata `key`, if the call sent it exactly once.
+std::optional<absl::string_view> MetadataValue(const grpc::CallbackServerContext& context,
+                                               absl::string_view key) {
+  const auto& metadata = context.client_metadata();
+  auto [first, last] = metadata.equal_range(grpc::string_ref(key.data(), key.size()));
+  if (first == last || std::next(first) != last) return std::nullopt;
+  return absl::string_view(first->second.data(), first->second.size());
+}
+
+}  // namespace
+
+CallGate::CallGate(std::shared_ptr<access::PolicySource> policy) : policy_(std::move(policy)) {}
+
+CallGate::CallGate(std::shared_ptr<access::PolicySource> policy, std::string plaintext_agency_id)
+    : policy_(std::move(policy)), plaintext_agency_id_(std::move(plaintext_agency_id)) {}
+
+absl::StatusOr<access::Caller> CallGate::Admit(const grpc::CallbackServerContext& context,
+                                               absl::string_view method) const {
+  std::string agency_id = plaintext_agency_id_;
+  if (agency_id.empty()) {
+    std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+    std::vector<grpc::string_ref> agencies = auth == nullptr
+                                                 ? std::vector<grpc::string_ref>{}
+                                                 : auth->FindPropertyValues(kAgencyProperty);
+    if (agencies.size() != 1) {
+      return errors::Refusal(absl::StatusCode::kUnauthenticated, v1::CALLER_NOT_IDENTIFIED,
+                             "the call's client certificate names no agency of this registry");
+    }
+    agency_id.assign(agencies.front().data(), agencies.front().size());
+  }
+  return access::IdentifyCaller(policy_->Current(), agency_id, method,
+                                MetadataValue(context, access::kEndUserHeader),
+                                MetadataValue(context, access::kPurposeOfUseHeader));
+}
+
+absl::Status CallGate::CheckArea(const access::Caller& caller, absl::string_view local_authority) {
+  if (caller.ReadsArea(local_authority)) return absl::OkStatus();
+  return errors::Refusal(
+      absl::StatusCode::kPermissionDenied, v1::AREA_NOT_PERMITTED,
+      absl::StrCat("local_authorities: this agency may read the feeds of its own local "
+                   "authorities only, and ",
+                   local_authority, " is not one of them"),
+      {{"local_authority", local_authority}});
+}
+
+}  // namespace cir::server

@@ -1,0 +1,37 @@
+#include "tests/testing/test_access.h"
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace cir::testing {
+
+std::string TestAccessConfig(const std::string& more_agencies) {
+  std::string config =
+      absl::StrCat("trust_domain: \"", kTestTrustDomain, "\"\n", "agency {\n", "  id: \"",
+                   kTestAgency, "\"\n", "  name: \"The registry's own tests\"\n");
+  for (const char* role :
+       {"ROLE_MATERNITY", "ROLE_HEALTH_VISITING", "ROLE_SCHOOL", "ROLE_CHILDRENS_CENTRE",
+        "ROLE_LA_DATA_TEAM", "ROLE_REGISTRAR", "ROLE_AUDITOR", "ROLE_OPERATOR"}) {
+    absl::StrAppend(&config, "  role: ", role, "\n");
+  }
+  for (int code = 201; code <= 999; ++code) {
+    absl::StrAppend(&config, "  local_authority: \"", code, "\"\n");
+  }
+  for (const char* system : {"RXH01", "RXH02", "RYJ02", "CIRBENCH"}) {
+    absl::StrAppend(&config, "  notifying_system: \"", system, "\"\n");
+  }
+  for (int racer = 0; racer < 32; ++racer) {  // racing systems of the concurrency tests
+    absl::StrAppend(&config, "  notifying_system: \"RACER", racer, "\"\n");
+  }
+  absl::StrAppend(&config, "}\n", more_agencies);
+  return config;
+}
+
+bool WriteTextFile(const std::string& path, const std::string& text) {
+  std::ofstream file(path, std::ios::trunc);
+  file << text;
+  return static_cast<bool>(file.flush());
+}
+
+}  // namespace cir::testing
