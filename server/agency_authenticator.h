@@ -3,14 +3,22 @@
 
 #include <memory>
 
+#include "access/access_policy.h"
 #include "access/policy_source.h"
+#include "grpcpp/security/auth_context.h"
 #include "grpcpp/security/auth_metadata_processor.h"
 
 namespace cir::server {
 
-// Runs on every call over mutual TLS, before any handler: finds the agency the caller's verified
-// client certificate names and records it in the call's AuthContext (kAgencyProperty) for the
-// CallGate. Refuses the call (UNAUTHENTICATED) when the certificate has no URI subject alternative
+// The agency a verified peer certificate names: its one URI subject alternative name is
+// spiffe://<trust domain>/agency/<id> for an agency of `policy`. nullptr if it has no URI SAN,
+// several, or one naming no such agency.
+const access::Agency* AgencyOfPeer(const grpc::AuthContext& context,
+                                   const access::AccessPolicy& policy);
+
+// Runs on every call over mutual TLS, before any handler: checks that the caller's verified
+// client certificate names an agency (AgencyOfPeer; the CallGate finds it again for the
+// registry's own services, from the policy in force then). Refuses the call (UNAUTHENTICATED) when the certificate has no URI subject alternative
 // name or more than one, or one that is not spiffe://<trust domain>/agency/<id> for a configured
 // agency. Calls to services other than the registry's own (health, reflection) are also checked
 // against their method rules here (PERMISSION_DENIED), since no gate of ours runs for them; the

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "errors/refusal.h"
+#include "server/agency_authenticator.h"
 
 namespace cir::server {
 namespace {
@@ -27,19 +28,18 @@ CallGate::CallGate(std::shared_ptr<access::PolicySource> policy, std::string pla
 
 absl::StatusOr<access::Caller> CallGate::Admit(const grpc::CallbackServerContext& context,
                                                absl::string_view method) const {
+  std::shared_ptr<const access::AccessPolicy> policy = policy_->Current();
   std::string agency_id = plaintext_agency_id_;
   if (agency_id.empty()) {
     std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-    std::vector<grpc::string_ref> agencies = auth == nullptr
-                                                 ? std::vector<grpc::string_ref>{}
-                                                 : auth->FindPropertyValues(kAgencyProperty);
-    if (agencies.size() != 1) {
+    const access::Agency* agency = auth == nullptr ? nullptr : AgencyOfPeer(*auth, *policy);
+    if (agency == nullptr) {
       return errors::Refusal(absl::StatusCode::kUnauthenticated, v1::CALLER_NOT_IDENTIFIED,
                              "the call's client certificate names no agency of this registry");
     }
-    agency_id.assign(agencies.front().data(), agencies.front().size());
+    agency_id = agency->id;
   }
-  return access::IdentifyCaller(policy_->Current(), agency_id, method,
+  return access::IdentifyCaller(std::move(policy), agency_id, method,
                                 MetadataValue(context, access::kEndUserHeader),
                                 MetadataValue(context, access::kPurposeOfUseHeader));
 }

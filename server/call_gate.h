@@ -12,12 +12,8 @@
 
 namespace cir::server {
 
-// The name of the AuthContext property in which AgencyAuthenticator records the agency a call's
-// certificate names, for the gate to read.
-inline constexpr char kAgencyProperty[] = "cir_agency";
-
 // The first step of every call to the registry's own services: who is calling, and may it call
-// this method? Decided from the agency AgencyAuthenticator found in the call's client certificate
+// this method? Decided from the agency the call's verified client certificate names
 // (or, on a plaintext test server, the one agency it acts as), the access policy in force, and
 // the call's metadata (the end user and purpose of use). Nothing of a call runs before its gate
 // lets it through.
