@@ -92,13 +92,16 @@ absl::Status ConfigError(const std::string& where, absl::string_view message) {
 
 // Checks one agency and turns it into the form calls are checked against.
 absl::StatusOr<Agency> CheckAgency(const AgencyConfig& config,
-                                   const TextFormat::ParseInfoTree& tree, const Locator& at) {
+                                   const TextFormat::ParseInfoTree& tree, const Locator& at,
+                                   const std::string& at_agency) {
   const google::protobuf::Descriptor* descriptor = AgencyConfig::descriptor();
   const FieldDescriptor* id_field = descriptor->FindFieldByName("id");
   const FieldDescriptor* role_field = descriptor->FindFieldByName("role");
   const FieldDescriptor* area_field = descriptor->FindFieldByName("local_authority");
   const FieldDescriptor* system_field = descriptor->FindFieldByName("notifying_system");
-  const std::string at_id = at.Of(tree, id_field);
+  // The id's line, or the agency block's when it has no id.
+  const std::string at_id =
+      tree.GetLocation(id_field, -1).line < 0 ? at_agency : at.Of(tree, id_field);
 
   Agency agency;
   if (!IsAgencyId(config.id())) {
@@ -196,7 +199,8 @@ absl::StatusOr<std::shared_ptr<const AccessPolicy>> AccessPolicy::Parse(absl::st
     const TextFormat::ParseInfoTree* agency_tree = tree.GetTreeForNested(agency_field, i);
     const TextFormat::ParseInfoTree no_locations;
     absl::StatusOr<Agency> agency =
-        CheckAgency(config.agency(i), agency_tree != nullptr ? *agency_tree : no_locations, at);
+        CheckAgency(config.agency(i), agency_tree != nullptr ? *agency_tree : no_locations, at,
+                    at.Of(tree, agency_field, i));
     if (!agency.ok()) return agency.status();
     const std::string where = at.Of(tree, agency_field, i);
     auto [seen, inserted] = first_seen.emplace(agency->id, where);

@@ -42,9 +42,9 @@ const std::vector<MethodRule>& Rules() {
       {"/cir.v1.ChildrenFeed/Subscribe", {{ROLE_CHILDRENS_CENTRE, kSystem, kOwnRecords}}},
       {"/cir.v1.ChildrenFeed/ListEvents", {{ROLE_CHILDRENS_CENTRE, kSystem, kOwnRecords}}},
       {"/cir.v1.AuditLog/GetAccessReport", {{ROLE_AUDITOR, kForPerson, kAnyRecord}}},
-      {"/cir.v1.AuditLog/GetCheckpoint", {{ROLE_AUDITOR, kSystem, kAnyRecord}}},
-      {"/cir.v1.AuditLog/ReadEntries", {{ROLE_AUDITOR, kSystem, kAnyRecord}}},
-      {"/cir.v1.AuditLog/ProveConsistency", {{ROLE_AUDITOR, kSystem, kAnyRecord}}},
+      {"/cir.v1.AuditLog/ListCheckpoints", {{ROLE_AUDITOR, kForPerson, kAnyRecord}}},
+      {"/cir.v1.AuditLog/ReadEntries", {{ROLE_AUDITOR, kForPerson, kAnyRecord}}},
+      {"/cir.v1.AuditLog/ProveConsistency", {{ROLE_AUDITOR, kForPerson, kAnyRecord}}},
       // The health service: every agency's system may ask whether the registry serves.
       {"/grpc.health.v1.Health/Check",
        {{ROLE_MATERNITY, kSystem, kAnyRecord},

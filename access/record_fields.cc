@@ -107,11 +107,14 @@ bool AnySeesSensitiveAddress(const MethodGrant& grant) {
 
 void TrimTo(const MethodGrant& grant, const FieldMask& (*fields_of)(Role),
             google::protobuf::Message& message) {
-  if (grant.grants.size() == 1) {
-    FieldMaskUtil::TrimMessage(fields_of(grant.grants.front().role), &message);
-  } else {
-    FieldMaskUtil::TrimMessage(UnionOf(grant, fields_of), &message);
+  const FieldMask mask =
+      grant.grants.size() == 1 ? fields_of(grant.grants.front().role) : UnionOf(grant, fields_of);
+  // TrimMessage leaves a message whole under an empty mask: nothing allowed means nothing kept.
+  if (mask.paths().empty()) {
+    message.Clear();
+    return;
   }
+  FieldMaskUtil::TrimMessage(mask, &message);
 }
 
 }  // namespace
@@ -161,6 +164,27 @@ void TrimCentreChild(const MethodGrant& grant, v1::CentreChild& child) {
     child.clear_address_lines();
     child.clear_postcode();
   }
+}
+
+std::vector<std::string> ReturnedFieldNames(const MethodGrant& grant,
+                                            const v1::ChildRecord& record) {
+  const bool strip_address = record.sensitive() && !AnySeesSensitiveAddress(grant);
+  std::vector<std::string> names;
+  for (const std::string& name : SetFieldNames(record)) {
+    if (strip_address && (name == "address_lines" || name == "postcode")) continue;
+    bool allowed = false;
+    for (const RoleGrant& role_grant : grant.grants) {
+      for (const std::string& path : ChildRecordFieldsOf(role_grant.role).paths()) {
+        if (path == name) {
+          allowed = true;
+          break;
+        }
+      }
+      if (allowed) break;
+    }
+    if (allowed) names.push_back(name);
+  }
+  return names;
 }
 
 std::vector<std::string> SetFieldNames(const google::protobuf::Message& message) {

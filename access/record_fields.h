@@ -31,6 +31,11 @@ void TrimCentreChild(const MethodGrant& grant, v1::CentreChild& child);
 // The names of the fields set in `message` (top level), for the audit log's "fields returned".
 std::vector<std::string> SetFieldNames(const google::protobuf::Message& message);
 
+// The names of the fields of `record` (as held, untrimmed) that TrimChildRecord(grant, ...) would
+// leave set: what the caller is given, for the audit log, without copying the record.
+std::vector<std::string> ReturnedFieldNames(const MethodGrant& grant,
+                                            const v1::ChildRecord& record);
+
 }  // namespace cir::access
 
 #endif  // CIR_ACCESS_RECORD_FIELDS_H_

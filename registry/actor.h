@@ -1,8 +1,12 @@
 #ifndef CIR_REGISTRY_ACTOR_H_
 #define CIR_REGISTRY_ACTOR_H_
 
+#include <functional>
 #include <string>
 
+#include "absl/status/status.h"
+#include "cir/v1/registry.pb.h"
+#include "google/protobuf/message.h"
 #include "registry/record_scope.h"
 
 namespace cir::registry {
@@ -14,6 +18,12 @@ namespace cir::registry {
 struct Actor {
   std::string agency_id;
   RecordScope scope = RecordScope::Everywhere();
+  // Makes the change's audit entry (storage::SubmitOptions::audit_entry) from its outcome and,
+  // when it succeeded, the response as the registry made it (before anything is trimmed from
+  // it); appended in the change's own write. Empty: the change is not audited.
+  std::function<v1::AuditEntry(const absl::Status& outcome,
+                               const google::protobuf::Message* response)>
+      audit;
 };
 
 }  // namespace cir::registry

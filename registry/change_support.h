@@ -16,6 +16,7 @@
 #include "absl/time/civil_time.h"
 #include "cir/v1/registry.pb.h"
 #include "errors/refusal.h"
+#include "registry/actor.h"
 #include "registry/birth_validation.h"
 #include "registry/record_scope.h"
 #include "registry/registry.h"
@@ -100,8 +101,14 @@ absl::StatusOr<std::string> ChildIdField(absl::string_view input,
 // filled once the change is durable, or the refusal.
 template <typename Response, typename Work>
 void SubmitChange(storage::ChildStore& store, Work work, Registry::Reply<Response> reply,
-                  storage::SubmitOptions submit) {
+                  storage::SubmitOptions submit, const Actor& actor = {}) {
   auto response = std::make_shared<Response>();
+  if (actor.audit) {
+    // Runs on the writer thread right after the unit, which filled `response` if it succeeded.
+    submit.audit_entry = [audit = actor.audit, response](const absl::Status& outcome) {
+      return audit(outcome, outcome.ok() ? response.get() : nullptr);
+    };
+  }
   store.Submit([work = std::move(work),
                 response](storage::WriteTxn& txn) mutable { return work(txn, *response); },
                [response, reply = std::move(reply)](absl::Status status) mutable {

@@ -39,7 +39,7 @@ void RunLifeEvent(storage::ChildStore& store, absl::string_view method, const Re
         CIR_RETURN_IF_ERROR(apply(valid, scope, txn, response));
         return RecordRequest(txn, key, response);
       },
-      std::move(reply), std::move(submit));
+      std::move(reply), std::move(submit), actor);
 }
 
 }  // namespace

@@ -425,11 +425,11 @@ void Registry::RegisterBirth(const v1::RegisterBirthRequest& request,
           WriteTxn& txn, v1::RegisterBirthResponse& response) {
         return RegisterInTxn(birth, fingerprint, scope, txn.CommitTime(), txn, response);
       },
-      std::move(reply), std::move(submit));
+      std::move(reply), std::move(submit), actor);
 }
 
 void Registry::LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnResponse> reply,
-                       storage::SubmitOptions submit) {
+                       storage::SubmitOptions submit, const Actor& actor) {
   absl::StatusOr<std::string> child_id = ChildIdField(request.child_id());
   if (!child_id.ok()) {
     reply(child_id.status());
@@ -443,16 +443,16 @@ void Registry::LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnRespo
   }
   SubmitChange<v1::LinkUpnResponse>(
       store_,
-      [child_id = *std::move(child_id), upn = *std::move(upn),
-       replace = request.replace_current()](WriteTxn& txn, v1::LinkUpnResponse& response) {
+      [child_id = *std::move(child_id), upn = *std::move(upn), replace = request.replace_current()](
+          WriteTxn& txn, v1::LinkUpnResponse& response) {
         return LinkUpnInTxn(child_id, upn, replace, txn, response);
       },
-      std::move(reply), std::move(submit));
+      std::move(reply), std::move(submit), actor);
 }
 
 void Registry::LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
-                             Reply<v1::LinkNhsNumberResponse> reply,
-                             storage::SubmitOptions submit) {
+                             Reply<v1::LinkNhsNumberResponse> reply, storage::SubmitOptions submit,
+                             const Actor& actor) {
   absl::StatusOr<std::string> child_id = ChildIdField(request.child_id());
   if (!child_id.ok()) {
     reply(child_id.status());
@@ -474,7 +474,7 @@ void Registry::LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
           WriteTxn& txn, v1::LinkNhsNumberResponse& response) {
         return LinkNhsInTxn(child_id, nhs, txn, response);
       },
-      std::move(reply), std::move(submit));
+      std::move(reply), std::move(submit), actor);
 }
 
 absl::StatusOr<v1::ResolveResponse> Registry::Resolve(const v1::ResolveRequest& request) {

@@ -50,9 +50,10 @@ class Registry {
                      Reply<v1::RegisterBirthResponse> reply, storage::SubmitOptions submit = {},
                      const Actor& actor = {});
   void LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnResponse> reply,
-               storage::SubmitOptions submit = {});
+               storage::SubmitOptions submit = {}, const Actor& actor = {});
   void LinkNhsNumber(const v1::LinkNhsNumberRequest& request,
-                     Reply<v1::LinkNhsNumberResponse> reply, storage::SubmitOptions submit = {});
+                     Reply<v1::LinkNhsNumberResponse> reply, storage::SubmitOptions submit = {},
+                     const Actor& actor = {});
 
   // Reads: answered on the calling thread from committed state.
   absl::StatusOr<v1::ResolveResponse> Resolve(const v1::ResolveRequest& request);

@@ -44,6 +44,14 @@ absl::StatusOr<access::Caller> CallGate::Admit(const grpc::CallbackServerContext
                                 MetadataValue(context, access::kPurposeOfUseHeader));
 }
 
+std::string CallGate::AgencyIdOf(const grpc::CallbackServerContext& context) const {
+  if (!plaintext_agency_id_.empty()) return plaintext_agency_id_;
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr) return "";
+  const access::Agency* agency = AgencyOfPeer(*auth, *policy_->Current());
+  return agency == nullptr ? "" : agency->id;
+}
+
 absl::Status CallGate::CheckArea(const access::Caller& caller, absl::string_view local_authority) {
   if (caller.ReadsArea(local_authority)) return absl::OkStatus();
   return errors::Refusal(

@@ -29,6 +29,10 @@ class CallGate {
   absl::StatusOr<access::Caller> Admit(const grpc::CallbackServerContext& context,
                                        absl::string_view method) const;
 
+  // The agency the call's certificate names (or the plaintext agency), "" if none: for the audit
+  // entry of a call refused before its caller was decided.
+  std::string AgencyIdOf(const grpc::CallbackServerContext& context) const;
+
   // Whether `local_authority`'s feed is open to `caller`: PERMISSION_DENIED, AREA_NOT_PERMITTED
   // if not (an area is public knowledge; a record is not, and is NOT_FOUND instead).
   static absl::Status CheckArea(const access::Caller& caller, absl::string_view local_authority);

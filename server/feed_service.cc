@@ -31,19 +31,33 @@ absl::StatusOr<feed::FeedRequest> Admitted(const access::Caller& caller,
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* FeedService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  absl::StatusOr<access::Caller> caller = gate_.Admit(*context, MethodPath("Subscribe"));
-  if (!caller.ok()) return streams_.Open(context, caller.status(), {});
-  return streams_.Open(
-      context, Admitted(*caller, feed::ValidateSubscribe(*request, registry::TodayInEngland())),
-      caller->grant);
+  const std::string method = MethodPath("Subscribe");
+  absl::StatusOr<access::Caller> caller = gate_.Admit(*context, method);
+  absl::StatusOr<feed::FeedRequest> valid =
+      caller.ok() ? Admitted(*caller, feed::ValidateSubscribe(*request, registry::TodayInEngland()))
+                  : absl::StatusOr<feed::FeedRequest>(caller.status());
+  v1::AuditEntry opened = CallAuditor::EntryFor(caller.ok() ? &*caller : nullptr,
+                                                gate_.AgencyIdOf(*context), method, valid.status());
+  if (valid.ok()) {
+    for (const std::string& area : valid->areas) opened.add_local_authorities(area);
+  }
+  // The opening (or its refusal) is audited without holding the stream up: it sends nothing of
+  // anyone; each message with events waits for its own entry (FeedStreams).
+  auditor_.Record(
+      opened, [](absl::Status) {}, storage::SubmitOptions{});
+  if (!caller.ok()) return streams_.Open(context, caller.status(), {}, {});
+  v1::AuditEntry per_message = CallAuditor::EntryFor(&*caller, "", method, absl::OkStatus());
+  *per_message.mutable_local_authorities() = opened.local_authorities();
+  return streams_.Open(context, std::move(valid), caller->grant, std::move(per_message));
 }
 
 grpc::ServerUnaryReactor* FeedService::ListEvents(grpc::CallbackServerContext* context,
                                                   const v1::ListEventsRequest* request,
                                                   v1::ListEventsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const std::string method = MethodPath("ListEvents");
+  absl::StatusOr<access::Caller> caller = gate_.Admit(*context, method);
   absl::StatusOr<v1::ListEventsResponse> result = [&]() -> absl::StatusOr<v1::ListEventsResponse> {
-    absl::StatusOr<access::Caller> caller = gate_.Admit(*context, MethodPath("ListEvents"));
     if (!caller.ok()) return caller.status();
     absl::StatusOr<feed::FeedRequest> valid =
         Admitted(*caller, feed::ValidateListEvents(*request, registry::TodayInEngland()));
@@ -56,14 +70,39 @@ grpc::ServerUnaryReactor* FeedService::ListEvents(grpc::CallbackServerContext* c
     }
     return page;
   }();
-  if (!result.ok()) {
-    LogLine(absl::StrCat("ListEvents failed: ", absl::StatusCodeToString(result.status().code()),
-                         " ", v1::ErrorReason_Name(errors::ReasonOf(result.status()))));
-    reactor->Finish(ToGrpcStatus(result.status()));
-    return reactor;
+  v1::AuditEntry entry = CallAuditor::EntryFor(caller.ok() ? &*caller : nullptr,
+                                               gate_.AgencyIdOf(*context), method, result.status());
+  if (!request->local_authority().empty()) entry.add_local_authorities(request->local_authority());
+  if (result.ok()) {
+    for (const v1::FeedEvent& event : result->events()) {
+      if (event.child_id().empty()) continue;
+      entry.add_child_ids(event.child_id());
+      for (std::string& field : access::SetFieldNames(event.child())) {
+        bool listed = false;
+        for (const std::string& seen : entry.fields()) listed = listed || seen == field;
+        if (!listed) entry.add_fields(std::move(field));
+      }
+    }
   }
-  *response = *std::move(result);
-  reactor->Finish(grpc::Status::OK);
+  storage::SubmitOptions submit;
+  submit.deadline = absl::FromChrono(context->deadline());
+  submit.is_cancelled = [context] { return context->IsCancelled(); };
+  // Data only once its entry is durable; a refusal whatever became of its entry.
+  auditor_.Record(
+      std::move(entry),
+      [reactor, response, result = std::move(result)](absl::Status audited) mutable {
+        if (result.ok() && !audited.ok()) result = std::move(audited);
+        if (!result.ok()) {
+          LogLine(
+              absl::StrCat("ListEvents failed: ", absl::StatusCodeToString(result.status().code()),
+                           " ", v1::ErrorReason_Name(errors::ReasonOf(result.status()))));
+          reactor->Finish(ToGrpcStatus(result.status()));
+          return;
+        }
+        *response = *std::move(result);
+        reactor->Finish(grpc::Status::OK);
+      },
+      std::move(submit));
   return reactor;
 }
 

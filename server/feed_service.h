@@ -3,6 +3,7 @@
 
 #include "cir/v1/registry.grpc.pb.h"
 #include "feed/feed_reader.h"
+#include "server/call_auditor.h"
 #include "server/call_gate.h"
 #include "server/feed_streams.h"
 
@@ -14,8 +15,9 @@ namespace cir::server {
 // role sees.
 class FeedService final : public v1::ChildrenFeed::CallbackService {
  public:
-  FeedService(feed::FeedReader& reader, FeedStreams& streams, const CallGate& gate)
-      : reader_(reader), streams_(streams), gate_(gate) {}
+  FeedService(feed::FeedReader& reader, FeedStreams& streams, const CallGate& gate,
+              CallAuditor& auditor)
+      : reader_(reader), streams_(streams), gate_(gate), auditor_(auditor) {}
 
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
@@ -27,6 +29,7 @@ class FeedService final : public v1::ChildrenFeed::CallbackService {
   feed::FeedReader& reader_;
   FeedStreams& streams_;
   const CallGate& gate_;
+  CallAuditor& auditor_;
 };
 
 }  // namespace cir::server

@@ -32,6 +32,10 @@ struct StreamState {
   // Set once at opening.
   absl::StatusOr<feed::FeedRequest> request;
   access::MethodGrant grant;  // what the subscriber's roles see of each event's child
+  v1::AuditEntry audit;       // the subscriber, its purpose and areas: each message's entry
+  // Set (release) by the audit of a message that could not be made durable; the message is not
+  // sent, and the stream ends.
+  std::atomic<bool> audit_failed{false};
 
   // Tasks only.
   bool started = false;
@@ -114,8 +118,8 @@ absl::Status Stopping() {
 
 }  // namespace
 
-FeedStreams::FeedStreams(feed::FeedReader& reader, FeedStreamsOptions options)
-    : reader_(reader), options_(options), pool_(options.threads, "cir-feed") {
+FeedStreams::FeedStreams(feed::FeedReader& reader, FeedStreamsOptions options, CallAuditor* auditor)
+    : reader_(reader), auditor_(auditor), options_(options), pool_(options.threads, "cir-feed") {
   ticker_ = std::thread([this] { Tick(); });
 }
 
@@ -130,10 +134,11 @@ FeedStreams::~FeedStreams() {
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* FeedStreams::Open(
     grpc::CallbackServerContext* context, absl::StatusOr<feed::FeedRequest> request,
-    access::MethodGrant grant) {
+    access::MethodGrant grant, v1::AuditEntry audit) {
   auto state = std::make_shared<StreamState>();
   state->request = std::move(request);
   state->grant = std::move(grant);
+  state->audit = std::move(audit);
   state->last_write_micros = NowMicros();
   auto* reactor = new SubscribeStream(*this, state);
   state->reactor = reactor;
@@ -260,6 +265,9 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
     s.finish_returned.store(true, std::memory_order_release);
   };
   if (s.cancelled) return finish(absl::CancelledError("the subscriber cancelled the stream"));
+  if (s.audit_failed.load(std::memory_order_acquire)) {
+    return finish(AuditUnavailable(absl::UnavailableError("the audit log did not take it")));
+  }
   if (s.stopping) return finish(Stopping());
   if (!s.request.ok()) return finish(s.request.status());
   if (!s.started) {
@@ -307,7 +315,39 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
   }
   s.last_write_micros = now;
   s.write_in_flight = true;
-  s.reactor->StartWrite(&s.in_flight);
+  if (s.in_flight.events_size() == 0 || auditor_ == nullptr) {
+    s.reactor->StartWrite(&s.in_flight);
+    return;
+  }
+  // Events go out only once their audit entry is durable: which children, which fields, to whom.
+  v1::AuditEntry entry = s.audit;
+  for (const v1::FeedEvent& event : s.in_flight.events()) {
+    if (event.child_id().empty()) continue;  // withheld: nothing of the child is sent
+    entry.add_child_ids(event.child_id());
+    for (std::string& field : access::SetFieldNames(event.child())) {
+      bool listed = false;
+      for (const std::string& seen : entry.fields()) listed = listed || seen == field;
+      if (!listed) entry.add_fields(std::move(field));
+    }
+  }
+  if (entry.child_ids().empty()) {
+    s.reactor->StartWrite(&s.in_flight);
+    return;
+  }
+  // The write starts from the audit's reply: no task touches the stream meanwhile
+  // (write_in_flight), and the store's queue orders this thread's work before that reply.
+  auditor_->Record(
+      std::move(entry),
+      [this, stream](absl::Status audited) {
+        if (audited.ok()) {
+          stream->reactor->StartWrite(&stream->in_flight);
+          return;
+        }
+        stream->audit_failed.store(true, std::memory_order_release);
+        stream->write_in_flight = false;
+        Schedule(stream);
+      },
+      storage::SubmitOptions{});
 }
 
 void FeedStreams::Tick() {

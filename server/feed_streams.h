@@ -15,6 +15,7 @@
 #include "access/method_rules.h"
 #include "cir/v1/registry.grpc.pb.h"
 #include "feed/feed_reader.h"
+#include "server/call_auditor.h"
 #include "server/fixed_thread_pool.h"
 #include "storage/child_store.h"
 
@@ -51,7 +52,10 @@ struct StreamState;
 // Thread safety: every method may be called from any thread.
 class FeedStreams {
  public:
-  FeedStreams(feed::FeedReader& reader, FeedStreamsOptions options = {});
+  // Each message carrying events is sent once its audit entry, naming the children, the fields
+  // and the subscriber (`audit` of Open), is durable through `auditor` (none: not audited).
+  FeedStreams(feed::FeedReader& reader, FeedStreamsOptions options = {},
+              CallAuditor* auditor = nullptr);
   // Every stream must have ended before (the gRPC server has shut down).
   ~FeedStreams();
   FeedStreams(const FeedStreams&) = delete;
@@ -59,10 +63,12 @@ class FeedStreams {
 
   // Opens a stream (what ChildrenFeed::CallbackService::Subscribe returns) for `request`, checked
   // and admitted by the service, or ends it at once with its refusal. Each event's child is
-  // trimmed to what `grant` sees.
+  // trimmed to what `grant` sees; each message with events is audited as `audit` (the
+  // subscriber, its purpose, its areas) with the children and fields it carries.
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Open(grpc::CallbackServerContext* context,
                                                         absl::StatusOr<feed::FeedRequest> request,
-                                                        access::MethodGrant grant);
+                                                        access::MethodGrant grant,
+                                                        v1::AuditEntry audit);
 
   // The store's feed watcher: wakes the streams of the areas whose heads moved.
   void OnCommit(absl::Span<const storage::AreaHead> heads);
@@ -94,6 +100,7 @@ class FeedStreams {
   void Tick();
 
   feed::FeedReader& reader_;
+  CallAuditor* const auditor_;
   const FeedStreamsOptions options_;
 
   std::mutex mu_;

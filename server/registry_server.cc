@@ -96,12 +96,14 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       std::make_unique<registry::LifeEvents>(*server->store_, options.registry);
   server->registry_ =
       std::make_unique<registry::Registry>(*server->store_, std::move(options.registry));
-  server->service_ = std::make_unique<RegistryService>(*server->registry_, *server->life_events_,
-                                                       *server->gate_, description);
+  server->auditor_ = std::make_unique<CallAuditor>(*server->store_);
+  server->service_ = std::make_unique<RegistryService>(
+      *server->registry_, *server->life_events_, *server->gate_, *server->auditor_, description);
   server->feed_reader_ = std::make_unique<feed::FeedReader>(*server->store_);
-  server->feed_streams_ = std::make_unique<FeedStreams>(*server->feed_reader_, options.feed);
-  server->feed_service_ =
-      std::make_unique<FeedService>(*server->feed_reader_, *server->feed_streams_, *server->gate_);
+  server->feed_streams_ =
+      std::make_unique<FeedStreams>(*server->feed_reader_, options.feed, server->auditor_.get());
+  server->feed_service_ = std::make_unique<FeedService>(
+      *server->feed_reader_, *server->feed_streams_, *server->gate_, *server->auditor_);
   server->store_->WatchAreaFeeds(
       [streams = server->feed_streams_.get()](absl::Span<const storage::AreaHead> heads) {
         streams->OnCommit(heads);
@@ -212,31 +214,31 @@ absl::Status RegistryServer::Stop(absl::Duration grace) {
     // the store answers it. Closing the store commits every queued unit of work; their replies
     // finish their calls through the reply runner on the gRPC server: so the server is destroyed
     // after the store.
-    closed_ = std::async(std::launch::async, [cancel_calls, store = std::move(store_),
-                                              replies = std::move(replies_),
-                                              grpc_server = std::move(grpc_server),
-                                              service = std::move(service_),
-                                              registry = std::move(registry_),
-                                              life_events = std::move(life_events_),
-                                              feed_service = std::move(feed_service_),
-                                              feed_streams = std::move(feed_streams_),
-                                              feed_reader = std::move(feed_reader_)]() mutable {
-      grpc_server->Shutdown(absl::ToChronoTime(cancel_calls));
-      service->AfterShutdown();
-      // Shutdown cancelled the feed's streams, but their reactors may not all be done yet; they
-      // read the store until they are.
-      feed_streams->AwaitNoStreams();
-      // The store's last groups may still tell the feed of their events: it goes after the store.
-      store.reset();
-      replies->WaitUntilIdle();
-      grpc_server.reset();
-      feed_service.reset();
-      feed_streams.reset();
-      feed_reader.reset();
-      service.reset();
-      registry.reset();
-      life_events.reset();
-    });
+    closed_ = std::async(
+        std::launch::async,
+        [cancel_calls, store = std::move(store_), replies = std::move(replies_),
+         grpc_server = std::move(grpc_server), service = std::move(service_),
+         registry = std::move(registry_), life_events = std::move(life_events_),
+         feed_service = std::move(feed_service_), feed_streams = std::move(feed_streams_),
+         feed_reader = std::move(feed_reader_), auditor = std::move(auditor_)]() mutable {
+          grpc_server->Shutdown(absl::ToChronoTime(cancel_calls));
+          service->AfterShutdown();
+          // Shutdown cancelled the feed's streams, but their reactors may not all be done yet; they
+          // read the store until they are.
+          feed_streams->AwaitNoStreams();
+          // The store's last groups may still tell the feed of their events: it goes after the
+          // store.
+          store.reset();
+          replies->WaitUntilIdle();
+          grpc_server.reset();
+          feed_service.reset();
+          feed_streams.reset();
+          feed_reader.reset();
+          service.reset();
+          registry.reset();
+          life_events.reset();
+          auditor.reset();
+        });
     if (closed_.wait_until(absl::ToChronoTime(give_up)) == std::future_status::ready) {
       return absl::OkStatus();
     }

@@ -20,6 +20,7 @@
 #include "grpcpp/server.h"
 #include "registry/life_events.h"
 #include "registry/registry.h"
+#include "server/call_auditor.h"
 #include "server/call_gate.h"
 #include "server/feed_service.h"
 #include "server/feed_streams.h"
@@ -124,6 +125,7 @@ class RegistryServer {
   std::atomic<storage::ChildStore*> store_for_callbacks_ = nullptr;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<registry::LifeEvents> life_events_;
+  std::unique_ptr<CallAuditor> auditor_;
   std::unique_ptr<RegistryService> service_;
   std::unique_ptr<feed::FeedReader> feed_reader_;
   std::unique_ptr<FeedStreams> feed_streams_;

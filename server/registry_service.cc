@@ -13,6 +13,7 @@
 #include "cir/v1/registry.pb.h"
 #include "errors/refusal.h"
 #include "google/protobuf/descriptor.h"
+#include "server/call_auditor.h"
 #include "server/grpc_status.h"
 #include "server/log.h"
 #include "server/request_limits.h"
@@ -49,15 +50,13 @@ auto FinishLater(grpc::ServerUnaryReactor* reactor, Response* response, absl::st
   };
 }
 
-// Finishes the call with a refusal, if `request` is larger than its method takes; true if it did.
-template <typename Response>
-bool RefuseIfTooLarge(grpc::ServerUnaryReactor* reactor, Response* response,
-                      absl::string_view method, std::atomic<uint64_t>* calls_finished,
-                      const google::protobuf::Message& request, size_t limit) {
-  absl::Status size = CheckRequestSize(request, limit, method);
-  if (size.ok()) return false;
-  Finish<Response>(reactor, response, method, calls_finished, size);
-  return true;
+// What the store needs to know of a read's audit unit: when the call has gone.
+storage::SubmitOptions ReadCall(grpc::CallbackServerContext* context) {
+  storage::SubmitOptions submit;
+  submit.deadline = absl::FromChrono(context->deadline());
+  submit.is_cancelled = [context] { return context->IsCancelled(); };
+  submit.approximate_bytes = kQueuedUnitOverheadBytes;
+  return submit;
 }
 
 // What the store needs to know of a write's call: its deadline, whether the caller has gone, and
@@ -98,16 +97,6 @@ void TrimRecords(const access::MethodGrant& grant, google::protobuf::Message& re
   }
 }
 
-// A write's reply, trimmed to the caller's fields before it finishes the call.
-template <typename Response>
-auto Trimmed(access::MethodGrant grant, absl::AnyInvocable<void(absl::StatusOr<Response>)> reply) {
-  return [grant = std::move(grant),
-          reply = std::move(reply)](absl::StatusOr<Response> result) mutable {
-    if (result.ok()) TrimRecords(grant, *result);
-    reply(std::move(result));
-  };
-}
-
 // Whether a maternity system may record `notice`: informal deaths and their retraction. A
 // registrar records every kind.
 absl::Status CheckDeathNotice(const access::Caller& caller, v1::DeathNotice notice) {
@@ -136,15 +125,49 @@ absl::Status CheckNotifyingSystem(const access::Caller& caller,
 }  // namespace
 
 RegistryService::RegistryService(registry::Registry& registry, registry::LifeEvents& life_events,
-                                 const CallGate& gate, v1::DescribeRegistryResponse description)
+                                 const CallGate& gate, CallAuditor& auditor,
+                                 v1::DescribeRegistryResponse description)
     : registry_(registry),
       life_events_(life_events),
       gate_(gate),
+      auditor_(auditor),
       description_(std::move(description)) {
   constructed_.store(true, std::memory_order_release);
 }
 
 void RegistryService::AfterShutdown() const { calls_finished_.load(std::memory_order_acquire); }
+
+grpc::ServerUnaryReactor* RegistryService::Enter(grpc::CallbackServerContext* context) {
+  constructed_.load(std::memory_order_acquire);
+  return context->DefaultReactor();
+}
+
+template <typename Response>
+void RegistryService::Answer(grpc::ServerUnaryReactor* reactor,
+                             grpc::CallbackServerContext* context, Response* response,
+                             absl::string_view method, v1::AuditEntry entry,
+                             absl::StatusOr<Response> result) {
+  // The entry first, durable; then the answer. A refusal goes out whatever became of its entry
+  // (it carries nothing of anyone); data only with its entry made durable.
+  auditor_.Record(
+      std::move(entry),
+      [this, reactor, response, method, result = std::move(result)](absl::Status audited) mutable {
+        if (result.ok() && !audited.ok()) result = std::move(audited);
+        Finish(reactor, response, method, &calls_finished_, std::move(result));
+      },
+      ReadCall(context));
+}
+
+template <typename Response>
+void RegistryService::Refuse(grpc::ServerUnaryReactor* reactor,
+                             grpc::CallbackServerContext* context, Response* response,
+                             absl::string_view method, const access::Caller* caller,
+                             absl::Status refusal) {
+  Answer<Response>(
+      reactor, context, response, method,
+      CallAuditor::EntryFor(caller, gate_.AgencyIdOf(*context), MethodPath(method), refusal),
+      std::move(refusal));
+}
 
 template <typename Response>
 absl::StatusOr<access::Caller> RegistryService::Admit(grpc::ServerUnaryReactor* reactor,
@@ -152,15 +175,25 @@ absl::StatusOr<access::Caller> RegistryService::Admit(grpc::ServerUnaryReactor* 
                                                       Response* response,
                                                       absl::string_view method) {
   absl::StatusOr<access::Caller> caller = gate_.Admit(*context, MethodPath(method));
-  if (!caller.ok()) {
-    Finish<Response>(reactor, response, method, &calls_finished_, caller.status());
-  }
+  if (!caller.ok()) Refuse(reactor, context, response, method, nullptr, caller.status());
   return caller;
 }
 
-grpc::ServerUnaryReactor* RegistryService::Enter(grpc::CallbackServerContext* context) {
-  constructed_.load(std::memory_order_acquire);
-  return context->DefaultReactor();
+template <typename Response>
+absl::AnyInvocable<void(absl::StatusOr<Response>)> RegistryService::ChangeReply(
+    grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context, Response* response,
+    absl::string_view method, const access::Caller& caller,
+    std::shared_ptr<std::atomic<bool>> audited) {
+  return [this, reactor, context, response, method, caller,
+          audited = std::move(audited)](absl::StatusOr<Response> result) mutable {
+    if (!audited->load(std::memory_order_acquire)) {
+      // Refused before the store ran it (bad input, a full queue): its entry is made here.
+      Refuse(reactor, context, response, method, &caller, result.status());
+      return;
+    }
+    if (result.ok()) TrimRecords(caller.grant, *result);
+    Finish(reactor, response, method, &calls_finished_, std::move(result));
+  };
 }
 
 grpc::ServerUnaryReactor* RegistryService::RegisterBirth(grpc::CallbackServerContext* context,
@@ -169,21 +202,17 @@ grpc::ServerUnaryReactor* RegistryService::RegisterBirth(grpc::CallbackServerCon
   grpc::ServerUnaryReactor* reactor = Enter(context);
   absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "RegisterBirth");
   if (!caller.ok()) return reactor;
-  if (RefuseIfTooLarge(reactor, response, "RegisterBirth", &calls_finished_, *request,
-                       kMaxRegisterBirthBytes)) {
+  absl::Status allowed = CheckRequestSize(*request, kMaxRegisterBirthBytes, "RegisterBirth");
+  if (allowed.ok()) allowed = CheckNotifyingSystem(*caller, request->notifying_system());
+  if (!allowed.ok()) {
+    Refuse(reactor, context, response, "RegisterBirth", &*caller, std::move(allowed));
     return reactor;
   }
-  if (absl::Status allowed = CheckNotifyingSystem(*caller, request->notifying_system());
-      !allowed.ok()) {
-    Finish<v1::RegisterBirthResponse>(reactor, response, "RegisterBirth", &calls_finished_,
-                                      allowed);
-    return reactor;
-  }
+  auto audited = std::make_shared<std::atomic<bool>>(false);
+  registry::Actor actor = CallAuditor::ActorFor(*caller, audited);
   registry_.RegisterBirth(
-      *request,
-      Trimmed<v1::RegisterBirthResponse>(
-          caller->grant, FinishLater(reactor, response, "RegisterBirth", &calls_finished_)),
-      WriteCall(context, *request), caller->Actor());
+      *request, ChangeReply(reactor, context, response, "RegisterBirth", *caller, audited),
+      WriteCall(context, *request), actor);
   return reactor;
 }
 
@@ -193,14 +222,14 @@ grpc::ServerUnaryReactor* RegistryService::LinkUpn(grpc::CallbackServerContext* 
   grpc::ServerUnaryReactor* reactor = Enter(context);
   absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "LinkUpn");
   if (!caller.ok()) return reactor;
-  if (RefuseIfTooLarge(reactor, response, "LinkUpn", &calls_finished_, *request,
-                       kMaxSingleIdentifierRequestBytes)) {
+  if (absl::Status size = CheckRequestSize(*request, kMaxSingleIdentifierRequestBytes, "LinkUpn");
+      !size.ok()) {
+    Refuse(reactor, context, response, "LinkUpn", &*caller, std::move(size));
     return reactor;
   }
-  registry_.LinkUpn(*request,
-                    Trimmed<v1::LinkUpnResponse>(
-                        caller->grant, FinishLater(reactor, response, "LinkUpn", &calls_finished_)),
-                    WriteCall(context, *request));
+  auto audited = std::make_shared<std::atomic<bool>>(false);
+  registry_.LinkUpn(*request, ChangeReply(reactor, context, response, "LinkUpn", *caller, audited),
+                    WriteCall(context, *request), CallAuditor::ActorFor(*caller, audited));
   return reactor;
 }
 
@@ -210,15 +239,16 @@ grpc::ServerUnaryReactor* RegistryService::LinkNhsNumber(grpc::CallbackServerCon
   grpc::ServerUnaryReactor* reactor = Enter(context);
   absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "LinkNhsNumber");
   if (!caller.ok()) return reactor;
-  if (RefuseIfTooLarge(reactor, response, "LinkNhsNumber", &calls_finished_, *request,
-                       kMaxSingleIdentifierRequestBytes)) {
+  if (absl::Status size =
+          CheckRequestSize(*request, kMaxSingleIdentifierRequestBytes, "LinkNhsNumber");
+      !size.ok()) {
+    Refuse(reactor, context, response, "LinkNhsNumber", &*caller, std::move(size));
     return reactor;
   }
+  auto audited = std::make_shared<std::atomic<bool>>(false);
   registry_.LinkNhsNumber(
-      *request,
-      Trimmed<v1::LinkNhsNumberResponse>(
-          caller->grant, FinishLater(reactor, response, "LinkNhsNumber", &calls_finished_)),
-      WriteCall(context, *request));
+      *request, ChangeReply(reactor, context, response, "LinkNhsNumber", *caller, audited),
+      WriteCall(context, *request), CallAuditor::ActorFor(*caller, audited));
   return reactor;
 }
 
@@ -228,21 +258,31 @@ grpc::ServerUnaryReactor* RegistryService::Resolve(grpc::CallbackServerContext* 
   grpc::ServerUnaryReactor* reactor = Enter(context);
   absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "Resolve");
   if (!caller.ok()) return reactor;
-  if (RefuseIfTooLarge(reactor, response, "Resolve", &calls_finished_, *request,
-                       kMaxSingleIdentifierRequestBytes)) {
+  if (absl::Status size = CheckRequestSize(*request, kMaxSingleIdentifierRequestBytes, "Resolve");
+      !size.ok()) {
+    Refuse(reactor, context, response, "Resolve", &*caller, std::move(size));
     return reactor;
   }
   absl::StatusOr<v1::ResolveResponse> result = registry_.Resolve(*request);
+  v1::AuditEntry entry;
   if (result.ok()) {
-    // A record outside the caller's reach is answered as an identifier that names no child.
+    // A record outside the caller's reach is answered as an identifier that names no child; its
+    // entry still names the child, for the child's access report.
     access::MethodGrant reaching = caller->GrantsReaching(result->record());
+    const std::string child_id = result->record().child_id();
     if (!reaching.allowed()) {
       result = registry::NoChildHasIdentifier(result->matched_kind());
+      entry = CallAuditor::EntryFor(&*caller, "", MethodPath("Resolve"), result.status());
+      entry.add_child_ids(child_id);
     } else {
+      entry = CallAuditor::EntryFor(&*caller, "", MethodPath("Resolve"), absl::OkStatus());
+      CallAuditor::NoteRecord(reaching, result->record(), entry);
       access::TrimChildRecord(reaching, *result->mutable_record());
     }
+  } else {
+    entry = CallAuditor::EntryFor(&*caller, "", MethodPath("Resolve"), result.status());
   }
-  Finish(reactor, response, "Resolve", &calls_finished_, std::move(result));
+  Answer(reactor, context, response, "Resolve", std::move(entry), std::move(result));
   return reactor;
 }
 
@@ -253,6 +293,8 @@ grpc::ServerUnaryReactor* RegistryService::BatchResolve(grpc::CallbackServerCont
   absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "BatchResolve");
   if (!caller.ok()) return reactor;
   absl::StatusOr<v1::BatchResolveResponse> result = registry_.BatchResolve(*request);
+  v1::AuditEntry entry =
+      CallAuditor::EntryFor(&*caller, "", MethodPath("BatchResolve"), result.status());
   if (result.ok()) {
     for (v1::BatchResolveResult& item : *result->mutable_results()) {
       if (item.outcome() != v1::BatchResolveResult::OUTCOME_FOUND) continue;
@@ -262,11 +304,12 @@ grpc::ServerUnaryReactor* RegistryService::BatchResolve(grpc::CallbackServerCont
         item.Clear();
         item.set_outcome(v1::BatchResolveResult::OUTCOME_NOT_FOUND);
       } else {
+        CallAuditor::NoteRecord(reaching, item.record(), entry);
         access::TrimChildRecord(reaching, *item.mutable_record());
       }
     }
   }
-  Finish(reactor, response, "BatchResolve", &calls_finished_, std::move(result));
+  Answer(reactor, context, response, "BatchResolve", std::move(entry), std::move(result));
   return reactor;
 }
 
@@ -274,10 +317,12 @@ grpc::ServerUnaryReactor* RegistryService::DescribeRegistry(
     grpc::CallbackServerContext* context, const v1::DescribeRegistryRequest* request,
     v1::DescribeRegistryResponse* response) {
   grpc::ServerUnaryReactor* reactor = Enter(context);
-  if (!Admit(reactor, context, response, "DescribeRegistry").ok()) return reactor;
-  *response = description_;
-  calls_finished_.fetch_add(1, std::memory_order_release);
-  reactor->Finish(grpc::Status::OK);
+  absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "DescribeRegistry");
+  if (!caller.ok()) return reactor;
+  Answer<v1::DescribeRegistryResponse>(
+      reactor, context, response, "DescribeRegistry",
+      CallAuditor::EntryFor(&*caller, "", MethodPath("DescribeRegistry"), absl::OkStatus()),
+      description_);
   return reactor;
 }
 
@@ -290,20 +335,17 @@ grpc::ServerUnaryReactor* RegistryService::LifeEvent(
   grpc::ServerUnaryReactor* reactor = Enter(context);
   absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, method);
   if (!caller.ok()) return reactor;
-  if (RefuseIfTooLarge(reactor, response, method, &calls_finished_, request,
-                       kMaxLifeEventBytes)) {
+  absl::Status allowed = CheckRequestSize(request, kMaxLifeEventBytes, method);
+  if constexpr (std::is_same_v<Request, v1::RecordDeathRequest>) {
+    if (allowed.ok()) allowed = CheckDeathNotice(*caller, request.notice());
+  }
+  if (!allowed.ok()) {
+    Refuse(reactor, context, response, method, &*caller, std::move(allowed));
     return reactor;
   }
-  if constexpr (std::is_same_v<Request, v1::RecordDeathRequest>) {
-    if (absl::Status allowed = CheckDeathNotice(*caller, request.notice()); !allowed.ok()) {
-      Finish<Response>(reactor, response, method, &calls_finished_, allowed);
-      return reactor;
-    }
-  }
-  (life_events_.*apply)(
-      request,
-      Trimmed<Response>(caller->grant, FinishLater(reactor, response, method, &calls_finished_)),
-      WriteCall(context, request), caller->Actor());
+  auto audited = std::make_shared<std::atomic<bool>>(false);
+  (life_events_.*apply)(request, ChangeReply(reactor, context, response, method, *caller, audited),
+                        WriteCall(context, request), CallAuditor::ActorFor(*caller, audited));
   return reactor;
 }
 

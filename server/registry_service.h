@@ -9,6 +9,7 @@
 #include "cir/v1/registry.grpc.pb.h"
 #include "registry/life_events.h"
 #include "registry/registry.h"
+#include "server/call_auditor.h"
 #include "server/call_gate.h"
 
 namespace cir::server {
@@ -22,7 +23,8 @@ class RegistryService final : public v1::ChildRegistry::CallbackService {
  public:
   // `description` is what DescribeRegistry answers: fixed for the server's life.
   RegistryService(registry::Registry& registry, registry::LifeEvents& life_events,
-                  const CallGate& gate, v1::DescribeRegistryResponse description);
+                  const CallGate& gate, CallAuditor& auditor,
+                  v1::DescribeRegistryResponse description);
 
   // To be called once the gRPC server has shut down: orders everything the calls did before they
   // finished before whatever the caller does next (destroying the registry and the store). gRPC's
@@ -79,6 +81,24 @@ class RegistryService final : public v1::ChildRegistry::CallbackService {
       absl::string_view method,
       void (registry::LifeEvents::*apply)(const Request&, registry::Registry::Reply<Response>,
                                           storage::SubmitOptions, const registry::Actor&));
+  // Finishes the call with `result` once `entry` is durable in the audit log; data only then
+  // (AUDIT_UNAVAILABLE if the entry could not be made durable), a refusal whatever happened.
+  template <typename Response>
+  void Answer(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,
+              Response* response, absl::string_view method, v1::AuditEntry entry,
+              absl::StatusOr<Response> result);
+  // Finishes the call with `refusal`, audited (by `caller`, or the agency of its certificate).
+  template <typename Response>
+  void Refuse(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,
+              Response* response, absl::string_view method, const access::Caller* caller,
+              absl::Status refusal);
+  // The reply of a change: trimmed to the caller's fields, or, if the store never ran the change
+  // (so made no entry), audited here first.
+  template <typename Response>
+  absl::AnyInvocable<void(absl::StatusOr<Response>)> ChangeReply(
+      grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context, Response* response,
+      absl::string_view method, const access::Caller& caller,
+      std::shared_ptr<std::atomic<bool>> audited);
   // Each call's gate (server/call_gate.h), before anything else of the call runs: the caller, or
   // the call finished with the refusal.
   template <typename Response>
@@ -94,6 +114,7 @@ class RegistryService final : public v1::ChildRegistry::CallbackService {
   registry::Registry& registry_;
   registry::LifeEvents& life_events_;
   const CallGate& gate_;
+  CallAuditor& auditor_;
   const v1::DescribeRegistryResponse description_;
   std::atomic<bool> constructed_{false};     // released at the end of construction
   std::atomic<uint64_t> calls_finished_{0};  // released by each call as it finishes

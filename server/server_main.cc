@@ -1,11 +1,14 @@
 // cir-server: the Child Identifier Registry's gRPC server over an embedded RocksDB store.
 //
 //   cir-server --access-config FILE --tls-ca FILE --tls-cert FILE --tls-key FILE --tls-crl-dir DIR
+//              --master-key-file FILE
 //              [--listen 127.0.0.1:50051] [--data-dir ./cir-data] [--create-if-missing]
 //              [--port-file FILE] [--allow-test-nhs-numbers] [--drain-seconds S]
 //              [--grace-seconds S] [--call-memory-mib N] [--feed-heartbeat-seconds S]
 //              [--feed-threads N] [--feed-retention-days D] [--tls-refresh-seconds S]
 //   cir-server --insecure-plaintext-for-tests AGENCY-ID --access-config FILE ...   (loopback only)
+//
+//   cir-server --data-dir DIR --master-key-file OLD --rotate-master-key-to NEW   (then exits)
 //
 // SIGHUP reads the access configuration again (so does a change to the file, within a second).
 // Runs until SIGTERM or SIGINT. Then health turns NOT_SERVING, the server keeps answering for the
@@ -26,6 +29,7 @@
 #include "access/policy_source.h"
 #include "server/log.h"
 #include "server/registry_server.h"
+#include "storage/store_keys.h"
 
 int main(int argc, char** argv) {
   cir::server::RegistryServerOptions options;
@@ -94,8 +98,7 @@ int main(int argc, char** argv) {
   app.add_option("--access-config", access_config,
                  "the agencies that may call, their roles, local authorities and notifying "
                  "systems (a text proto: access/access_config.proto); read again on SIGHUP or "
-                 "when it changes")
-      ->required();
+                 "when it changes; required to serve");
   cir::server::TlsFiles tls;
   app.add_option("--tls-ca", tls.ca_bundle,
                  "PEM bundle of the CAs that issue agencies' client certificates");
@@ -109,12 +112,36 @@ int main(int argc, char** argv) {
                  "how often new TLS files (certificate, key, CAs, CRLs) are taken")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 86400.0));
+  std::string master_key_file;
+  app.add_option("--master-key-file", master_key_file,
+                 "the master key (64 hex digits, readable by this user only, kept outside the "
+                 "data folder) that wraps the store's data key: the store's files are encrypted "
+                 "with AES-256-CTR under it")
+      ->required();
+  std::string rotate_to;
+  app.add_option("--rotate-master-key-to", rotate_to,
+                 "re-wrap the store's data key under the master key in this file (make it with "
+                 "`openssl rand -hex 32`), then exit; the store's files are not rewritten");
   app.add_option("--insecure-plaintext-for-tests", options.plaintext_agency_for_tests,
                  "TESTS ONLY: serve without TLS on a loopback address, every call made by this "
                  "agency of the access configuration");
   CLI11_PARSE(app, argc, argv);
+  options.store.encryption = cir::storage::StoreEncryption{.master_key_file = master_key_file};
+  if (!rotate_to.empty()) {
+    absl::Status rotated =
+        cir::storage::RotateMasterKey(options.store.path, master_key_file, rotate_to);
+    cir::server::LogLine(rotated.ok()
+                             ? std::string("the store's data key is now wrapped under the "
+                                           "new master key; start with it from now on")
+                             : absl::StrCat("master key not rotated: ", rotated.message()));
+    return rotated.ok() ? 0 : 1;
+  }
   if (options.plaintext_agency_for_tests.empty()) options.tls = tls;
   options.tls_refresh = absl::Seconds(tls_refresh_seconds);
+  if (access_config.empty()) {
+    cir::server::LogLine("cir-server could not start: --access-config is required");
+    return 1;
+  }
   {
     absl::StatusOr<std::unique_ptr<cir::access::PolicySource>> policy =
         cir::access::PolicySource::Open(access_config);

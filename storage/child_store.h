@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "storage/audit_log_store.h"
 #include "storage/index_entry.h"
 #include "storage/stored_records.pb.h"
 
@@ -49,6 +50,9 @@ class WriteTxn {
   // A life event's request id: the first call's record, if there was one.
   virtual absl::StatusOr<std::optional<StoredRequest>> GetRequest(absl::string_view request_id) = 0;
   virtual absl::Status PutRequest(absl::string_view request_id, const StoredRequest& request) = 0;
+
+  // Records a signed checkpoint of the audit log's tree (storage/audit_log_store.h).
+  virtual absl::Status PutAuditCheckpoint(const v1::AuditCheckpoint& checkpoint) = 0;
 
   // When the unit's group commits: taken by the writer once per group, just before the group's
   // first unit runs, and never earlier than the previous group's (also across restarts), so
@@ -88,6 +92,13 @@ struct SubmitOptions {
   // Roughly the bytes the unit holds while queued (its request, its captures), counted against
   // the store's byte bound on queued units. Default: 0 (counted by number of units only).
   size_t approximate_bytes = 0;
+  // The call's audit entry, made on the writer thread once the unit's outcome is known (it ran,
+  // refused, or was abandoned: every call is audited), and appended to the audit log in the
+  // group's batch after a refused unit's writes are discarded, so that the entry is kept whatever
+  // the outcome. The store sets recorded_at_unix_micros, and indexes the entry under each of its
+  // child_ids. `done` hearing OK means the entry is durable too. Must be cheap. Empty (default):
+  // the unit is not audited (the store's own work; the store's tests).
+  std::function<v1::AuditEntry(const absl::Status& outcome)> audit_entry;
 };
 
 struct IndexKey {
@@ -179,6 +190,9 @@ class ChildStore {
   // reason WRITES_SUSPENDED while recovering from a failed write, SERVER_STOPPING once closing).
   // A full queue is not reported here: it passes as the writer catches up.
   virtual absl::Status WriteAvailability() = 0;
+
+  // The audit log kept beside the children, in the same store.
+  virtual AuditLogStore& audit_log() = 0;
 };
 
 }  // namespace cir::storage

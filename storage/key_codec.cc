@@ -18,6 +18,14 @@ absl::string_view ColumnFamilyName(ColumnFamily family) {
       return "area_feed";
     case ColumnFamily::kRequests:
       return "requests";
+    case ColumnFamily::kAuditLog:
+      return "audit_log";
+    case ColumnFamily::kAuditTree:
+      return "audit_tree";
+    case ColumnFamily::kAuditByChild:
+      return "audit_by_child";
+    case ColumnFamily::kAuditCheckpoints:
+      return "audit_checkpoints";
   }
   return "";
 }
@@ -83,6 +91,18 @@ std::optional<IndexEntry> DecodeIndexEntry(absl::string_view bytes) {
   }
   return IndexEntry{std::string(bytes.substr(0, kIndexChildIdBytes)),
                     std::string(bytes.substr(kIndexChildIdBytes))};
+}
+
+std::string EncodeAuditNodeKey(int level, uint64_t node_index) {
+  std::string key(1, static_cast<char>(level));
+  key.append(EncodeFixed64BigEndian(node_index));
+  return key;
+}
+
+std::string EncodeAuditChildKey(absl::string_view child_id, uint64_t leaf_index) {
+  std::string key(child_id);
+  key.append(EncodeFixed64BigEndian(leaf_index));
+  return key;
 }
 
 std::string EncodeEventKey(uint64_t sequence) { return EncodeFixed64BigEndian(sequence); }

@@ -34,7 +34,20 @@
 //       area's oldest events (see RocksDbStoreOptions::feed_retention) but never its newest, so
 //       the last key of an area is always its head.
 //   6 "requests"        life events' request ids, for idempotent retries
-//       request_id (1-128 printable ASCII bytes, no space) -> StoredRequest (protobuf)
+//       request_id (1-128 printable ASCII bytes, no space; an agency's prefixed "<agency_id>/")
+//                                   -> StoredRequest (protobuf)
+//   7 "audit_log"       the audit log: one entry per call, the leaves of its Merkle tree
+//       leaf_index (fixed64 big-endian, from 0) -> cir.v1.AuditEntry, serialised
+//                                   deterministically: the exact bytes the leaf hashes
+//   8 "audit_tree"      the hash of every complete (perfect) subtree of the audit log's tree
+//       level (1 byte, 0 = a leaf) node_index (fixed64 big-endian)
+//                                   -> SHA-256 (32 bytes) of the 2^level leaves from
+//                                      node_index * 2^level (RFC 6962 hashing)
+//       Written with the leaf that completes the subtree, in the same batch.
+//   9 "audit_by_child"  which audit entries name a child, for per-child access reports
+//       child_id (11 ASCII bytes) leaf_index (fixed64 big-endian) -> "" (empty)
+//  10 "audit_checkpoints" the signed checkpoints of the audit log's tree
+//       tree_size (fixed64 big-endian) -> cir.v1.AuditCheckpoint (protobuf)
 //
 // Big-endian integers make byte order numeric order, so iteration runs in sequence order.
 //
@@ -44,6 +57,8 @@
 //   3  per-area feeds: "area_feed" built from the event log (a birth-registered event for each
 //      child, carrying the child's record as it is at migration), every child's feed_areas set,
 //      "events_by_area" emptied
+//   4  the audit log: "audit_log", "audit_tree", "audit_by_child" and "audit_checkpoints", empty
+//      (nothing before version 4 was audited)
 // A column family added by a later version is created when a store of an earlier one is opened.
 
 #include <cstdint>
@@ -63,12 +78,16 @@ enum class ColumnFamily : int {
   kEventsByArea = 4,  // schema versions 1-2 only
   kAreaFeed = 5,
   kRequests = 6,
+  kAuditLog = 7,
+  kAuditTree = 8,
+  kAuditByChild = 9,
+  kAuditCheckpoints = 10,
 };
-inline constexpr int kColumnFamilyCount = 7;
+inline constexpr int kColumnFamilyCount = 11;
 absl::string_view ColumnFamilyName(ColumnFamily family);
 
 inline constexpr absl::string_view kSchemaVersionKey = "schema_version";
-inline constexpr uint32_t kSchemaVersion = 3;
+inline constexpr uint32_t kSchemaVersion = 4;
 
 // The notifying system under which notifications recorded before notifying systems were (schema
 // version 1) are indexed: not an ODS code, which is letters and digits only.
@@ -88,6 +107,8 @@ std::string NotificationIndexValue(absl::string_view ods_code, absl::string_view
 std::string EncodeIndexEntry(const IndexEntry& entry);
 std::optional<IndexEntry> DecodeIndexEntry(absl::string_view bytes);
 
+std::string EncodeAuditNodeKey(int level, uint64_t node_index);
+std::string EncodeAuditChildKey(absl::string_view child_id, uint64_t leaf_index);
 std::string EncodeEventKey(uint64_t sequence);
 std::optional<uint64_t> DecodeEventKey(absl::string_view key);
 

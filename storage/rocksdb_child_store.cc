@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdarg>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -16,18 +17,25 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "errors/refusal.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
+#include "rocksdb/env_encryption.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
+#include "storage/aes_ctr_encryption.h"
 #include "storage/area_sequencer.h"
+#include "storage/audit_appender.h"
+#include "storage/audit_log_store.h"
 #include "storage/group_batch.h"
 #include "storage/key_codec.h"
 #include "storage/rocksdb_status.h"
 #include "storage/serial_executor.h"
 #include "storage/store_database.h"
+#include "storage/store_keys.h"
 #include "storage/writer_preferring_lock.h"
 
 namespace cir::storage {
@@ -165,6 +173,13 @@ class GroupTxn final : public WriteTxn {
                      "staging a request id");
   }
 
+  absl::Status PutAuditCheckpoint(const v1::AuditCheckpoint& checkpoint) override {
+    return FromRocks(
+        batch_->Put(database_.family(ColumnFamily::kAuditCheckpoints),
+                    EncodeFixed64BigEndian(checkpoint.tree_size()), checkpoint.SerializeAsString()),
+        "staging an audit checkpoint");
+  }
+
   absl::Time CommitTime() const override { return commit_time_; }
 
  private:
@@ -174,6 +189,38 @@ class GroupTxn final : public WriteTxn {
   AreaSequencer* areas_;
   const absl::Time commit_time_;
 };
+
+// The audit log's size (its last leaf's index + 1), and the appender restored to it from the
+// stored subtrees of its right edge: at open and after recovering from a failed write.
+absl::Status RestoreAuditLog(const StoreDatabase& database, AuditAppender& appender) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      database.db()->NewIterator(rocksdb::ReadOptions(), database.family(ColumnFamily::kAuditLog)));
+  it->SeekToLast();
+  if (absl::Status s = FromRocks(it->status(), "reading the audit log's end"); !s.ok()) return s;
+  uint64_t size = 0;
+  if (it->Valid()) {
+    std::optional<uint64_t> last =
+        DecodeEventKey(absl::string_view(it->key().data(), it->key().size()));
+    if (!last.has_value()) {
+      return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                     "an audit log key does not parse");
+    }
+    size = *last + 1;
+  }
+  return appender.Restore(size, [&database](const AuditNode& node) -> absl::StatusOr<audit::Hash> {
+    std::string value;
+    rocksdb::Status s =
+        database.db()->Get(rocksdb::ReadOptions(), database.family(ColumnFamily::kAuditTree),
+                           EncodeAuditNodeKey(node.level, node.index), &value);
+    if (!s.ok() || value.size() != audit::Hash().size()) {
+      return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                     "the audit log's tree is missing a subtree of its right edge");
+    }
+    audit::Hash hash;
+    std::copy(value.begin(), value.end(), hash.begin());
+    return hash;
+  });
+}
 
 // The key just past every key of `local_authority`'s feed.
 std::string AreaFeedEnd(absl::string_view local_authority) {
@@ -287,16 +334,59 @@ bool DiskTakesSyncedWrites(rocksdb::Env* env, const std::string& folder) {
   return s.ok();
 }
 
-class RocksDbStore final : public ChildStore {
+// RocksDB's info log, withheld: its lines can quote keys and values (NHS numbers, UPNs, child
+// identifiers, names), and its LOG file would be written in the clear, by the base file system,
+// beside the encrypted files. Every line is dropped unformatted; what the store must know of
+// RocksDB's troubles reaches it as statuses and through its event listener.
+class WithheldInfoLog final : public rocksdb::Logger {
+ public:
+  WithheldInfoLog() : rocksdb::Logger(rocksdb::InfoLogLevel::HEADER_LEVEL) {}
+  // RocksDB sets the level its options name; kept at the top, so that RocksDB formats nothing.
+  void SetInfoLogLevel(rocksdb::InfoLogLevel) override {}
+  void Logv(const char*, va_list) override {}
+  void Logv(rocksdb::InfoLogLevel, const char*, va_list) override {}
+  void LogHeader(const char*, va_list) override {}
+
+ protected:
+  rocksdb::Status CloseImpl() override { return rocksdb::Status::OK(); }
+};
+
+// The Env a database is opened with: `base` in everything but its info log (WithheldInfoLog).
+class StoreEnv final : public rocksdb::EnvWrapper {
+ public:
+  explicit StoreEnv(rocksdb::Env* base) : rocksdb::EnvWrapper(base) {}
+  explicit StoreEnv(std::unique_ptr<rocksdb::Env> base) : rocksdb::EnvWrapper(std::move(base)) {}
+  static const char* kClassName() { return "CirStoreEnv"; }
+  const char* Name() const override { return kClassName(); }
+  rocksdb::Status NewLogger(const std::string& /*fname*/,
+                            std::shared_ptr<rocksdb::Logger>* result) override {
+    *result = std::make_shared<WithheldInfoLog>();
+    return rocksdb::Status::OK();
+  }
+};
+
+// options.file_system (or the machine's own) encrypted under the data key of the store at
+// options.path, unwrapped with the master key in options.encryption's file (and made, with the
+// store, when create_if_missing creates one).
+absl::StatusOr<std::shared_ptr<rocksdb::FileSystem>> EncryptedFileSystem(
+    const RocksDbStoreOptions& options) {
+  absl::StatusOr<StoreKey> master_key = ReadMasterKeyFile(options.encryption->master_key_file);
+  if (!master_key.ok()) return master_key.status();
+  absl::StatusOr<StoreKey> data_key =
+      OpenDataKey(options.path, *master_key, options.create_if_missing);
+  if (!data_key.ok()) return data_key.status();
+  absl::StatusOr<std::shared_ptr<AesCtrEncryptionProvider>> provider =
+      AesCtrEncryptionProvider::Create(data_key->bytes());
+  if (!provider.ok()) return provider.status();
+  return rocksdb::NewEncryptedFS(
+      options.file_system != nullptr ? options.file_system : rocksdb::FileSystem::Default(),
+      *provider);
+}
+
+class RocksDbStore final : public ChildStore, public AuditLogStore {
  public:
   RocksDbStore(const RocksDbStoreOptions& options, RocksDbStoreTestHooks hooks)
       : options_(options), hooks_(std::move(hooks)) {
-    if (options_.file_system != nullptr) {
-      own_env_ = rocksdb::NewCompositeEnv(options_.file_system);
-      shared_.env = own_env_.get();
-    } else {
-      shared_.env = rocksdb::Env::Default();
-    }
     rocksdb::LRUCacheOptions cache_options;
     cache_options.capacity = options_.block_cache_bytes;
     shared_.block_cache = rocksdb::NewLRUCache(cache_options);
@@ -306,6 +396,7 @@ class RocksDbStore final : public ChildStore {
 
   // Opens the database and starts the writer.
   absl::Status Start() {
+    if (absl::Status env = MakeEnv(); !env.ok()) return env;
     absl::StatusOr<std::unique_ptr<StoreDatabase>> database =
         StoreDatabase::Open(options_, shared_);
     if (!database.ok()) return database.status();
@@ -316,11 +407,33 @@ class RocksDbStore final : public ChildStore {
     absl::StatusOr<std::map<std::string, uint64_t, std::less<>>> heads = ReadAreaHeads(**database);
     if (!heads.ok()) return heads.status();
     areas_.Reset(*std::move(heads));
+    if (absl::Status audit = RestoreAuditLog(**database, audit_); !audit.ok()) return audit;
     {
       std::unique_lock<WriterPreferringLock> lock(db_mu_);
       database_ = *std::move(database);
     }
     writer_ = std::thread([this] { WriterLoop(); });
+    return absl::OkStatus();
+  }
+
+  // The Env the database lives in (shared_.env): options_.file_system or the machine's own,
+  // encrypted if options_.encryption says so, with RocksDB's info log withheld. A store created
+  // encrypted is refused without its master key.
+  absl::Status MakeEnv() {
+    if (options_.encryption.has_value()) {
+      absl::StatusOr<std::shared_ptr<rocksdb::FileSystem>> encrypted =
+          EncryptedFileSystem(options_);
+      if (!encrypted.ok()) return encrypted.status();
+      own_env_ = std::make_unique<StoreEnv>(rocksdb::NewCompositeEnv(*encrypted));
+    } else if (HoldsDataKey(options_.path)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the store at ", options_.path, " is encrypted: open it with its master key"));
+    } else if (options_.file_system != nullptr) {
+      own_env_ = std::make_unique<StoreEnv>(rocksdb::NewCompositeEnv(options_.file_system));
+    } else {
+      own_env_ = std::make_unique<StoreEnv>(rocksdb::Env::Default());
+    }
+    shared_.env = own_env_.get();
     return absl::OkStatus();
   }
 
@@ -565,6 +678,97 @@ class RocksDbStore final : public ChildStore {
     done(std::move(refusal));
   }
 
+  AuditLogStore& audit_log() override { return *this; }
+
+  AuditAppender::Head AuditHead() override {
+    std::lock_guard<std::mutex> lock(audit_mu_);
+    return audit_.Committed();
+  }
+
+  absl::StatusOr<std::vector<v1::AuditRecord>> ReadAuditEntries(uint64_t from_index,
+                                                                size_t limit) override {
+    // Only what the committed tree holds: a group's entries are in the database a moment before
+    // the writer counts them.
+    const uint64_t size = AuditHead().size;
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
+    if (database_ == nullptr) return Reopening();
+    std::vector<v1::AuditRecord> records;
+    std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(
+        rocksdb::ReadOptions(), database_->family(ColumnFamily::kAuditLog)));
+    for (it->Seek(EncodeEventKey(from_index)); it->Valid() && records.size() < limit; it->Next()) {
+      std::optional<uint64_t> index =
+          DecodeEventKey(absl::string_view(it->key().data(), it->key().size()));
+      if (!index.has_value()) {
+        return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                       "an audit log key does not parse");
+      }
+      if (*index >= size) break;
+      v1::AuditRecord& record = records.emplace_back();
+      record.set_index(*index);
+      record.set_entry(it->value().data(), it->value().size());
+    }
+    if (absl::Status s = FromRocks(it->status(), "reading the audit log"); !s.ok()) return s;
+    return records;
+  }
+
+  absl::StatusOr<audit::Hash> AuditSubtree(const AuditNode& node) override {
+    const uint64_t size = AuditHead().size;
+    if (node.level < 0 || node.level >= 64 || (node.index + 1) > (size >> node.level)) {
+      return absl::NotFoundError("the audit log's tree has no such complete subtree yet");
+    }
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
+    if (database_ == nullptr) return Reopening();
+    std::string value;
+    rocksdb::Status s =
+        database_->db()->Get(rocksdb::ReadOptions(), database_->family(ColumnFamily::kAuditTree),
+                             EncodeAuditNodeKey(node.level, node.index), &value);
+    if (s.IsNotFound() || (s.ok() && value.size() != audit::Hash().size())) {
+      return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                     "a subtree of the audit log's tree is missing");
+    }
+    if (!s.ok()) return FromRocks(s, "reading the audit log's tree");
+    audit::Hash hash;
+    std::copy(value.begin(), value.end(), hash.begin());
+    return hash;
+  }
+
+  absl::StatusOr<std::vector<uint64_t>> AuditEntriesNaming(absl::string_view child_id) override {
+    const uint64_t size = AuditHead().size;
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
+    if (database_ == nullptr) return Reopening();
+    std::vector<uint64_t> indexes;
+    std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(
+        rocksdb::ReadOptions(), database_->family(ColumnFamily::kAuditByChild)));
+    const std::string prefix(child_id);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key().size() != prefix.size() + 8) continue;
+      std::optional<uint64_t> index = DecodeEventKey(
+          absl::string_view(it->key().data() + prefix.size(), it->key().size() - prefix.size()));
+      if (index.has_value() && *index < size) indexes.push_back(*index);
+    }
+    if (absl::Status s = FromRocks(it->status(), "reading the audit index"); !s.ok()) return s;
+    return indexes;
+  }
+
+  absl::StatusOr<std::vector<v1::AuditCheckpoint>> ReadAuditCheckpoints(uint64_t from_size,
+                                                                        size_t limit) override {
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
+    if (database_ == nullptr) return Reopening();
+    std::vector<v1::AuditCheckpoint> checkpoints;
+    std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(
+        rocksdb::ReadOptions(), database_->family(ColumnFamily::kAuditCheckpoints)));
+    for (it->Seek(EncodeFixed64BigEndian(from_size)); it->Valid() && checkpoints.size() < limit;
+         it->Next()) {
+      v1::AuditCheckpoint& checkpoint = checkpoints.emplace_back();
+      if (!checkpoint.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                       "a stored audit checkpoint does not parse");
+      }
+    }
+    if (absl::Status s = FromRocks(it->status(), "reading audit checkpoints"); !s.ok()) return s;
+    return checkpoints;
+  }
+
   absl::Status WriteAvailability() override {
     std::lock_guard<std::mutex> lock(mu_);
     return stopping_ ? closing_ : errors::Unshared(suspended_);
@@ -686,9 +890,11 @@ class RocksDbStore final : public ChildStore {
     uint64_t next_sequence = next_sequence_;
     GroupTxn txn(*database_, &batch.batch(), &next_sequence, &areas_, commit_time);
     outcomes.reserve(group.size());
+    absl::Status audit_failure;  // an entry that could not be appended (the tree is full)
     for (size_t i = 0; i < group.size(); ++i) {
       Unit& unit = group[i];
       if (absl::Status abandoned = Abandoned(unit.options, commit_time); !abandoned.ok()) {
+        audit_failure.Update(StageAuditEntry(unit, abandoned, commit_time, batch.batch()));
         outcomes.push_back(std::move(abandoned));
         continue;
       }
@@ -717,13 +923,30 @@ class RocksDbStore final : public ChildStore {
             if (errors::ReasonOf(outcomes[j]) != v1::CALL_ABANDONED) outcomes[j] = group_discarded;
           }
           areas_.DiscardGroup();
+          audit_.DiscardGroup();
           return absl::OkStatus();
         }
       }
+      // After a refusal's writes are discarded: the call's entry is kept whatever its outcome.
+      audit_failure.Update(StageAuditEntry(unit, outcome, commit_time, batch.batch()));
       outcomes.push_back(std::move(outcome));
+    }
+    if (!audit_failure.ok()) {
+      // No write goes unaudited: the group is not written.
+      areas_.DiscardGroup();
+      audit_.DiscardGroup();
+      for (absl::Status& outcome : outcomes) {
+        if (outcome.ok()) {
+          outcome = Refusal(absl::StatusCode::kUnavailable, v1::AUDIT_UNAVAILABLE,
+                            absl::StrCat("the audit log cannot take the entry (",
+                                         audit_failure.message(), "); nothing was written"));
+        }
+      }
+      return absl::OkStatus();
     }
     if (batch.staged_writes() == 0) {
       areas_.DiscardGroup();
+      audit_.DiscardGroup();
       return absl::OkStatus();
     }
     rocksdb::WriteOptions write_options;
@@ -732,9 +955,14 @@ class RocksDbStore final : public ChildStore {
     if (written.ok()) {
       next_sequence_ = next_sequence;
       moved_heads = areas_.CommitGroup();
+      {
+        std::lock_guard<std::mutex> lock(audit_mu_);
+        audit_.CommitGroup();
+      }
       return absl::OkStatus();
     }
     areas_.DiscardGroup();
+    audit_.DiscardGroup();
     absl::Status failure = FromRocks(written, "committing a write group");
     absl::Status unknown = Refusal(
         absl::StatusCode::kUnavailable, v1::WRITE_OUTCOME_UNKNOWN,
@@ -745,6 +973,43 @@ class RocksDbStore final : public ChildStore {
       if (outcome.ok()) outcome = unknown;
     }
     return failure;
+  }
+
+  // Appends `unit`'s audit entry, if it has one, for `outcome`, to the group's batch: the leaf,
+  // the subtrees it completes, and its place under each child it names. Outside any unit's save
+  // point, so a later unit's refusal does not take it away. A write that cannot be staged fails
+  // the group's commit like any other (WriteBatchWithIndex::Put fails only on memory).
+  absl::Status StageAuditEntry(const Unit& unit, const absl::Status& outcome,
+                               absl::Time commit_time, rocksdb::WriteBatchWithIndex& batch) {
+    if (!unit.options.audit_entry) return absl::OkStatus();
+    v1::AuditEntry entry = unit.options.audit_entry(outcome);
+    entry.set_recorded_at_unix_micros(absl::ToUnixMicros(commit_time));
+    std::string bytes;
+    {
+      google::protobuf::io::StringOutputStream stream(&bytes);
+      google::protobuf::io::CodedOutputStream coded(&stream);
+      coded.SetSerializationDeterministic(true);
+      entry.SerializeToCodedStream(&coded);
+    }
+    absl::StatusOr<AuditAppender::Appended> appended = audit_.Append(bytes);
+    if (!appended.ok()) return appended.status();
+    batch.Put(database_->family(ColumnFamily::kAuditLog), EncodeEventKey(appended->index), bytes)
+        .PermitUncheckedError();
+    for (const audit::CompletedSubtree& node : appended->completed) {
+      batch
+          .Put(database_->family(ColumnFamily::kAuditTree),
+               EncodeAuditNodeKey(node.level, node.index),
+               rocksdb::Slice(reinterpret_cast<const char*>(node.hash.data()), node.hash.size()))
+          .PermitUncheckedError();
+    }
+
+    for (const std::string& child_id : entry.child_ids()) {
+      batch
+          .Put(database_->family(ColumnFamily::kAuditByChild),
+               EncodeAuditChildKey(child_id, appended->index), rocksdb::Slice())
+          .PermitUncheckedError();
+    }
+    return absl::OkStatus();
   }
 
   // Why a unit is not run when its turn comes: its caller has gone.
@@ -859,6 +1124,12 @@ class RocksDbStore final : public ChildStore {
     // A failed group's batch may have reached the log after all: its feeds' heads moved without
     // a commit telling the watcher, which is told now.
     std::vector<AreaHead> moved = areas_.Reset(*std::move(heads));
+    {
+      // The failed group's entries may have reached the log after all: the tree continues from
+      // what the database holds.
+      std::lock_guard<std::mutex> lock(audit_mu_);
+      if (!RestoreAuditLog(*database_, audit_).ok()) return false;
+    }
     if (!moved.empty()) {
       std::vector<Unit> none;
       Deliver(none, {}, std::move(moved));
@@ -890,7 +1161,7 @@ class RocksDbStore final : public ChildStore {
 
   const RocksDbStoreOptions options_;
   const RocksDbStoreTestHooks hooks_;
-  std::unique_ptr<rocksdb::Env> own_env_;  // over options_.file_system, if one was given
+  std::unique_ptr<rocksdb::Env> own_env_;  // made by MakeEnv; shared_.env
   StoreDatabase::Shared shared_;
 
   // The open database; null while the writer reopens it. Changed only by the writer thread,
@@ -907,6 +1178,10 @@ class RocksDbStore final : public ChildStore {
   absl::Time next_prune_ = absl::Now();
   // The feeds' sequence numbers: staged by the writer, read by any thread.
   AreaSequencer areas_;
+  // The audit log's tree: staged by the writer; its committed head read by any thread under
+  // audit_mu_ (which the writer takes to commit a group's leaves and to restore the tree).
+  std::mutex audit_mu_;
+  AuditAppender audit_;
   // Told of new feed events (WatchAreaFeeds); its lock is held while it runs, so that replacing it
   // waits. Shared with the reply tasks, which may outlive the store.
   struct WatcherSlot {

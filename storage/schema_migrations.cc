@@ -136,6 +136,13 @@ absl::Status BuildAreaFeeds(rocksdb::DB* db, const Families& families,
   return FromRocks(batch.DeleteRange(by_area, "", "\xff"), "emptying the old area index");
 }
 
+// Schema version 3 to 4: the audit log's column families, created empty when the store opened
+// (nothing before version 4 was audited). Nothing to move; the version stamp makes a release that
+// does not know them refuse the store rather than open it without them.
+absl::Status StartAuditLog(rocksdb::DB*, const Families&, rocksdb::WriteBatch&) {
+  return absl::OkStatus();
+}
+
 // One forward step: from schema version `from` to `from + 1`, staging its changes into `batch`
 // (a step too large for one batch writes the rest itself beforehand, and must then be safe to run
 // again from the start).
@@ -148,6 +155,7 @@ struct MigrationStep {
 constexpr MigrationStep kMigrations[] = {
     {1, MigrateNotificationIdsToNotifyingSystems},
     {2, BuildAreaFeeds},
+    {3, StartAuditLog},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion - 1,
               "every schema version below kSchemaVersion needs its migration step");

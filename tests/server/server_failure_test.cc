@@ -70,7 +70,7 @@ class ServerFailureTest : public ::testing::Test {
   std::unique_ptr<Client> client_;
 };
 
-TEST_F(ServerFailureTest, AFailedCommitSuspendsWritesUntilTheDiskRecoversWhileReadsGoOn) {
+TEST_F(ServerFailureTest, AFailedCommitSuspendsWritesAndAuditedReadsUntilTheDiskRecovers) {
   const std::string first = FictionalNhsNumber(1);
   ASSERT_TRUE(client_->RegisterBirth(FictionalBirth("fail-1", first)).ok());
   ASSERT_EQ(HealthOf(server_->address(), "cir.v1.ChildRegistry"), HealthCheckResponse::SERVING);
@@ -92,10 +92,12 @@ TEST_F(ServerFailureTest, AFailedCommitSuspendsWritesUntilTheDiskRecoversWhileRe
       client_->RegisterBirth(FictionalBirth("fail-3", FictionalNhsNumber(3))).status();
   EXPECT_EQ(suspended.code(), absl::StatusCode::kUnavailable) << suspended;
   EXPECT_EQ(ErrorReasonOf(suspended), v1::WRITES_SUSPENDED) << suspended;
-  // ... while the process stays up and reads go on.
+  // ... while the process stays up. A read's audit entry cannot be made durable either, so the
+  // read is refused rather than answered unaudited: no entry, no data.
   EXPECT_EQ(HealthOf(server_->address(), ""), HealthCheckResponse::SERVING);
   absl::StatusOr<v1::ResolveResponse> read = client_->Resolve(first);
-  EXPECT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kUnavailable) << read.status();
+  EXPECT_EQ(ErrorReasonOf(read.status()), v1::AUDIT_UNAVAILABLE) << read.status();
 
   // Once the disk answers again the store recovers by itself, and a retry with the same ids is
   // safe: it returns the outcome, whether or not the first attempt had taken effect.
@@ -107,6 +109,7 @@ TEST_F(ServerFailureTest, AFailedCommitSuspendsWritesUntilTheDiskRecoversWhileRe
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->record().child_id(), retried->record().child_id());
   EXPECT_TRUE(client_->RegisterBirth(FictionalBirth("fail-3", FictionalNhsNumber(3))).ok());
+  EXPECT_TRUE(client_->Resolve(first).ok());
 }
 
 TEST_F(ServerFailureTest, AStopIsBoundedByItsGracePeriodEvenWhenTheDiskStopsAnswering) {

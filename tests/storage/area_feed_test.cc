@@ -802,12 +802,12 @@ TEST_F(AreaFeedMigrationTest, AVersionTwoStoreOpensWithAFeedOfEachAreasBirths) {
   EXPECT_EQ((*log)[0].sequence(), 5u);
   EXPECT_THAT(Listed((*log)[0]), ElementsAre("938:3"));
 
-  // The old index is emptied and the store is at version 3.
+  // The old index is emptied and the store is at this release's version (3, then 4).
   store_.reset();
   EXPECT_THAT(ReadRawFamily(path_, "events_by_area"), IsEmpty());
   std::map<std::string, std::string> meta = ReadRawFamily(path_, "default");
   ASSERT_TRUE(meta.count("schema_version"));
-  EXPECT_EQ(DecodeFixed32BigEndian(meta["schema_version"]), 3u);
+  EXPECT_EQ(DecodeFixed32BigEndian(meta["schema_version"]), kSchemaVersion);
   EXPECT_EQ(ReadRawFamily(path_, "area_feed").size(), 4u);
 }
 

@@ -133,7 +133,9 @@ TEST_F(SchemaMigrationTest, ARocksDbDatabaseThatIsNoStoreIsRefusedEvenWithCreate
 TEST_F(SchemaMigrationTest, ANewStoreIsWrittenAtThisReleasesVersion) {
   ASSERT_TRUE(RocksDbChildStore::Open(testing::StoreOptions(path_)).ok());
   WriteRawStore(
-      path_, {"children", "identifiers", "events", "events_by_area", "area_feed", "requests"},
+      path_,
+      {"children", "identifiers", "events", "events_by_area", "area_feed", "requests", "audit_log",
+       "audit_tree", "audit_by_child", "audit_checkpoints"},
       [](rocksdb::DB& db, Families& families) {
         std::string version;
         ASSERT_TRUE(

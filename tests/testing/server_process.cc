@@ -35,6 +35,10 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
   std::vector<std::string> args = {binary_, "--listen", "127.0.0.1:0", "--data-dir", data_dir_,
                                    "--create-if-missing"};
   if (test_environment_) args.push_back("--allow-test-nhs-numbers");
+  // The store is encrypted under a master key of the test's own, beside the data folder.
+  const std::string master_key = data_dir_ + ".master.key";
+  if (!WriteMasterKeyFile(master_key)) return false;
+  args.insert(args.end(), {"--master-key-file", master_key});
   if (plaintext_test_access_) {
     const std::string access_config = data_dir_ + ".access.textproto";
     if (!WriteTextFile(access_config, TestAccessConfig())) return false;

@@ -1,5 +1,10 @@
 #include "tests/testing/test_access.h"
 
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -26,6 +31,20 @@ std::string TestAccessConfig(const std::string& more_agencies) {
   }
   absl::StrAppend(&config, "}\n", more_agencies);
   return config;
+}
+
+bool WriteMasterKeyFile(const std::string& path) {
+  struct stat existing {};
+  if (::stat(path.c_str(), &existing) == 0) return true;  // a restart keeps its key
+  unsigned char key[32];
+  if (RAND_bytes(key, sizeof key) != 1) return false;
+  std::string hex;
+  for (unsigned char byte : key) absl::StrAppend(&hex, absl::Hex(byte, absl::kZeroPad2));
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return false;
+  const bool written = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size());
+  ::close(fd);
+  return written;
 }
 
 bool WriteTextFile(const std::string& path, const std::string& text) {

@@ -19,6 +19,10 @@ inline constexpr char kTestPurpose[] = "DIRECT_CARE";
 // `more_agencies` (agency { ... } blocks), for the tests' servers.
 std::string TestAccessConfig(const std::string& more_agencies = "");
 
+// Writes a master key file at `path` (64 random hex digits, mode 0600) unless one is there;
+// false if it could not.
+bool WriteMasterKeyFile(const std::string& path);
+
 // Writes `text` to `path`; false if it could not.
 bool WriteTextFile(const std::string& path, const std::string& text);
 

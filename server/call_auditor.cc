@@ -1,0 +1,96 @@
+#include "server/call_auditor.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "access/record_fields.h"
+#include "errors/refusal.h"
+#include "google/protobuf/descriptor.h"
+
+namespace cir::server {
+
+v1::AuditEntry CallAuditor::EntryFor(const access::Caller* caller, absl::string_view agency_id,
+                                     absl::string_view method, const absl::Status& outcome) {
+  v1::AuditEntry entry;
+  if (caller != nullptr) {
+    entry.set_agency_id(caller->agency->id);
+    entry.set_end_user(caller->end_user);
+    entry.set_purpose_of_use(caller->purpose);
+  } else {
+    entry.set_agency_id(std::string(agency_id));
+  }
+  entry.set_method(std::string(method));
+  entry.set_status_code(static_cast<int32_t>(outcome.code()));
+  if (!outcome.ok()) {
+    const v1::ErrorReason reason = errors::ReasonOf(outcome);
+    if (reason != v1::ERROR_REASON_UNSPECIFIED) entry.set_reason(v1::ErrorReason_Name(reason));
+  }
+  return entry;
+}
+
+void CallAuditor::NoteRecord(const access::MethodGrant& grant, const v1::ChildRecord& record,
+                             v1::AuditEntry& entry) {
+  if (record.child_id().empty()) return;
+  entry.add_child_ids(record.child_id());
+  for (std::string& field : access::ReturnedFieldNames(grant, record)) {
+    bool listed = false;
+    for (const std::string& seen : entry.fields()) listed = listed || seen == field;
+    if (!listed) entry.add_fields(std::move(field));
+  }
+}
+
+void CallAuditor::Record(v1::AuditEntry entry, absl::AnyInvocable<void(absl::Status)> then,
+                         storage::SubmitOptions submit) {
+  submit.audit_entry = [entry = std::move(entry)](const absl::Status&) { return entry; };
+  store_.Submit([](storage::WriteTxn&) { return absl::OkStatus(); },
+                [then = std::move(then)](absl::Status written) mutable {
+                  then(written.ok() ? absl::OkStatus() : AuditUnavailable(written));
+                },
+                std::move(submit));
+}
+
+registry::Actor CallAuditor::ActorFor(const access::Caller& caller,
+                                      std::shared_ptr<std::atomic<bool>> audited) {
+  registry::Actor actor = caller.Actor();
+  actor.audit = [agency = caller.agency->id, end_user = caller.end_user, purpose = caller.purpose,
+                 method = caller.method, grant = caller.grant, audited = std::move(audited)](
+                    const absl::Status& outcome, const google::protobuf::Message* response) {
+    v1::AuditEntry entry;
+    entry.set_agency_id(agency);
+    entry.set_end_user(end_user);
+    entry.set_purpose_of_use(purpose);
+    entry.set_method(method);
+    entry.set_status_code(static_cast<int32_t>(outcome.code()));
+    if (!outcome.ok()) {
+      const v1::ErrorReason reason = errors::ReasonOf(outcome);
+      if (reason != v1::ERROR_REASON_UNSPECIFIED) entry.set_reason(v1::ErrorReason_Name(reason));
+    }
+    if (response != nullptr) {
+      // Every record the response carries at its top level (a merge's survivor and retired).
+      const google::protobuf::Descriptor* descriptor = response->GetDescriptor();
+      const google::protobuf::Reflection* reflection = response->GetReflection();
+      for (int i = 0; i < descriptor->field_count(); ++i) {
+        const google::protobuf::FieldDescriptor* field = descriptor->field(i);
+        if (field->message_type() != v1::ChildRecord::descriptor() || field->is_repeated() ||
+            !reflection->HasField(*response, field)) {
+          continue;
+        }
+        NoteRecord(grant,
+                   static_cast<const v1::ChildRecord&>(reflection->GetMessage(*response, field)),
+                   entry);
+      }
+    }
+    audited->store(true, std::memory_order_release);
+    return entry;
+  };
+  return actor;
+}
+
+absl::Status AuditUnavailable(const absl::Status& why) {
+  return errors::Refusal(
+      absl::StatusCode::kUnavailable, v1::AUDIT_UNAVAILABLE,
+      absl::StrCat("the call's audit entry could not be made durable (", why.message(),
+                   "), so nothing it read was sent; retry shortly"));
+}
+
+}  // namespace cir::server

@@ -1,0 +1,42 @@
+#ifndef CIR_STORAGE_AUDIT_LOG_STORE_H_
+#define CIR_STORAGE_AUDIT_LOG_STORE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "audit/merkle_tree.h"
+#include "cir/v1/registry.pb.h"
+#include "storage/audit_appender.h"
+
+namespace cir::storage {
+
+// What the audit log needs of a store, beside ChildStore: reading the log, its tree and its
+// checkpoints. Entries are appended by the store's writer with each unit of work
+// (SubmitOptions::audit_entry) and checkpoints through WriteTxn::PutAuditCheckpoint, so that both
+// are ordered with, and as durable as, the writes they stand beside. A replicated store implements
+// it too.
+//
+// Thread safety: every method may be called from any thread at once. Reads see committed state.
+class AuditLogStore {
+ public:
+  virtual ~AuditLogStore() = default;
+
+  // The committed tree: its size and root.
+  virtual AuditAppender::Head AuditHead() = 0;
+  // Up to `limit` entries from leaf `from_index`, each as the bytes its leaf hashes.
+  virtual absl::StatusOr<std::vector<v1::AuditRecord>> ReadAuditEntries(uint64_t from_index,
+                                                                        size_t limit) = 0;
+  // The stored hash of a complete subtree; NOT_FOUND if the tree has no such subtree yet.
+  virtual absl::StatusOr<audit::Hash> AuditSubtree(const AuditNode& node) = 0;
+  // The indexes of the entries naming `child_id`, in log order.
+  virtual absl::StatusOr<std::vector<uint64_t>> AuditEntriesNaming(absl::string_view child_id) = 0;
+  // Up to `limit` checkpoints with tree size at or above `from_size`, in order of size.
+  virtual absl::StatusOr<std::vector<v1::AuditCheckpoint>> ReadAuditCheckpoints(uint64_t from_size,
+                                                                                size_t limit) = 0;
+};
+
+}  // namespace cir::storage
+
+#endif  // CIR_STORAGE_AUDIT_LOG_STORE_H_
