@@ -82,6 +82,13 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     }
     raw->UpdateHealth();
   };
+  std::unique_ptr<audit::CheckpointSigner> signer;
+  if (!options.audit_signing_key.empty()) {
+    absl::StatusOr<std::unique_ptr<audit::CheckpointSigner>> loaded =
+        audit::CheckpointSigner::FromKeyFile(options.audit_signing_key);
+    if (!loaded.ok()) return loaded.status();
+    signer = *std::move(loaded);
+  }
   absl::StatusOr<std::unique_ptr<storage::ChildStore>> store =
       storage::RocksDbChildStore::Open(options.store);
   if (!store.ok()) return store.status();
@@ -99,6 +106,12 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   server->auditor_ = std::make_unique<CallAuditor>(*server->store_);
   server->service_ = std::make_unique<RegistryService>(
       *server->registry_, *server->life_events_, *server->gate_, *server->auditor_, description);
+  server->audit_service_ = std::make_unique<AuditService>(
+      server->store_->audit_log(), *server->registry_, *server->gate_, *server->auditor_);
+  if (signer != nullptr) {
+    server->checkpointer_ = std::make_unique<AuditCheckpointer>(*server->store_, std::move(signer),
+                                                                options.audit_checkpoint_interval);
+  }
   server->feed_reader_ = std::make_unique<feed::FeedReader>(*server->store_);
   server->feed_streams_ =
       std::make_unique<FeedStreams>(*server->feed_reader_, options.feed, server->auditor_.get());
@@ -115,6 +128,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.AddListeningPort(options.listen_address, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->feed_service_.get());
+  builder.RegisterService(server->audit_service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes));
   builder.SetMaxSendMessageSize(static_cast<int>(kMaxResponseBytes));
   grpc::ResourceQuota quota("cir-server-calls");
@@ -138,6 +152,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     server->serving_ = true;
   }
   server->UpdateHealth();
+  if (server->checkpointer_ != nullptr) server->checkpointer_->Start();
   server->watcher_ = std::thread([raw = server.get()] { raw->WatchConfiguration(); });
   return server;
 }
@@ -214,31 +229,43 @@ absl::Status RegistryServer::Stop(absl::Duration grace) {
     // the store answers it. Closing the store commits every queued unit of work; their replies
     // finish their calls through the reply runner on the gRPC server: so the server is destroyed
     // after the store.
-    closed_ = std::async(
-        std::launch::async,
-        [cancel_calls, store = std::move(store_), replies = std::move(replies_),
-         grpc_server = std::move(grpc_server), service = std::move(service_),
-         registry = std::move(registry_), life_events = std::move(life_events_),
-         feed_service = std::move(feed_service_), feed_streams = std::move(feed_streams_),
-         feed_reader = std::move(feed_reader_), auditor = std::move(auditor_)]() mutable {
-          grpc_server->Shutdown(absl::ToChronoTime(cancel_calls));
-          service->AfterShutdown();
-          // Shutdown cancelled the feed's streams, but their reactors may not all be done yet; they
-          // read the store until they are.
-          feed_streams->AwaitNoStreams();
-          // The store's last groups may still tell the feed of their events: it goes after the
-          // store.
-          store.reset();
-          replies->WaitUntilIdle();
-          grpc_server.reset();
-          feed_service.reset();
-          feed_streams.reset();
-          feed_reader.reset();
-          service.reset();
-          registry.reset();
-          life_events.reset();
-          auditor.reset();
-        });
+    closed_ =
+        std::async(std::launch::async,
+                   [cancel_calls, store = std::move(store_), replies = std::move(replies_),
+                    grpc_server = std::move(grpc_server), service = std::move(service_),
+                    registry = std::move(registry_), life_events = std::move(life_events_),
+                    feed_service = std::move(feed_service_),
+                    feed_streams = std::move(feed_streams_), feed_reader = std::move(feed_reader_),
+                    auditor = std::move(auditor_), audit_service = std::move(audit_service_),
+                    checkpointer = std::move(checkpointer_), give_up]() mutable {
+                     grpc_server->Shutdown(absl::ToChronoTime(cancel_calls));
+                     service->AfterShutdown();
+                     // Shutdown cancelled the feed's streams, but their reactors may not all be
+                     // done yet; they read the store until they are.
+                     feed_streams->AwaitNoStreams();
+                     // No call is left to audit: the last checkpoint covers every entry.
+                     if (checkpointer != nullptr) {
+                       absl::Status signed_last = checkpointer->Stop(give_up);
+                       if (!signed_last.ok()) {
+                         LogLine(absl::StrCat("the last audit checkpoint was not stored: ",
+                                              signed_last.message()));
+                       }
+                       checkpointer.reset();
+                     }
+                     // The store's last groups may still tell the feed of their events: it goes
+                     // after the store.
+                     store.reset();
+                     replies->WaitUntilIdle();
+                     grpc_server.reset();
+                     feed_service.reset();
+                     feed_streams.reset();
+                     feed_reader.reset();
+                     service.reset();
+                     registry.reset();
+                     life_events.reset();
+                     audit_service.reset();
+                     auditor.reset();
+                   });
     if (closed_.wait_until(absl::ToChronoTime(give_up)) == std::future_status::ready) {
       return absl::OkStatus();
     }

@@ -20,6 +20,8 @@
 #include "grpcpp/server.h"
 #include "registry/life_events.h"
 #include "registry/registry.h"
+#include "server/audit_checkpointer.h"
+#include "server/audit_service.h"
 #include "server/call_auditor.h"
 #include "server/call_gate.h"
 #include "server/feed_service.h"
@@ -60,6 +62,11 @@ struct RegistryServerOptions {
   std::string tls_staging_parent;
   // Tests only: no TLS, loopback addresses only, and every call is made by this agency.
   std::string plaintext_agency_for_tests;
+  // The Ed25519 key (PEM, readable by the server's user only, kept outside the data folder)
+  // that signs a checkpoint of the audit log every `audit_checkpoint_interval` and when the
+  // server stops. Empty: no checkpoints (tests of other things only).
+  std::string audit_signing_key;
+  absl::Duration audit_checkpoint_interval = absl::Minutes(1);
 };
 
 // A running registry: the store, the registry logic and a gRPC server offering ChildRegistry and
@@ -126,6 +133,8 @@ class RegistryServer {
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<registry::LifeEvents> life_events_;
   std::unique_ptr<CallAuditor> auditor_;
+  std::unique_ptr<AuditService> audit_service_;
+  std::unique_ptr<AuditCheckpointer> checkpointer_;
   std::unique_ptr<RegistryService> service_;
   std::unique_ptr<feed::FeedReader> feed_reader_;
   std::unique_ptr<FeedStreams> feed_streams_;

@@ -1,7 +1,7 @@
 // cir-server: the Child Identifier Registry's gRPC server over an embedded RocksDB store.
 //
 //   cir-server --access-config FILE --tls-ca FILE --tls-cert FILE --tls-key FILE --tls-crl-dir DIR
-//              --master-key-file FILE
+//              --master-key-file FILE --audit-signing-key FILE
 //              [--listen 127.0.0.1:50051] [--data-dir ./cir-data] [--create-if-missing]
 //              [--port-file FILE] [--allow-test-nhs-numbers] [--drain-seconds S]
 //              [--grace-seconds S] [--call-memory-mib N] [--feed-heartbeat-seconds S]
@@ -18,8 +18,10 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -118,6 +120,15 @@ int main(int argc, char** argv) {
                  "data folder) that wraps the store's data key: the store's files are encrypted "
                  "with AES-256-CTR under it")
       ->required();
+  app.add_option("--audit-signing-key", options.audit_signing_key,
+                 "the Ed25519 private key (PEM, readable by this user only, outside the data "
+                 "folder) that signs a checkpoint of the audit log every minute and at shutdown "
+                 "(`openssl genpkey -algorithm ed25519`)");
+  double checkpoint_seconds = absl::ToDoubleSeconds(options.audit_checkpoint_interval);
+  app.add_option("--audit-checkpoint-seconds", checkpoint_seconds,
+                 "how often the audit log's checkpoint is signed")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 3600.0));
   std::string rotate_to;
   app.add_option("--rotate-master-key-to", rotate_to,
                  "re-wrap the store's data key under the master key in this file (make it with "
@@ -127,6 +138,7 @@ int main(int argc, char** argv) {
                  "agency of the access configuration");
   CLI11_PARSE(app, argc, argv);
   options.store.encryption = cir::storage::StoreEncryption{.master_key_file = master_key_file};
+  options.audit_checkpoint_interval = absl::Seconds(checkpoint_seconds);
   if (!rotate_to.empty()) {
     absl::Status rotated =
         cir::storage::RotateMasterKey(options.store.path, master_key_file, rotate_to);
@@ -141,6 +153,22 @@ int main(int argc, char** argv) {
   if (access_config.empty()) {
     cir::server::LogLine("cir-server could not start: --access-config is required");
     return 1;
+  }
+  if (options.audit_signing_key.empty()) {
+    cir::server::LogLine("cir-server could not start: --audit-signing-key is required");
+    return 1;
+  }
+  for (const std::string& key : {options.audit_signing_key, master_key_file}) {
+    // Keys live apart from the data they protect: a copy of the data folder holds neither.
+    std::error_code error;
+    const std::filesystem::path data = std::filesystem::weakly_canonical(options.store.path, error);
+    const std::filesystem::path file = std::filesystem::weakly_canonical(key, error);
+    if (!data.empty() &&
+        std::mismatch(data.begin(), data.end(), file.begin(), file.end()).first == data.end()) {
+      cir::server::LogLine(absl::StrCat("cir-server could not start: the key ", key,
+                                        " is inside the data folder; keep keys outside it"));
+      return 1;
+    }
   }
   {
     absl::StatusOr<std::unique_ptr<cir::access::PolicySource>> policy =

@@ -2,6 +2,7 @@
 #define CIR_STORAGE_AUDIT_LOG_STORE_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -35,6 +36,8 @@ class AuditLogStore {
   // Up to `limit` checkpoints with tree size at or above `from_size`, in order of size.
   virtual absl::StatusOr<std::vector<v1::AuditCheckpoint>> ReadAuditCheckpoints(uint64_t from_size,
                                                                                 size_t limit) = 0;
+  // The checkpoint of the largest tree, if any has been signed.
+  virtual absl::StatusOr<std::optional<v1::AuditCheckpoint>> LatestAuditCheckpoint() = 0;
 };
 
 }  // namespace cir::storage

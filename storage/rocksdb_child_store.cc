@@ -769,6 +769,22 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
     return checkpoints;
   }
 
+  absl::StatusOr<std::optional<v1::AuditCheckpoint>> LatestAuditCheckpoint() override {
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
+    if (database_ == nullptr) return Reopening();
+    std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(
+        rocksdb::ReadOptions(), database_->family(ColumnFamily::kAuditCheckpoints)));
+    it->SeekToLast();
+    if (absl::Status s = FromRocks(it->status(), "reading audit checkpoints"); !s.ok()) return s;
+    if (!it->Valid()) return std::nullopt;
+    v1::AuditCheckpoint checkpoint;
+    if (!checkpoint.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
+                     "a stored audit checkpoint does not parse");
+    }
+    return checkpoint;
+  }
+
   absl::Status WriteAvailability() override {
     std::lock_guard<std::mutex> lock(mu_);
     return stopping_ ? closing_ : errors::Unshared(suspended_);

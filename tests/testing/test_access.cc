@@ -1,6 +1,8 @@
 #include "tests/testing/test_access.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,6 +46,28 @@ bool WriteMasterKeyFile(const std::string& path) {
   if (fd < 0) return false;
   const bool written = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size());
   ::close(fd);
+  return written;
+}
+
+bool WriteSigningKeyFile(const std::string& path) {
+  struct stat existing {};
+  if (::stat(path.c_str(), &existing) == 0) return true;  // a restart keeps its key
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  if (key == nullptr) return false;
+  BIO* out = BIO_new(BIO_s_mem());
+  const bool pem = PEM_write_bio_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr) == 1;
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(out, &data);
+  bool written = false;
+  if (pem) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0) {
+      written = ::write(fd, data, static_cast<size_t>(size)) == size;
+      ::close(fd);
+    }
+  }
+  BIO_free(out);
+  EVP_PKEY_free(key);
   return written;
 }
 

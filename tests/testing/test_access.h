@@ -23,6 +23,10 @@ std::string TestAccessConfig(const std::string& more_agencies = "");
 // false if it could not.
 bool WriteMasterKeyFile(const std::string& path);
 
+// Writes an Ed25519 private key (PEM, mode 0600) at `path` unless one is there, for the audit
+// log's checkpoints; false if it could not.
+bool WriteSigningKeyFile(const std::string& path);
+
 // Writes `text` to `path`; false if it could not.
 bool WriteTextFile(const std::string& path, const std::string& text);
 
