@@ -301,6 +301,11 @@ absl::Status UndoMergeInTxn(const ValidUnmerge& unmerge, const RecordScope& scop
   }
   const StoredMergeUndo undo = retired.merge_undo();
   CIR_ASSIGN_OR_RETURN(StoredChild survivor, ExistingChild(txn, undo.survivor_child_id()));
+  if (!scope.Reaches(survivor)) {
+    // Undoing changes the survivor too: a survivor now outside the caller's reach (moved to
+    // another area) makes the retired record as unreachable as if it did not exist.
+    return NamedChild(txn, "", RecordScope{}, "retired_child_id").status();
+  }
   if (survivor.status() == v1::RECORD_STATUS_MERGED) {
     return errors::Refusal(
         absl::StatusCode::kFailedPrecondition, v1::SURVIVOR_MERGED_SINCE,

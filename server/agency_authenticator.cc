@@ -33,17 +33,37 @@ grpc::Status AgencyAuthenticator::Process(const InputMetadata& auth_metadata,
                                           OutputMetadata*) {
   const std::shared_ptr<const access::AccessPolicy> policy = policy_->Current();
   const access::Agency* agency = AgencyOfPeer(*context, *policy);
-  if (agency == nullptr) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "the client certificate must name a configured agency of this registry "
-                        "by exactly one URI subject alternative name, "
-                        "spiffe://TRUST-DOMAIN/agency/ID");
-  }
   auto path = auth_metadata.find(":path");
   const absl::string_view method = path == auth_metadata.end() ? "" : View(path->second);
+  auto refuse = [&](grpc::StatusCode code, v1::ErrorReason reason, const char* message) {
+    if (record_refusal_) {
+      v1::AuditEntry entry;
+      if (agency != nullptr) entry.set_agency_id(agency->id);
+      entry.set_method(std::string(method));
+      entry.set_status_code(static_cast<int32_t>(code));
+      entry.set_reason(v1::ErrorReason_Name(reason));
+      if (agency == nullptr) {
+        for (const grpc::string_ref& uri :
+             context->FindPropertyValues(GRPC_PEER_URI_PROPERTY_NAME)) {
+          entry.add_presented_uris(std::string(View(uri)));
+        }
+      }
+      record_refusal_(std::move(entry));
+    }
+    return grpc::Status(code, message);
+  };
+  // The registry's own services refuse an unidentified caller in their CallGate, which gives the
+  // refusal its reason (a processor's refusal carries none) and audits it.
+  if (agency == nullptr && absl::StartsWith(method, "/cir.v1.")) return grpc::Status::OK;
+  if (agency == nullptr) {
+    return refuse(grpc::StatusCode::UNAUTHENTICATED, v1::CALLER_NOT_IDENTIFIED,
+                  "the client certificate must name a configured agency of this registry "
+                  "by exactly one URI subject alternative name, "
+                  "spiffe://TRUST-DOMAIN/agency/ID");
+  }
   if (!absl::StartsWith(method, "/cir.v1.") && !access::GrantFor(*agency, method).allowed()) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        "none of this agency's roles may call this method");
+    return refuse(grpc::StatusCode::PERMISSION_DENIED, v1::METHOD_NOT_PERMITTED,
+                  "none of this agency's roles may call this method");
   }
   return grpc::Status::OK;
 }

@@ -48,6 +48,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   server->drain_ = options.drain;
   server->access_ = options.access;
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  std::shared_ptr<AgencyAuthenticator> authenticator;
   if (plaintext) {
     server->gate_ = std::make_unique<CallGate>(options.access, options.plaintext_agency_for_tests);
     credentials = grpc::InsecureServerCredentials();
@@ -57,8 +58,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     if (!tls.ok()) return tls.status();
     server->tls_ = *std::move(tls);
     server->gate_ = std::make_unique<CallGate>(options.access);
-    credentials =
-        server->tls_->ServerCredentials(std::make_shared<AgencyAuthenticator>(options.access));
+    authenticator = std::make_shared<AgencyAuthenticator>(options.access);
+    credentials = server->tls_->ServerCredentials(authenticator);
   }
   options.store.reply_runner = [replies = server->replies_.get()](
                                    absl::AnyInvocable<void() &&> task) {
@@ -104,6 +105,12 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   server->registry_ =
       std::make_unique<registry::Registry>(*server->store_, std::move(options.registry));
   server->auditor_ = std::make_unique<CallAuditor>(*server->store_);
+  if (authenticator != nullptr) {
+    authenticator->set_refusal_recorder([auditor = server->auditor_.get()](v1::AuditEntry entry) {
+      auditor->Record(
+          std::move(entry), [](absl::Status) {}, storage::SubmitOptions{});
+    });
+  }
   server->service_ = std::make_unique<RegistryService>(
       *server->registry_, *server->life_events_, *server->gate_, *server->auditor_, description);
   server->audit_service_ = std::make_unique<AuditService>(

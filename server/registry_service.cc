@@ -97,14 +97,14 @@ void TrimRecords(const access::MethodGrant& grant, google::protobuf::Message& re
   }
 }
 
-// Whether a maternity system may record `notice`: informal deaths and their retraction. A
-// registrar records every kind.
+// Whether the caller may record `notice`: a maternity system informal deaths only; a registrar
+// every kind.
 absl::Status CheckDeathNotice(const access::Caller& caller, v1::DeathNotice notice) {
   if (caller.grant.GrantsRole(access::ROLE_REGISTRAR)) return absl::OkStatus();
-  if (notice == v1::DEATH_NOTICE_FORMAL) {
+  if (notice == v1::DEATH_NOTICE_FORMAL || notice == v1::DEATH_NOTICE_RETRACTION) {
     return errors::Refusal(absl::StatusCode::kPermissionDenied, v1::DEATH_NOTICE_NOT_PERMITTED,
-                           "notice: a maternity system records informal deaths (and their "
-                           "retraction); a formal death comes from the registrar",
+                           "notice: a maternity system records informal deaths; a formal death "
+                           "and the retraction of a death come from the registrar",
                            {{"field", "notice"}});
   }
   return absl::OkStatus();
