@@ -95,24 +95,25 @@ absl::StatusOr<Caller> IdentifyCaller(std::shared_ptr<const AccessPolicy> policy
                                         "method"),
                            {{"method", method}});
   }
-  if (end_user.has_value() || caller.grant.for_person()) {
-    if (!end_user.has_value() || !IsEndUser(*end_user)) {
-      return errors::Refusal(
-          absl::StatusCode::kUnauthenticated, v1::END_USER_REQUIRED,
-          absl::StrCat("this call is made for a person: send their identity in the metadata \"",
-                       kEndUserHeader, "\" (1-128 printable characters, no spaces)"));
-    }
-    if (!purpose.has_value() || !IsPurposeOfUse(*purpose)) {
-      return errors::Refusal(
-          absl::StatusCode::kInvalidArgument, v1::PURPOSE_OF_USE_INVALID,
-          absl::StrCat("this call is made for a person: send why in the metadata \"",
-                       kPurposeOfUseHeader,
-                       "\", one of DIRECT_CARE, SAFEGUARDING, EARLY_HELP, EDUCATION, "
-                       "RECORD_MAINTENANCE, AUDIT"));
-    }
-    caller.end_user = std::string(*end_user);
-    caller.purpose = std::string(*purpose);
+  // A call for a person must name them and why; any call may, and what it sends must be
+  // well-formed (it goes into the audit log).
+  const bool for_person = caller.grant.for_person();
+  if ((for_person || end_user.has_value()) && (!end_user.has_value() || !IsEndUser(*end_user))) {
+    return errors::Refusal(
+        absl::StatusCode::kUnauthenticated, v1::END_USER_REQUIRED,
+        absl::StrCat("this call is made for a person: send their identity in the metadata \"",
+                     kEndUserHeader, "\" (1-128 printable characters, no spaces)"));
   }
+  if ((for_person || purpose.has_value()) && (!purpose.has_value() || !IsPurposeOfUse(*purpose))) {
+    return errors::Refusal(
+        absl::StatusCode::kInvalidArgument, v1::PURPOSE_OF_USE_INVALID,
+        absl::StrCat("this call is made for a person: send why in the metadata \"",
+                     kPurposeOfUseHeader,
+                     "\", one of DIRECT_CARE, SAFEGUARDING, EARLY_HELP, EDUCATION, "
+                     "RECORD_MAINTENANCE, AUDIT"));
+  }
+  if (end_user.has_value()) caller.end_user = std::string(*end_user);
+  if (purpose.has_value()) caller.purpose = std::string(*purpose);
   caller.policy = std::move(policy);
   caller.agency = agency;
   caller.method = std::string(method);

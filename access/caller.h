@@ -45,7 +45,8 @@ struct Caller {
 // not sent). Refusals: an agency the policy does not know (UNAUTHENTICATED,
 // CALLER_NOT_IDENTIFIED); a method none of its roles may call (PERMISSION_DENIED,
 // METHOD_NOT_PERMITTED); a call for a person without a well-formed end user (UNAUTHENTICATED,
-// END_USER_REQUIRED) or purpose of use (INVALID_ARGUMENT, PURPOSE_OF_USE_INVALID).
+// END_USER_REQUIRED) or purpose of use (INVALID_ARGUMENT, PURPOSE_OF_USE_INVALID). Any other
+// call may name a person and a purpose too; what it sends must then be well-formed.
 absl::StatusOr<Caller> IdentifyCaller(std::shared_ptr<const AccessPolicy> policy,
                                       absl::string_view agency_id, absl::string_view method,
                                       std::optional<absl::string_view> end_user,

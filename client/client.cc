@@ -133,6 +133,7 @@ class Client::Channel {
     channel_ = grpc::CreateCustomChannel(options.target, credentials, args);
     registry_ = v1::ChildRegistry::NewStub(channel_);
     feed_ = v1::ChildrenFeed::NewStub(channel_);
+    audit_ = v1::AuditLog::NewStub(channel_);
     health_ = grpc::health::v1::Health::NewStub(channel_);
   }
 
@@ -191,6 +192,7 @@ class Client::Channel {
 
   grpc::health::v1::Health::Stub& health() { return *health_; }
   v1::ChildrenFeed::Stub& feed() { return *feed_; }
+  v1::AuditLog::Stub& audit() { return *audit_; }
 
  private:
   absl::Duration default_timeout_;
@@ -200,6 +202,7 @@ class Client::Channel {
   std::unique_ptr<v1::ChildRegistry::Stub> registry_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
   std::unique_ptr<v1::ChildrenFeed::Stub> feed_;
+  std::unique_ptr<v1::AuditLog::Stub> audit_;
 };
 
 Client::Client(ClientOptions options) : channel_(std::make_unique<Channel>(options)) {}
@@ -253,6 +256,24 @@ absl::StatusOr<v1::ListEventsResponse> Client::ListEvents(const v1::ListEventsRe
       },
       request, call);
 }
+
+// A blocking call of the audit log: Client::Name makes cir.v1.AuditLog's Rpc.
+#define CIR_CLIENT_AUDIT(Name, Rpc, Request, Response)                                      \
+  absl::StatusOr<v1::Response> Client::Name(const v1::Request& request, CallOptions call) { \
+    return channel_->CallOn<v1::Request, v1::Response>(                                     \
+        channel_->audit(),                                                                  \
+        [](auto& stub, auto* context, const auto& req, auto* response) {                    \
+          return stub.Rpc(context, req, response);                                          \
+        },                                                                                  \
+        request, call);                                                                     \
+  }
+
+CIR_CLIENT_AUDIT(ReadAuditEntries, ReadEntries, ReadAuditEntriesRequest, ReadAuditEntriesResponse)
+CIR_CLIENT_AUDIT(ListAuditCheckpoints, ListCheckpoints, ListCheckpointsRequest,
+                 ListCheckpointsResponse)
+CIR_CLIENT_AUDIT(ProveAuditConsistency, ProveConsistency, ProveConsistencyRequest,
+                 ProveConsistencyResponse)
+CIR_CLIENT_AUDIT(GetAccessReport, GetAccessReport, GetAccessReportRequest, GetAccessReportResponse)
 
 // A Subscribe stream read with gRPC's blocking reader.
 class FeedSubscription::Stream {

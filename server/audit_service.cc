@@ -58,7 +58,8 @@ grpc::ServerUnaryReactor* AuditService::Serve(grpc::CallbackServerContext* conte
   const std::string path = absl::StrCat("/", v1::AuditLog::service_full_name(), "/", method);
   absl::StatusOr<access::Caller> caller = gate_.Admit(*context, path);
   v1::AuditEntry entry;
-  absl::StatusOr<Response> result = caller.status();
+  absl::StatusOr<Response> result = caller.ok() ? absl::StatusOr<Response>(Response())
+                                                : absl::StatusOr<Response>(caller.status());
   if (caller.ok()) {
     entry = CallAuditor::EntryFor(&*caller, "", path, absl::OkStatus());
     result = answer(entry);

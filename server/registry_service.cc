@@ -163,10 +163,10 @@ void RegistryService::Refuse(grpc::ServerUnaryReactor* reactor,
                              grpc::CallbackServerContext* context, Response* response,
                              absl::string_view method, const access::Caller* caller,
                              absl::Status refusal) {
-  Answer<Response>(
-      reactor, context, response, method,
-      CallAuditor::EntryFor(caller, gate_.AgencyIdOf(*context), MethodPath(method), refusal),
-      std::move(refusal));
+  // The entry first: the refusal is moved into the answer after.
+  v1::AuditEntry entry =
+      CallAuditor::EntryFor(caller, gate_.AgencyIdOf(*context), MethodPath(method), refusal);
+  Answer<Response>(reactor, context, response, method, std::move(entry), std::move(refusal));
 }
 
 template <typename Response>

@@ -10,6 +10,7 @@
 //   cir death|move|correct|merge|unmerge|supersede-nhs|restrict ...   (life events)
 //   cir watch --la 938 [--from CURSOR|--from-start|--since DATE]     (follow a feed)
 //   cir events --la 938 [--after CURSOR|--from-start|--since DATE]   (page through a feed)
+//   cir audit verify|checkpoint|report ...   (check the audit log against its signed checkpoints)
 //
 // Exit status: 0 on success, 1 when the registry refused or failed the call, 2 on bad usage.
 
@@ -29,6 +30,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cir/client.h"
+#include "client/cli/audit_commands.h"
 #include "client/cli/cli_support.h"
 #include "client/cli/feed_commands.h"
 #include "client/cli/life_event_commands.h"
@@ -148,6 +150,7 @@ int main(int argc, char** argv) {
 
   cir::cli::LifeEventCommands life_events(app);
   cir::cli::FeedCommands feed(app);
+  cir::cli::AuditCommands audit(app);
 
   try {
     app.parse(argc, argv);
@@ -165,6 +168,7 @@ int main(int argc, char** argv) {
     return *status;
   }
   if (std::optional<int> status = feed.Run(client, global); status.has_value()) return *status;
+  if (std::optional<int> status = audit.Run(client, global); status.has_value()) return *status;
 
   if (reg->parsed()) {
     std::optional<cir::v1::Date> dob = ParseDate(dob_text);

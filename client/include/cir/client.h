@@ -188,6 +188,19 @@ class Client {
       std::function<void(const v1::SubscribeResponse&)> on_message,
       std::function<void(absl::Status)> on_done);
 
+  // The audit log (cir.v1.AuditLog), for auditors acting for a person (ClientOptions::end_user
+  // and purpose_of_use, e.g. "AUDIT"): a page of entries, a page of signed checkpoints, the proof
+  // that one size of the log's tree extends another, and who accessed one child. What they hold
+  // is the registry's word until checked against its signed checkpoints (`cir audit verify`).
+  absl::StatusOr<v1::ReadAuditEntriesResponse> ReadAuditEntries(
+      const v1::ReadAuditEntriesRequest& request, CallOptions call = {});
+  absl::StatusOr<v1::ListCheckpointsResponse> ListAuditCheckpoints(
+      const v1::ListCheckpointsRequest& request, CallOptions call = {});
+  absl::StatusOr<v1::ProveConsistencyResponse> ProveAuditConsistency(
+      const v1::ProveConsistencyRequest& request, CallOptions call = {});
+  absl::StatusOr<v1::GetAccessReportResponse> GetAccessReport(
+      const v1::GetAccessReportRequest& request, CallOptions call = {});
+
   // The server's standard health check (grpc.health.v1.Health/Check for the whole server):
   // OK when serving.
   absl::Status CheckHealth(CallOptions call = {});
