@@ -141,6 +141,11 @@ class Client::Channel {
   void SetDeadline(grpc::ClientContext& context, const CallOptions& call) const {
     absl::Duration timeout = call.timeout > absl::ZeroDuration() ? call.timeout : default_timeout_;
     context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+    AddPerson(context, call);
+  }
+
+  // Names the person the call is made for, and why, in its metadata (when there is one).
+  void AddPerson(grpc::ClientContext& context, const CallOptions& call) const {
     const std::string& end_user = call.end_user.empty() ? end_user_ : call.end_user;
     const std::string& purpose =
         call.purpose_of_use.empty() ? purpose_of_use_ : call.purpose_of_use;
@@ -278,7 +283,9 @@ CIR_CLIENT_AUDIT(GetAccessReport, GetAccessReport, GetAccessReportRequest, GetAc
 // A Subscribe stream read with gRPC's blocking reader.
 class FeedSubscription::Stream {
  public:
-  Stream(v1::ChildrenFeed::Stub& stub, const v1::SubscribeRequest& request) {
+  Stream(v1::ChildrenFeed::Stub& stub, const v1::SubscribeRequest& request,
+         const std::function<void(grpc::ClientContext&)>& prepare) {
+    prepare(context_);
     reader_ = stub.Subscribe(&context_, request);
   }
   grpc::ClientContext context_;
@@ -310,16 +317,20 @@ absl::Status FeedSubscription::Finish() {
 void FeedSubscription::Cancel() { stream_->context_.TryCancel(); }
 
 std::unique_ptr<FeedSubscription> Client::Subscribe(const v1::SubscribeRequest& request) {
-  return std::unique_ptr<FeedSubscription>(new FeedSubscription(
-      std::make_unique<FeedSubscription::Stream>(channel_->feed(), request)));
+  return std::unique_ptr<FeedSubscription>(
+      new FeedSubscription(std::make_unique<FeedSubscription::Stream>(
+          channel_->feed(), request,
+          [this](grpc::ClientContext& context) { channel_->AddPerson(context, {}); })));
 }
 
 class FeedStream::Reactor final : public grpc::ClientReadReactor<v1::SubscribeResponse> {
  public:
   Reactor(v1::ChildrenFeed::Stub& stub, const v1::SubscribeRequest& request,
           std::function<void(const v1::SubscribeResponse&)> on_message,
-          std::function<void(absl::Status)> on_done)
+          std::function<void(absl::Status)> on_done,
+          const std::function<void(grpc::ClientContext&)>& prepare)
       : request_(request), on_message_(std::move(on_message)), on_done_(std::move(on_done)) {
+    prepare(context_);
     stub.async()->Subscribe(&context_, &request_, this);
     StartRead(&message_);
     // What this thread wrote is ordered, visibly, before the callbacks gRPC runs on its threads
@@ -373,7 +384,8 @@ std::unique_ptr<FeedStream> Client::SubscribeAsync(
     std::function<void(const v1::SubscribeResponse&)> on_message,
     std::function<void(absl::Status)> on_done) {
   return std::unique_ptr<FeedStream>(new FeedStream(new FeedStream::Reactor(
-      channel_->feed(), request, std::move(on_message), std::move(on_done))));
+      channel_->feed(), request, std::move(on_message), std::move(on_done),
+      [this](grpc::ClientContext& context) { channel_->AddPerson(context, {}); })));
 }
 
 absl::StatusOr<v1::ResolveResponse> Client::Resolve(absl::string_view identifier,

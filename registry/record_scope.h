@@ -19,8 +19,8 @@ struct RecordScope {
   bool everywhere = false;
   // Records whose local authority is one of these (a local authority data team's areas).
   absl::flat_hash_set<std::string> local_authorities;
-  // Records one of whose birth notifications came from one of these systems (a maternity
-  // system's own notifications; ODS codes, upper case).
+  // Records registered by a notification from one of these systems (what a maternity system
+  // registered; ODS codes, upper case). A later notification of the same birth gives no reach.
   absl::flat_hash_set<std::string> notifying_systems;
 
   bool Reaches(const storage::StoredChild& child) const;

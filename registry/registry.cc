@@ -121,20 +121,14 @@ absl::StatusOr<std::optional<StoredChild>> LegacyRetry(const ValidBirth& birth, 
   return child;
 }
 
-// Whether an agency whose notifications `scope` reaches had notified `child`'s birth before the
-// notification `birth` (which it may be repeating).
-bool NotifiedBefore(const StoredChild& child, const RecordScope& scope, const ValidBirth& birth) {
-  if (scope.everywhere) return true;
-  for (const storage::StoredNotification& earlier : child.notifications()) {
-    const bool this_one = earlier.notifying_system() == birth.notifying_system &&
-                          earlier.notification_id() == birth.notification_id;
-    if (!this_one && scope.notifying_systems.contains(earlier.notifying_system())) return true;
-  }
-  return false;
+// Whether the agency whose notifications `scope` reaches registered `child` (its first
+// notification): only it is given the whole record when it notifies the birth again.
+bool RegisteredBy(const StoredChild& child, const RecordScope& scope) {
+  return scope.Reaches(child);
 }
 
 // The answer to a notification that names a child registered before (created = false): the whole
-// record only for an agency that had notified the child itself; anyone else gets its identifiers
+// record only for the agency that registered the child; anyone else gets its identifiers
 // alone, so that RegisterBirth cannot be used to read a record by guessing an NHS number and a
 // date of birth.
 void AnswerExistingChild(const StoredChild& child, bool whole_record,
@@ -172,7 +166,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
     if (response.created()) {
       ToChildRecord(child, response.mutable_record());
     } else {
-      AnswerExistingChild(child, NotifiedBefore(child, scope, birth), response);
+      AnswerExistingChild(child, RegisteredBy(child, scope), response);
     }
     return absl::OkStatus();
   }
@@ -183,7 +177,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
     if (response.created()) {
       ToChildRecord(*legacy_child, response.mutable_record());
     } else {
-      AnswerExistingChild(*legacy_child, NotifiedBefore(*legacy_child, scope, birth), response);
+      AnswerExistingChild(*legacy_child, RegisteredBy(*legacy_child, scope), response);
     }
     return absl::OkStatus();
   }
@@ -206,7 +200,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
       // The same birth notified again (another notification id, or another system): the child
       // already exists. Record the notification on the child, so that a merge can carry it, and
       // in the index, so that its own retries find the same child.
-      const bool notified_before = NotifiedBefore(child, scope, birth);
+      const bool registered_by_caller = RegisteredBy(child, scope);
       RecordNotification(birth, now, child);
       child.set_version(child.version() + 1);
       CIR_RETURN_IF_ERROR(txn.PutChild(child));
@@ -214,7 +208,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
                                        IndexEntry{child.child_id(), fingerprint}));
       CIR_RETURN_IF_ERROR(AppendChangeEvent(txn, storage::EVENT_KIND_BIRTH_NOTIFIED_AGAIN, child,
                                             {.made_by = birth.notifying_system}));
-      AnswerExistingChild(child, notified_before, response);
+      AnswerExistingChild(child, registered_by_caller, response);
       response.set_created(false);
       return absl::OkStatus();
     }

@@ -45,7 +45,7 @@ class Registry {
   // queued then is not made, and roughly what the request costs the store's queue. Times recorded
   // (registration, notifications, events) are the store's commit time of the change.
   // A birth that names a child registered before (created = false) is answered with the child's
-  // identifiers alone unless `actor`'s notifying systems had notified the child before.
+  // identifiers alone unless `actor`'s notifying systems registered the child.
   void RegisterBirth(const v1::RegisterBirthRequest& request,
                      Reply<v1::RegisterBirthResponse> reply, storage::SubmitOptions submit = {},
                      const Actor& actor = {});

@@ -32,11 +32,21 @@ void CallAuditor::NoteRecord(const access::MethodGrant& grant, const v1::ChildRe
                              v1::AuditEntry& entry) {
   if (record.child_id().empty()) return;
   entry.add_child_ids(record.child_id());
-  for (std::string& field : access::ReturnedFieldNames(grant, record)) {
+  NoteFields(access::ReturnedFieldNames(grant, record), entry);
+}
+
+void CallAuditor::NoteFields(std::vector<std::string> fields, v1::AuditEntry& entry) {
+  for (std::string& field : fields) {
     bool listed = false;
     for (const std::string& seen : entry.fields()) listed = listed || seen == field;
     if (!listed) entry.add_fields(std::move(field));
   }
+}
+
+void CallAuditor::NoteFeedEvent(const v1::FeedEvent& event, v1::AuditEntry& entry) {
+  if (event.child_id().empty()) return;  // withheld: nothing of the child is sent
+  entry.add_child_ids(event.child_id());
+  NoteFields(access::SetFieldNames(event.child()), entry);
 }
 
 void CallAuditor::Record(v1::AuditEntry entry, absl::AnyInvocable<void(absl::Status)> then,

@@ -1,8 +1,11 @@
 #ifndef CIR_SERVER_CALL_AUDITOR_H_
 #define CIR_SERVER_CALL_AUDITOR_H_
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -17,7 +20,7 @@ namespace cir::server {
 // Every call's audit entry (cir.v1.AuditEntry), appended to the store's audit log before the
 // call's answer leaves the registry:
 // - a change's, by the store's writer in the change's own write (registry::Actor::audit, made by
-//   ForChange), whatever the change's outcome;
+//   ActorFor), whatever the change's outcome;
 // - a read's, and a refusal's made before any change was queued, by a unit of its own (Record)
 //   whose durability the answer waits for. A read whose entry cannot be made durable is answered
 //   UNAVAILABLE, AUDIT_UNAVAILABLE, and its data never sent: no entry, no data.
@@ -32,6 +35,10 @@ class CallAuditor {
   // before its caller was known) by the agency `agency_id` its certificate names, if any.
   static v1::AuditEntry EntryFor(const access::Caller* caller, absl::string_view agency_id,
                                  absl::string_view method, const absl::Status& outcome);
+  // Adds each of `fields` to `entry`'s fields returned, once.
+  static void NoteFields(std::vector<std::string> fields, v1::AuditEntry& entry);
+  // Adds to `entry` the child of a feed event and the fields it carries of the child.
+  static void NoteFeedEvent(const v1::FeedEvent& event, v1::AuditEntry& entry);
   // Adds to `entry` the child `record` is and the fields the caller's `grant` is given of it.
   static void NoteRecord(const access::MethodGrant& grant, const v1::ChildRecord& record,
                          v1::AuditEntry& entry);
@@ -44,7 +51,8 @@ class CallAuditor {
 
   // The registry::Actor of `caller`'s change to `method`, whose audit entry notes every record
   // in the response; `audited` is set (release) when the store has made the entry, so that the
-  // caller knows whether a refusal it gets still needs one (AuditUnlessDone).
+  // caller knows whether a refusal it gets still needs one (the store may still not write the
+  // group: see RegistryService::ChangeReply).
   static registry::Actor ActorFor(const access::Caller& caller,
                                   std::shared_ptr<std::atomic<bool>> audited);
 

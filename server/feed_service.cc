@@ -74,15 +74,7 @@ grpc::ServerUnaryReactor* FeedService::ListEvents(grpc::CallbackServerContext* c
                                                gate_.AgencyIdOf(*context), method, result.status());
   if (!request->local_authority().empty()) entry.add_local_authorities(request->local_authority());
   if (result.ok()) {
-    for (const v1::FeedEvent& event : result->events()) {
-      if (event.child_id().empty()) continue;
-      entry.add_child_ids(event.child_id());
-      for (std::string& field : access::SetFieldNames(event.child())) {
-        bool listed = false;
-        for (const std::string& seen : entry.fields()) listed = listed || seen == field;
-        if (!listed) entry.add_fields(std::move(field));
-      }
-    }
+    for (const v1::FeedEvent& event : result->events()) CallAuditor::NoteFeedEvent(event, entry);
   }
   storage::SubmitOptions submit;
   submit.deadline = absl::FromChrono(context->deadline());

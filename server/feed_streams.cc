@@ -321,15 +321,7 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
   }
   // Events go out only once their audit entry is durable: which children, which fields, to whom.
   v1::AuditEntry entry = s.audit;
-  for (const v1::FeedEvent& event : s.in_flight.events()) {
-    if (event.child_id().empty()) continue;  // withheld: nothing of the child is sent
-    entry.add_child_ids(event.child_id());
-    for (std::string& field : access::SetFieldNames(event.child())) {
-      bool listed = false;
-      for (const std::string& seen : entry.fields()) listed = listed || seen == field;
-      if (!listed) entry.add_fields(std::move(field));
-    }
-  }
+  for (const v1::FeedEvent& event : s.in_flight.events()) CallAuditor::NoteFeedEvent(event, entry);
   if (entry.child_ids().empty()) {
     s.reactor->StartWrite(&s.in_flight);
     return;

@@ -1,5 +1,7 @@
 #include "server/registry_server.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <chrono>
 #include <future>
@@ -20,10 +22,13 @@
 namespace cir::server {
 namespace {
 
-// Whether `listen_address` (host:port) is on this machine's loopback interface only.
+// Whether `listen_address` (host:port) is on this machine's loopback interface only: an address
+// in 127.0.0.0/8, [::1], or "localhost" (a name like "127.example.org" is not an address).
 bool IsLoopback(const std::string& listen_address) {
   const std::string host = listen_address.substr(0, listen_address.rfind(':'));
-  return absl::StartsWith(host, "127.") || host == "localhost" || host == "[::1]";
+  if (host == "localhost" || host == "[::1]") return true;
+  in_addr address{};
+  return ::inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
 }
 
 }  // namespace
@@ -79,7 +84,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       storage::ChildStore* store = raw->store_for_callbacks_.load();
       absl::Status why = store != nullptr ? store->WriteAvailability()
                                           : absl::UnavailableError("the store is opening");
-      LogLine(absl::StrCat("writes suspended after a failed commit; reads go on: ", why.message()));
+      LogLine(absl::StrCat("writes suspended after a failed commit, and audited reads with them: ",
+                           why.message()));
     }
     raw->UpdateHealth();
   };

@@ -97,6 +97,16 @@ void TrimRecords(const access::MethodGrant& grant, google::protobuf::Message& re
   }
 }
 
+// Whether a change refused with `outcome`, having run, was written with its group (and so its
+// audit entry with it): every refusal of the change's own is, but not a group the store could
+// not commit (WRITE_OUTCOME_UNKNOWN: if it was written after all, the call has two entries, the
+// safe side), discarded (ABORTED) or could not audit.
+bool StoreWroteTheGroup(const absl::Status& outcome) {
+  const v1::ErrorReason reason = errors::ReasonOf(outcome);
+  return reason != v1::WRITE_OUTCOME_UNKNOWN && reason != v1::AUDIT_UNAVAILABLE &&
+         outcome.code() != absl::StatusCode::kAborted;
+}
+
 // Whether the caller may record `notice`: a maternity system informal deaths only; a registrar
 // every kind.
 absl::Status CheckDeathNotice(const access::Caller& caller, v1::DeathNotice notice) {
@@ -186,8 +196,10 @@ absl::AnyInvocable<void(absl::StatusOr<Response>)> RegistryService::ChangeReply(
     std::shared_ptr<std::atomic<bool>> audited) {
   return [this, reactor, context, response, method, caller,
           audited = std::move(audited)](absl::StatusOr<Response> result) mutable {
-    if (!audited->load(std::memory_order_acquire)) {
-      // Refused before the store ran it (bad input, a full queue): its entry is made here.
+    if (!audited->load(std::memory_order_acquire) ||
+        (!result.ok() && !StoreWroteTheGroup(result.status()))) {
+      // The store never ran the change (bad input, a full queue), or ran it but did not write
+      // its group, entry included: the entry is made here.
       Refuse(reactor, context, response, method, &caller, result.status());
       return;
     }

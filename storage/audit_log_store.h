@@ -26,9 +26,10 @@ class AuditLogStore {
 
   // The committed tree: its size and root.
   virtual AuditAppender::Head AuditHead() = 0;
-  // Up to `limit` entries from leaf `from_index`, each as the bytes its leaf hashes.
-  virtual absl::StatusOr<std::vector<v1::AuditRecord>> ReadAuditEntries(uint64_t from_index,
-                                                                        size_t limit) = 0;
+  // Entries from leaf `from_index`, each as the bytes its leaf hashes: up to `limit` of them, and
+  // no more once `max_bytes` of entries are read (always at least one, if there is one).
+  virtual absl::StatusOr<std::vector<v1::AuditRecord>> ReadAuditEntries(
+      uint64_t from_index, size_t limit, size_t max_bytes = size_t{4} << 20) = 0;
   // The stored hash of a complete subtree; NOT_FOUND if the tree has no such subtree yet.
   virtual absl::StatusOr<audit::Hash> AuditSubtree(const AuditNode& node) = 0;
   // The indexes of the entries naming `child_id`, in log order.

@@ -685,8 +685,8 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
     return audit_.Committed();
   }
 
-  absl::StatusOr<std::vector<v1::AuditRecord>> ReadAuditEntries(uint64_t from_index,
-                                                                size_t limit) override {
+  absl::StatusOr<std::vector<v1::AuditRecord>> ReadAuditEntries(uint64_t from_index, size_t limit,
+                                                                size_t max_bytes) override {
     // Only what the committed tree holds: a group's entries are in the database a moment before
     // the writer counts them.
     const uint64_t size = AuditHead().size;
@@ -695,7 +695,11 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
     std::vector<v1::AuditRecord> records;
     std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(
         rocksdb::ReadOptions(), database_->family(ColumnFamily::kAuditLog)));
-    for (it->Seek(EncodeEventKey(from_index)); it->Valid() && records.size() < limit; it->Next()) {
+    size_t bytes = 0;
+    for (it->Seek(EncodeEventKey(from_index));
+         it->Valid() && records.size() < limit && (records.empty() || bytes < max_bytes);
+         it->Next()) {
+      bytes += it->value().size();
       std::optional<uint64_t> index =
           DecodeEventKey(absl::string_view(it->key().data(), it->key().size()));
       if (!index.has_value()) {

@@ -213,7 +213,8 @@ absl::StatusOr<ReplayedLog> ReplayLog(Client& client, const CallOptions& call,
       if (!appended.ok()) return appended.status();
       note_roots();
     }
-    if (page->records_size() < kPage || tree.size() >= end) break;
+    // Pages may be cut short by size: the log is read to its size when read, or to its end.
+    if (page->records().empty() || tree.size() >= page->tree_size()) break;
     request.set_from_index(page->records(page->records_size() - 1).index() + 1);
   }
   if (unparsable > 1) {

@@ -384,7 +384,7 @@ TEST(CallerTest, ADataTeamsChangesReachItsLocalAuthoritiesOnly) {
   EXPECT_FALSE(actor.scope.Reaches(StoredIn("850", {"RXH01"})));
 }
 
-TEST(CallerTest, AMaternitySystemsChangesReachTheChildrenItNotified) {
+TEST(CallerTest, AMaternitySystemsChangesReachTheChildrenItRegistered) {
   const Caller caller = Admitted(SystemCall("st-marys-maternity", kRecordDeath));
   const registry::Actor actor = caller.Actor();
   EXPECT_EQ(actor.agency_id, "st-marys-maternity");
@@ -392,8 +392,8 @@ TEST(CallerTest, AMaternitySystemsChangesReachTheChildrenItNotified) {
   EXPECT_THAT(actor.scope.notifying_systems, UnorderedElementsAre("RXH01"));
   EXPECT_THAT(actor.scope.local_authorities, IsEmpty());
   EXPECT_TRUE(actor.scope.Reaches(StoredIn("938", {"RXH01"})));
-  EXPECT_TRUE(actor.scope.Reaches(StoredIn("938", {"RYJ02", "RXH01"})))
-      << "notified again by this system";
+  EXPECT_FALSE(actor.scope.Reaches(StoredIn("938", {"RYJ02", "RXH01"})))
+      << "registered by another system, only notified again by this one";
   EXPECT_FALSE(actor.scope.Reaches(StoredIn("938", {"RYJ02"})));
   EXPECT_FALSE(actor.scope.Reaches(StoredIn("938")));
   EXPECT_FALSE(actor.scope.Reaches(StoredIn("938", {""})));

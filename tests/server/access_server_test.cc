@@ -590,6 +590,16 @@ TEST_F(AccessServerTest, APlaintextServerDoesNotStartOnANonLoopbackAddress) {
   EXPECT_THAT(refused.status().message(), HasSubstr("loopback"));
 }
 
+TEST_F(AccessServerTest, APlaintextServerDoesNotStartOnANameThatOnlyLooksLikeLoopback) {
+  RegistryServerOptions options = Options("db-refused-name");
+  options.tls.reset();
+  options.plaintext_agency_for_tests = kOperator;
+  options.listen_address = "127.example.org:0";  // a name, which may resolve anywhere
+  absl::StatusOr<std::unique_ptr<RegistryServer>> refused = RegistryServer::Start(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("loopback"));
+}
+
 // ---- Roles: every method, every role
 // --------------------------------------------------------------
 
@@ -993,6 +1003,32 @@ TEST_F(AccessServerTest, AnotherSystemNotifyingTheSameBirthLearnsOnlyTheIdentifi
   EXPECT_FALSE(renotified->created());
   EXPECT_EQ(renotified->record().given_name(), "Ada");
   EXPECT_EQ(renotified->record().mother_family_name(), "Lovelace-Test");
+}
+
+// A second notification of the same birth needs only its NHS number and date of birth: notifying
+// again, with another id, must not turn the identifiers-only answer into the whole record, nor
+// give the other system reach over the child (an informal death is NOT_FOUND for it).
+TEST_F(AccessServerTest, NotifyingTheSameBirthTwiceGivesAnotherSystemNoMoreThanTheIdentifiers) {
+  const v1::ChildRecord child = RegisterChild(1);
+  std::unique_ptr<Client> other = ClientOf(kOtherMaternity);
+  for (const char* id : {"probe-1", "probe-2", "probe-3"}) {
+    v1::RegisterBirthRequest again = FictionalBirth(id, FictionalNhsNumber(1));
+    again.set_notifying_system("RYJ02");
+    absl::StatusOr<v1::RegisterBirthResponse> answer = other->RegisterBirth(again);
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    EXPECT_EQ(SetFields(answer->record()),
+              (std::set<std::string>{"child_id", "child_id_display", "nhs_number"}))
+        << id;
+  }
+  v1::RecordDeathRequest death;
+  death.set_request_id("probe-death-1");
+  death.set_child_id(child.child_id());
+  death.set_recorded_by("RYJ02 maternity system");
+  death.set_notice(v1::DEATH_NOTICE_INFORMAL);
+  *death.mutable_date_of_death() = child.date_of_birth();
+  absl::Status refused = other->RecordDeath(death).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kNotFound) << refused;
+  EXPECT_EQ(ErrorReasonOf(refused), v1::CHILD_NOT_FOUND) << refused;
 }
 
 // ---- Deaths
