@@ -195,6 +195,7 @@ absl::StatusOr<std::shared_ptr<const AccessPolicy>> AccessPolicy::Parse(absl::st
   }
   policy->trust_domain_ = config.trust_domain();
   absl::flat_hash_map<std::string, std::string> first_seen;
+  absl::flat_hash_map<std::string, std::string> system_holder;  // notifying system -> agency
   for (int i = 0; i < config.agency_size(); ++i) {
     const TextFormat::ParseInfoTree* agency_tree = tree.GetTreeForNested(agency_field, i);
     const TextFormat::ParseInfoTree no_locations;
@@ -208,6 +209,16 @@ absl::StatusOr<std::shared_ptr<const AccessPolicy>> AccessPolicy::Parse(absl::st
       return ConfigError(where,
                          absl::StrCat("agency \"", agency->id, "\" is configured twice (first at ",
                                       seen->second, "); give each agency once"));
+    }
+    // A notifying system is one maternity system's: shared, each would reach the other's
+    // children and answer for its notifications.
+    for (const std::string& system : agency->notifying_systems) {
+      auto [holder, first] = system_holder.emplace(system, agency->id);
+      if (!first) {
+        return ConfigError(where, absl::StrCat("notifying_system \"", system,
+                                               "\" is given to agency \"", holder->second,
+                                               "\" already; give each system to one agency"));
+      }
     }
     policy->agencies_.emplace(agency->id, *std::move(agency));
   }

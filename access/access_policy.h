@@ -33,7 +33,8 @@ struct Agency {
 // AccessConfig; the trust domain is a DNS name; each agency has a well-formed id used once, at
 // least one role and none twice; children's centres and local authority data teams have at least
 // one well-formed local authority and maternity systems at least one ODS code; no agency has local
-// authorities or notifying systems that none of its roles uses.
+// authorities or notifying systems that none of its roles uses; no notifying system is given to
+// two agencies.
 class AccessPolicy {
  public:
   // Reads the configuration in text format from `text`; `source` names it in errors.

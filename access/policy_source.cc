@@ -37,6 +37,9 @@ std::shared_ptr<const AccessPolicy> PolicySource::Current() const {
 
 absl::Status PolicySource::Reload() {
   if (path_.empty()) return absl::OkStatus();
+  // One reload at a time (SIGHUP and the watcher may ask at once), so that a reload that read an
+  // older file never installs it after one that read a newer.
+  absl::MutexLock reloading(&reload_mutex_);
   // The stamp is taken before the read: a change made during the read is seen next time.
   const FileStamp stamp = StampOf(path_);
   absl::StatusOr<std::shared_ptr<const AccessPolicy>> policy = AccessPolicy::Load(path_);

@@ -43,6 +43,7 @@ class PolicySource {
   PolicySource(std::string path, std::shared_ptr<const AccessPolicy> policy, FileStamp stamp);
 
   const std::string path_;  // empty for a fixed policy
+  absl::Mutex reload_mutex_;  // held across a reload's read and swap; taken before mutex_
   mutable absl::Mutex mutex_;
   std::shared_ptr<const AccessPolicy> current_ ABSL_GUARDED_BY(mutex_);
   FileStamp stamp_ ABSL_GUARDED_BY(mutex_);

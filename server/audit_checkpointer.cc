@@ -35,6 +35,14 @@ absl::Status AuditCheckpointer::Stop(absl::Time deadline) {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // Entries queued without waiting for them (refusals, feed openings) commit before a unit
+  // queued after them: wait for one, so that the last checkpoint covers them.
+  std::promise<void> drained;
+  storage::SubmitOptions submit;
+  submit.deadline = deadline;
+  store_.Submit([](storage::WriteTxn&) { return absl::OkStatus(); },
+                [&drained](absl::Status) { drained.set_value(); }, std::move(submit));
+  drained.get_future().wait();
   return CheckpointNow(deadline);
 }
 

@@ -55,7 +55,7 @@ grpc::ServerUnaryReactor* AuditService::Serve(grpc::CallbackServerContext* conte
                                               Response* response, absl::string_view method,
                                               Answer answer) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const std::string path = absl::StrCat("/", v1::AuditLog::service_full_name(), "/", method);
+  const std::string path = MethodPath(v1::AuditLog::service_full_name(), method);
   absl::StatusOr<access::Caller> caller = gate_.Admit(*context, path);
   v1::AuditEntry entry;
   absl::StatusOr<Response> result = caller.ok() ? absl::StatusOr<Response>(Response())

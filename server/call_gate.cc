@@ -21,6 +21,10 @@ std::optional<absl::string_view> MetadataValue(const grpc::CallbackServerContext
 
 }  // namespace
 
+std::string MethodPath(absl::string_view service, absl::string_view method) {
+  return absl::StrCat("/", service, "/", method);
+}
+
 CallGate::CallGate(std::shared_ptr<access::PolicySource> policy) : policy_(std::move(policy)) {}
 
 CallGate::CallGate(std::shared_ptr<access::PolicySource> policy, std::string plaintext_agency_id)

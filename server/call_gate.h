@@ -17,6 +17,10 @@ namespace cir::server {
 // (or, on a plaintext test server, the one agency it acts as), the access policy in force, and
 // the call's metadata (the end user and purpose of use). Nothing of a call runs before its gate
 // lets it through.
+// The gRPC path of `method` of `service` ("/cir.v1.ChildRegistry/Resolve"), as the access rules
+// name it.
+std::string MethodPath(absl::string_view service, absl::string_view method);
+
 class CallGate {
  public:
   // Over mutual TLS: the agency comes from the call's certificate.

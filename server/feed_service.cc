@@ -13,7 +13,7 @@ namespace cir::server {
 namespace {
 
 std::string MethodPath(absl::string_view method) {
-  return absl::StrCat("/", v1::ChildrenFeed::service_full_name(), "/", method);
+  return server::MethodPath(v1::ChildrenFeed::service_full_name(), method);
 }
 
 // A checked feed request of `caller`'s, refused if it names an area not the caller's.

@@ -71,9 +71,8 @@ storage::SubmitOptions WriteCall(grpc::CallbackServerContext* context,
   return submit;
 }
 
-// The gRPC path of a ChildRegistry method, as the access rules name it.
 std::string MethodPath(absl::string_view method) {
-  return absl::StrCat("/", v1::ChildRegistry::service_full_name(), "/", method);
+  return server::MethodPath(v1::ChildRegistry::service_full_name(), method);
 }
 
 // Least data: every ChildRecord a response carries (at its top level) trimmed to what the
@@ -364,8 +363,7 @@ grpc::ServerUnaryReactor* RegistryService::LifeEvent(
 grpc::ServerUnaryReactor* RegistryService::RecordDeath(grpc::CallbackServerContext* context,
                                                        const v1::RecordDeathRequest* request,
                                                        v1::RecordDeathResponse* response) {
-  return LifeEvent(context, *request, response, "RecordDeath",
-                   &registry::LifeEvents::RecordDeath);
+  return LifeEvent(context, *request, response, "RecordDeath", &registry::LifeEvents::RecordDeath);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ChangeAddress(grpc::CallbackServerContext* context,

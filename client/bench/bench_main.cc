@@ -427,7 +427,12 @@ int RunFeed(const Settings& s, ClientPool& pool) {
   const std::string tag = RunTag();
   const LoadResult health_before = RunLoad(Load(s), HealthWorkload(pool));
   FeedBenchOptions options{.subscribers = s.subscribers, .areas = s.feed_areas, .load = Load(s)};
-  FeedBenchResult feed = RunFeedBench(pool, *Connection(s), options, 0, tag);
+  absl::StatusOr<ClientOptions> connection = Connection(s);
+  if (!connection.ok()) {
+    std::cerr << "cir-bench: " << connection.status().message() << "\n";
+    return 2;
+  }
+  FeedBenchResult feed = RunFeedBench(pool, *connection, options, 0, tag);
   const LoadResult health_after = RunLoad(Load(s), HealthWorkload(pool));
   const double health_rate =
       (health_before.calls_per_second() + health_after.calls_per_second()) / 2;

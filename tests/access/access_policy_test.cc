@@ -557,3 +557,22 @@ TEST(AccessPolicyTest, LoadNamesTheFileAndLineOfAFault) {
 
 }  // namespace
 }  // namespace cir::access
+
+namespace cir::access {
+namespace {
+
+TEST(AccessPolicyTest, ANotifyingSystemGivenToTwoAgenciesIsRefused) {
+  absl::StatusOr<std::shared_ptr<const AccessPolicy>> policy = AccessPolicy::Parse(
+      "trust_domain: \"registry.test\"\n"
+      "agency { id: \"st-marys\" role: ROLE_MATERNITY notifying_system: \"RXH01\" }\n"
+      "agency { id: \"city-general\" role: ROLE_MATERNITY notifying_system: \"rxh01\" }\n",
+      "/etc/cir/access.textproto");
+  ASSERT_FALSE(policy.ok());
+  EXPECT_EQ(policy.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(policy.status().message()),
+              ::testing::StartsWith("/etc/cir/access.textproto:3: "));
+  EXPECT_THAT(std::string(policy.status().message()), ::testing::HasSubstr("st-marys"));
+}
+
+}  // namespace
+}  // namespace cir::access

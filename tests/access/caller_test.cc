@@ -73,7 +73,7 @@ agency {
   id: "maternity-and-registrar"
   role: ROLE_MATERNITY
   role: ROLE_REGISTRAR
-  notifying_system: "RXH01"
+  notifying_system: "RXH02"
 }
 )";
 
