@@ -67,6 +67,7 @@ grpc::ServerUnaryReactor* AuditService::Serve(grpc::CallbackServerContext* conte
     if (!result.ok()) entry.set_reason(v1::ErrorReason_Name(errors::ReasonOf(result.status())));
   } else {
     entry = CallAuditor::EntryFor(nullptr, gate_.AgencyIdOf(*context), path, caller.status());
+    gate_.NoteUnidentified(*context, entry);
   }
   storage::SubmitOptions submit;
   submit.deadline = absl::FromChrono(context->deadline());

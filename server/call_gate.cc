@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "errors/refusal.h"
+#include "grpc/grpc_security_constants.h"
 #include "server/agency_authenticator.h"
 
 namespace cir::server {
@@ -54,6 +55,16 @@ std::string CallGate::AgencyIdOf(const grpc::CallbackServerContext& context) con
   if (auth == nullptr) return "";
   const access::Agency* agency = AgencyOfPeer(*auth, *policy_->Current());
   return agency == nullptr ? "" : agency->id;
+}
+
+void CallGate::NoteUnidentified(const grpc::CallbackServerContext& context,
+                                v1::AuditEntry& entry) const {
+  if (!entry.agency_id().empty()) return;
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr) return;
+  for (const grpc::string_ref& uri : auth->FindPropertyValues(GRPC_PEER_URI_PROPERTY_NAME)) {
+    entry.add_presented_uris(std::string(uri.data(), uri.size()));
+  }
 }
 
 absl::Status CallGate::CheckArea(const access::Caller& caller, absl::string_view local_authority) {

@@ -37,6 +37,10 @@ class CallGate {
   // entry of a call refused before its caller was decided.
   std::string AgencyIdOf(const grpc::CallbackServerContext& context) const;
 
+  // For the audit entry of a call refused before its caller was decided: when its certificate
+  // names no agency, the URI subject alternative names it presented (entry.presented_uris).
+  void NoteUnidentified(const grpc::CallbackServerContext& context, v1::AuditEntry& entry) const;
+
   // Whether `local_authority`'s feed is open to `caller`: PERMISSION_DENIED, AREA_NOT_PERMITTED
   // if not (an area is public knowledge; a record is not, and is NOT_FOUND instead).
   static absl::Status CheckArea(const access::Caller& caller, absl::string_view local_authority);

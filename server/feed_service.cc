@@ -38,6 +38,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* FeedService::Subscribe(
                   : absl::StatusOr<feed::FeedRequest>(caller.status());
   v1::AuditEntry opened = CallAuditor::EntryFor(caller.ok() ? &*caller : nullptr,
                                                 gate_.AgencyIdOf(*context), method, valid.status());
+  if (!caller.ok()) gate_.NoteUnidentified(*context, opened);
   if (valid.ok()) {
     for (const std::string& area : valid->areas) opened.add_local_authorities(area);
   }
@@ -72,6 +73,7 @@ grpc::ServerUnaryReactor* FeedService::ListEvents(grpc::CallbackServerContext* c
   }();
   v1::AuditEntry entry = CallAuditor::EntryFor(caller.ok() ? &*caller : nullptr,
                                                gate_.AgencyIdOf(*context), method, result.status());
+  if (!caller.ok()) gate_.NoteUnidentified(*context, entry);
   if (!request->local_authority().empty()) entry.add_local_authorities(request->local_authority());
   if (result.ok()) {
     for (const v1::FeedEvent& event : result->events()) CallAuditor::NoteFeedEvent(event, entry);

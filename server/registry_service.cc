@@ -175,6 +175,7 @@ void RegistryService::Refuse(grpc::ServerUnaryReactor* reactor,
   // The entry first: the refusal is moved into the answer after.
   v1::AuditEntry entry =
       CallAuditor::EntryFor(caller, gate_.AgencyIdOf(*context), MethodPath(method), refusal);
+  if (caller == nullptr) gate_.NoteUnidentified(*context, entry);
   Answer<Response>(reactor, context, response, method, std::move(entry), std::move(refusal));
 }
 

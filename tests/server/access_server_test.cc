@@ -537,6 +537,26 @@ TEST_F(AccessServerTest, ACertificateNamingNoAgencyIsRefusedWithTheReasonCallerN
   EXPECT_EQ(ErrorReasonOf(refused), v1::CALLER_NOT_IDENTIFIED) << refused;
 }
 
+TEST_F(AccessServerTest, ARefusedCertificateIsAuditedWithTheNamesItPresented) {
+  IssueCertificate("unknown", {.common_name = "unknown", .uri_sans = {AgencyUri("unknown")}});
+  ASSERT_FALSE(ClientWith(CredentialsOf("unknown"))->DescribeRegistry().ok());
+  // The refusal's entry is durable before the refusal is sent: the auditor finds it at once.
+  v1::ReadAuditEntriesRequest request;
+  absl::StatusOr<v1::ReadAuditEntriesResponse> log = ClientOf(kAuditor)->ReadAuditEntries(request);
+  ASSERT_TRUE(log.ok()) << log.status();
+  int found = 0;
+  for (const v1::AuditRecord& record : log->records()) {
+    v1::AuditEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(record.entry()));
+    if (entry.reason() != "CALLER_NOT_IDENTIFIED") continue;
+    ++found;
+    EXPECT_EQ(entry.agency_id(), "");
+    EXPECT_EQ(entry.method(), "/cir.v1.ChildRegistry/DescribeRegistry");
+    EXPECT_THAT(entry.presented_uris(), ::testing::ElementsAre(AgencyUri("unknown")));
+  }
+  EXPECT_EQ(found, 1);
+}
+
 TEST_F(AccessServerTest, APlaintextClientIsNotAnswered) {
   absl::Status refused =
       ClientWith(grpc::InsecureChannelCredentials())->DescribeRegistry().status();
