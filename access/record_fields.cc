@@ -145,6 +145,14 @@ const FieldMask& CentreChildFieldsOf(Role role) {
   return role == ROLE_CHILDRENS_CENTRE ? *centre : Nothing();
 }
 
+const FieldMask& FeedEventFieldsOf(Role role) {
+  static const FieldMask* centre = new FieldMask(
+      MaskOf({"local_authority", "sequence", "cursor", "kind", "child_id", "child_id_display",
+              "record_version", "recorded_at_unix_micros", "effective_date", "made_by", "child",
+              "other_child_id", "moved_from_local_authority", "moved_to_local_authority"}));
+  return role == ROLE_CHILDRENS_CENTRE ? *centre : Nothing();
+}
+
 bool SeesSensitiveAddress(Role role) { return role == ROLE_LA_DATA_TEAM; }
 
 void TrimChildRecord(const MethodGrant& grant, v1::ChildRecord& record) {
@@ -164,6 +172,11 @@ void TrimCentreChild(const MethodGrant& grant, v1::CentreChild& child) {
     child.clear_address_lines();
     child.clear_postcode();
   }
+}
+
+void TrimFeedEvent(const MethodGrant& grant, v1::FeedEvent& event) {
+  TrimTo(grant, FeedEventFieldsOf, event);
+  if (event.has_child()) TrimCentreChild(grant, *event.mutable_child());
 }
 
 std::vector<std::string> ReturnedFieldNames(const MethodGrant& grant,

@@ -27,6 +27,10 @@ bool SeesSensitiveAddress(Role role);
 void TrimChildRecord(const MethodGrant& grant, v1::ChildRecord& record);
 // The same for a feed event's child.
 void TrimCentreChild(const MethodGrant& grant, v1::CentreChild& child);
+// The fields of a feed event itself (beside its child) `role` sees.
+const google::protobuf::FieldMask& FeedEventFieldsOf(Role role);
+// A feed event trimmed to what the roles of `grant` see: its own fields, then its child's.
+void TrimFeedEvent(const MethodGrant& grant, v1::FeedEvent& event);
 
 // The names of the fields set in `message` (top level), for the audit log's "fields returned".
 std::vector<std::string> SetFieldNames(const google::protobuf::Message& message);

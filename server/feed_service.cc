@@ -66,7 +66,7 @@ grpc::ServerUnaryReactor* FeedService::ListEvents(grpc::CallbackServerContext* c
     absl::StatusOr<v1::ListEventsResponse> page = reader_.List(*valid);
     if (page.ok()) {
       for (v1::FeedEvent& event : *page->mutable_events()) {
-        if (event.has_child()) access::TrimCentreChild(caller->grant, *event.mutable_child());
+        access::TrimFeedEvent(caller->grant, event);
       }
     }
     return page;

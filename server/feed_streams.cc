@@ -294,7 +294,7 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
     s.at_head = batch->at_head;
     s.read_to_head_at_wake = wakes;
     for (v1::FeedEvent& event : batch->events) {
-      if (event.has_child()) access::TrimCentreChild(s.grant, *event.mutable_child());
+      access::TrimFeedEvent(s.grant, event);
       s.pending.push_back(std::move(event));
     }
   }

@@ -547,3 +547,55 @@ TEST(RecordFieldsTest, SetFieldNamesOfATrimmedRecordIsWhatTheRoleKept) {
 
 }  // namespace
 }  // namespace cir::access
+
+namespace cir::access {
+namespace {
+
+// A feed event with every field of its own set, by reflection, so that a field added to
+// FeedEvent later is covered.
+v1::FeedEvent EveryFeedEventField() {
+  v1::FeedEvent event;
+  const google::protobuf::Reflection* reflection = event.GetReflection();
+  const google::protobuf::Descriptor* descriptor = event.GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = descriptor->field(i);
+    switch (field->cpp_type()) {
+      case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
+        reflection->SetString(&event, field, "x");
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_UINT64:
+        reflection->SetUInt64(&event, field, 7);
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+        reflection->SetInt64(&event, field, 7);
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_ENUM:
+        reflection->SetEnumValue(&event, field, 1);
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE:
+        reflection->MutableMessage(&event, field);
+        break;
+      default:
+        ADD_FAILURE() << "a FeedEvent field of a type this test does not set: " << field->name();
+    }
+  }
+  event.mutable_child()->set_given_name("Ada");
+  return event;
+}
+
+TEST(RecordFieldsTest, AChildrensCentreKeepsEveryFieldOfAFeedEventItIsGivenAndNoOtherRoleAny) {
+  const v1::FeedEvent full = EveryFeedEventField();
+  v1::FeedEvent centre = full;
+  TrimFeedEvent(MethodGrant{{{ROLE_CHILDRENS_CENTRE, false, true}}}, centre);
+  EXPECT_EQ(SetFieldNames(centre).size(), SetFieldNames(full).size())
+      << "a FeedEvent field no role is given: list it in FeedEventFieldsOf, or decide it is hidden";
+  for (Role role : {ROLE_MATERNITY, ROLE_HEALTH_VISITING, ROLE_SCHOOL, ROLE_LA_DATA_TEAM,
+                    ROLE_REGISTRAR, ROLE_AUDITOR, ROLE_OPERATOR}) {
+    v1::FeedEvent other = full;
+    TrimFeedEvent(MethodGrant{{{role, false, false}}}, other);
+    EXPECT_TRUE(SetFieldNames(other).empty()) << Role_Name(role);
+  }
+}
+
+}  // namespace
+}  // namespace cir::access
