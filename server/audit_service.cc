@@ -63,8 +63,7 @@ grpc::ServerUnaryReactor* AuditService::Serve(grpc::CallbackServerContext* conte
   if (caller.ok()) {
     entry = CallAuditor::EntryFor(&*caller, "", path, absl::OkStatus());
     result = answer(entry);
-    entry.set_status_code(static_cast<int32_t>(result.status().code()));
-    if (!result.ok()) entry.set_reason(v1::ErrorReason_Name(errors::ReasonOf(result.status())));
+    CallAuditor::SetOutcome(result.status(), entry);
   } else {
     entry = CallAuditor::EntryFor(nullptr, gate_.AgencyIdOf(*context), path, caller.status());
     gate_.NoteUnidentified(*context, entry);

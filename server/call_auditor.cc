@@ -20,12 +20,16 @@ v1::AuditEntry CallAuditor::EntryFor(const access::Caller* caller, absl::string_
     entry.set_agency_id(std::string(agency_id));
   }
   entry.set_method(std::string(method));
-  entry.set_status_code(static_cast<int32_t>(outcome.code()));
-  if (!outcome.ok()) {
-    const v1::ErrorReason reason = errors::ReasonOf(outcome);
-    if (reason != v1::ERROR_REASON_UNSPECIFIED) entry.set_reason(v1::ErrorReason_Name(reason));
-  }
+  SetOutcome(outcome, entry);
   return entry;
+}
+
+void CallAuditor::SetOutcome(const absl::Status& outcome, v1::AuditEntry& entry) {
+  entry.set_status_code(static_cast<int32_t>(outcome.code()));
+  entry.clear_reason();
+  if (outcome.ok()) return;
+  const v1::ErrorReason reason = errors::ReasonOf(outcome);
+  if (reason != v1::ERROR_REASON_UNSPECIFIED) entry.set_reason(v1::ErrorReason_Name(reason));
 }
 
 void CallAuditor::NoteRecord(const access::MethodGrant& grant, const v1::ChildRecord& record,
@@ -62,19 +66,11 @@ void CallAuditor::Record(v1::AuditEntry entry, absl::AnyInvocable<void(absl::Sta
 registry::Actor CallAuditor::ActorFor(const access::Caller& caller,
                                       std::shared_ptr<std::atomic<bool>> audited) {
   registry::Actor actor = caller.Actor();
-  actor.audit = [agency = caller.agency->id, end_user = caller.end_user, purpose = caller.purpose,
-                 method = caller.method, grant = caller.grant, audited = std::move(audited)](
+  actor.audit = [template_entry = EntryFor(&caller, "", caller.method, absl::OkStatus()),
+                 grant = caller.grant, audited = std::move(audited)](
                     const absl::Status& outcome, const google::protobuf::Message* response) {
-    v1::AuditEntry entry;
-    entry.set_agency_id(agency);
-    entry.set_end_user(end_user);
-    entry.set_purpose_of_use(purpose);
-    entry.set_method(method);
-    entry.set_status_code(static_cast<int32_t>(outcome.code()));
-    if (!outcome.ok()) {
-      const v1::ErrorReason reason = errors::ReasonOf(outcome);
-      if (reason != v1::ERROR_REASON_UNSPECIFIED) entry.set_reason(v1::ErrorReason_Name(reason));
-    }
+    v1::AuditEntry entry = template_entry;
+    SetOutcome(outcome, entry);
     if (response != nullptr) {
       // Every record the response carries at its top level (a merge's survivor and retired).
       const google::protobuf::Descriptor* descriptor = response->GetDescriptor();

@@ -35,6 +35,8 @@ class CallAuditor {
   // before its caller was known) by the agency `agency_id` its certificate names, if any.
   static v1::AuditEntry EntryFor(const access::Caller* caller, absl::string_view agency_id,
                                  absl::string_view method, const absl::Status& outcome);
+  // Sets `entry`'s outcome: the gRPC code of `outcome` and its reason, if it has one.
+  static void SetOutcome(const absl::Status& outcome, v1::AuditEntry& entry);
   // Adds each of `fields` to `entry`'s fields returned, once.
   static void NoteFields(std::vector<std::string> fields, v1::AuditEntry& entry);
   // Adds to `entry` the child of a feed event and the fields it carries of the child.
