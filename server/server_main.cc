@@ -116,10 +116,17 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 86400.0));
   std::string master_key_file;
   app.add_option("--master-key-file", master_key_file,
-                 "the master key (64 hex digits, readable by this user only, kept outside the "
-                 "data folder) that wraps the store's data key: the store's files are encrypted "
-                 "with AES-256-CTR under it")
-      ->required();
+                 "the master key (64 hex digits, readable by this user only, "
+                 "kept outside the "
+                 "data folder) that wraps the store's data key: the store's "
+                 "files are encrypted "
+                 "with AES-256-CTR under it");
+  bool unencrypted = false;
+  app.add_flag("--unsafe-unencrypted-store", unencrypted,
+               "keep the store's files unencrypted, with no master key "
+               "(measurements only, to "
+               "compare with an encrypted store: children's data then lies on "
+               "disk in the clear)");
   app.add_option("--audit-signing-key", options.audit_signing_key,
                  "the Ed25519 private key (PEM, readable by this user only, outside the data "
                  "folder) that signs a checkpoint of the audit log every minute and at shutdown "
@@ -137,7 +144,16 @@ int main(int argc, char** argv) {
                  "TESTS ONLY: serve without TLS on a loopback address, every call made by this "
                  "agency of the access configuration");
   CLI11_PARSE(app, argc, argv);
-  options.store.encryption = cir::storage::StoreEncryption{.master_key_file = master_key_file};
+  if (master_key_file.empty() == !unencrypted) {
+    cir::server::LogLine("cir-server could not start: give --master-key-file "
+                         "(or, for measurements only, "
+                         "--unsafe-unencrypted-store, but not both)");
+    return 1;
+  }
+  if (!unencrypted) {
+    options.store.encryption =
+        cir::storage::StoreEncryption{.master_key_file = master_key_file};
+  }
   options.audit_checkpoint_interval = absl::Seconds(checkpoint_seconds);
   if (!rotate_to.empty()) {
     absl::Status rotated =
@@ -159,6 +175,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const std::string& key : {options.audit_signing_key, master_key_file}) {
+    if (key.empty())
+      continue;
     // Keys live apart from the data they protect: a copy of the data folder holds neither.
     std::error_code error;
     const std::filesystem::path data = std::filesystem::weakly_canonical(options.store.path, error);
@@ -217,12 +235,13 @@ int main(int argc, char** argv) {
     cir::server::LogLine(absl::StrCat("cir-server could not start: ", server.status().ToString()));
     return 1;
   }
-  cir::server::LogLine(absl::StrCat("cir-server serving on ", (*server)->address(), ", data in ",
-                                    options.store.path,
-                                    no_sync ? " (WITHOUT syncing writes)" : "",
-                                    options.registry.allow_test_nhs_numbers
-                                        ? " (test environment: fictional children only)"
-                                        : ""));
+  cir::server::LogLine(absl::StrCat(
+      "cir-server serving on ", (*server)->address(), ", data in ",
+      options.store.path, no_sync ? " (WITHOUT syncing writes)" : "",
+      unencrypted ? " (UNENCRYPTED)" : "",
+      options.registry.allow_test_nhs_numbers
+          ? " (test environment: fictional children only)"
+          : ""));
   if (!port_file.empty()) {
     std::string temporary = port_file + ".tmp";
     std::ofstream(temporary) << (*server)->port() << "\n";

@@ -165,5 +165,36 @@ TEST_F(ServerProcessTest, NoLogLineCarriesAChildsDetails) {
   }
 }
 
+TEST_F(ServerProcessTest,
+       TheServerStartsOnlyWithAMasterKeyOrTheUnsafeFlagForMeasurements) {
+  // Both: refused, saying which to give.
+  EXPECT_FALSE(server_.Start({"--unsafe-unencrypted-store"}));
+  EXPECT_THAT(server_.log(), HasSubstr("give --master-key-file"));
+  // Neither: refused the same way.
+  server_.set_encrypted(false);
+  EXPECT_FALSE(server_.Start({"--unsafe-unencrypted-store=false"}));
+  EXPECT_THAT(server_.log(), HasSubstr("give --master-key-file"));
+}
+
+TEST_F(ServerProcessTest,
+       AnUnencryptedStoreForMeasurementsSaysSoAndIsNeverOpenedAsEncrypted) {
+  server_.set_encrypted(false);
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  EXPECT_THAT(server_.log(), HasSubstr("(UNENCRYPTED)"));
+  {
+    Client client({.target = server_.address(),
+                   .end_user = ::cir::testing::kTestEndUser,
+                   .purpose_of_use = ::cir::testing::kTestPurpose});
+    ASSERT_TRUE(
+        client.RegisterBirth(FictionalBirth("clear-1", FictionalNhsNumber(21)))
+            .ok());
+  }
+  server_.Signal(SIGTERM);
+  // The same folder with a master key: refused, not silently mixed.
+  server_.set_encrypted(true);
+  EXPECT_FALSE(server_.Start());
+  EXPECT_THAT(server_.log(), HasSubstr("was written unencrypted"));
+}
+
 }  // namespace
 }  // namespace cir

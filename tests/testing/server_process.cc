@@ -36,11 +36,17 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
                                    "--create-if-missing"};
   if (test_environment_) args.push_back("--allow-test-nhs-numbers");
   // The store is encrypted under a master key of the test's own, beside the data folder.
-  const std::string master_key = data_dir_ + ".master.key";
-  if (!WriteMasterKeyFile(master_key)) return false;
+  if (encrypted_) {
+    const std::string master_key = data_dir_ + ".master.key";
+    if (!WriteMasterKeyFile(master_key))
+      return false;
+    args.insert(args.end(), {"--master-key-file", master_key});
+  } else {
+    args.push_back("--unsafe-unencrypted-store");
+  }
   const std::string signing_key = data_dir_ + ".audit-signing.key";
   if (!WriteSigningKeyFile(signing_key)) return false;
-  args.insert(args.end(), {"--master-key-file", master_key, "--audit-signing-key", signing_key});
+  args.insert(args.end(), {"--audit-signing-key", signing_key});
   if (plaintext_test_access_) {
     const std::string access_config = data_dir_ + ".access.textproto";
     if (!WriteTextFile(access_config, TestAccessConfig())) return false;

@@ -24,6 +24,10 @@ class ServerProcess {
   // Whether Start serves plaintext as kTestAgency (testing/test_access.h) with TestAccessConfig(),
   // written beside the data folder. Default: true; a test of TLS passes its own flags instead.
   void set_plaintext_test_access(bool plaintext) { plaintext_test_access_ = plaintext; }
+  // Whether Start encrypts the store under a master key of the test's own
+  // (written beside the data folder). Default: true; false passes no key and
+  // --unsafe-unencrypted-store instead.
+  void set_encrypted(bool encrypted) { encrypted_ = encrypted; }
 
   // Starts the server and waits until it serves; false if it exited first (see log()).
   bool Start(const std::vector<std::string>& extra_args = {});
@@ -42,6 +46,7 @@ class ServerProcess {
   std::string data_dir_;
   bool test_environment_ = true;
   bool plaintext_test_access_ = true;
+  bool encrypted_ = true;
   pid_t pid_ = -1;
   int port_ = 0;
   std::thread drainer_;
