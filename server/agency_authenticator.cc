@@ -14,6 +14,8 @@ namespace {
 
 absl::string_view View(const grpc::string_ref& ref) { return {ref.data(), ref.size()}; }
 
+constexpr absl::string_view kHealthCheckMethod = "/grpc.health.v1.Health/Check";
+
 }  // namespace
 
 const access::Agency* AgencyOfPeer(const grpc::AuthContext& context,
@@ -35,10 +37,12 @@ grpc::Status AgencyAuthenticator::Process(const InputMetadata& auth_metadata,
   const access::Agency* agency = AgencyOfPeer(*context, *policy);
   auto path = auth_metadata.find(":path");
   const absl::string_view method = path == auth_metadata.end() ? "" : View(path->second);
-  auto refuse = [&](grpc::StatusCode code, v1::ErrorReason reason, const char* message) {
-    if (record_refusal_) {
+  auto refuse = [&](grpc::StatusCode code, v1::ErrorReason reason,
+                    const char *message) {
+    if (record_entry_) {
       v1::AuditEntry entry;
-      if (agency != nullptr) entry.set_agency_id(agency->id);
+      if (agency != nullptr)
+        entry.set_agency_id(agency->id);
       entry.set_method(std::string(method));
       entry.set_status_code(static_cast<int32_t>(code));
       entry.set_reason(v1::ErrorReason_Name(reason));
@@ -48,7 +52,7 @@ grpc::Status AgencyAuthenticator::Process(const InputMetadata& auth_metadata,
           entry.add_presented_uris(std::string(View(uri)));
         }
       }
-      record_refusal_(std::move(entry));
+      record_entry_(std::move(entry));
     }
     return grpc::Status(code, message);
   };
@@ -61,9 +65,17 @@ grpc::Status AgencyAuthenticator::Process(const InputMetadata& auth_metadata,
                   "by exactly one URI subject alternative name, "
                   "spiffe://TRUST-DOMAIN/agency/ID");
   }
-  if (!absl::StartsWith(method, "/cir.v1.") && !access::GrantFor(*agency, method).allowed()) {
+  if (absl::StartsWith(method, "/cir.v1."))
+    return grpc::Status::OK;
+  if (!access::GrantFor(*agency, method).allowed()) {
     return refuse(grpc::StatusCode::PERMISSION_DENIED, v1::METHOD_NOT_PERMITTED,
                   "none of this agency's roles may call this method");
+  }
+  if (record_entry_ && method != kHealthCheckMethod) {
+    v1::AuditEntry entry;
+    entry.set_agency_id(agency->id);
+    entry.set_method(std::string(method));
+    record_entry_(std::move(entry));
   }
   return grpc::Status::OK;
 }

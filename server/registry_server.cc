@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
@@ -112,7 +113,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       std::make_unique<registry::Registry>(*server->store_, std::move(options.registry));
   server->auditor_ = std::make_unique<CallAuditor>(*server->store_);
   if (authenticator != nullptr) {
-    authenticator->set_refusal_recorder([auditor = server->auditor_.get()](v1::AuditEntry entry) {
+    authenticator->set_entry_recorder([auditor = server->auditor_.get()](
+                                          v1::AuditEntry entry) {
       auditor->Record(
           std::move(entry), [](absl::Status) {}, storage::SubmitOptions{});
     });
@@ -142,6 +144,12 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->feed_service_.get());
   builder.RegisterService(server->audit_service_.get());
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(
+                                 options.max_connection_age_grace)));
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes));
   builder.SetMaxSendMessageSize(static_cast<int>(kMaxResponseBytes));
   grpc::ResourceQuota quota("cir-server-calls");

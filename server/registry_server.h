@@ -60,6 +60,13 @@ struct RegistryServerOptions {
   std::optional<TlsFiles> tls;
   absl::Duration tls_refresh = absl::Seconds(60);
   std::string tls_staging_parent;
+  // How long a client's connection lasts before the server asks it to connect
+  // again, and how long its calls then have to finish. A revoked certificate
+  // stops new handshakes within `tls_refresh`; this bounds how long a
+  // connection made before the revocation goes on. Streams cut short end
+  // UNAVAILABLE, and a feed subscriber resumes from its last cursor.
+  absl::Duration max_connection_age = absl::Minutes(15);
+  absl::Duration max_connection_age_grace = absl::Minutes(1);
   // Tests only: no TLS, loopback addresses only, and every call is made by this agency.
   std::string plaintext_agency_for_tests;
   // The Ed25519 key (PEM, readable by the server's user only, kept outside the data folder)

@@ -312,7 +312,10 @@ grpc::ServerUnaryReactor* RegistryService::BatchResolve(grpc::CallbackServerCont
       if (item.outcome() != v1::BatchResolveResult::OUTCOME_FOUND) continue;
       access::MethodGrant reaching = caller->GrantsReaching(item.record());
       if (!reaching.allowed()) {
-        // Exactly as the registry answers an identifier that names no child.
+        // Exactly as the registry answers an identifier that names no child;
+        // the entry still names the child, for the child's access report (as
+        // Resolve's does).
+        entry.add_child_ids(item.record().child_id());
         item.Clear();
         item.set_outcome(v1::BatchResolveResult::OUTCOME_NOT_FOUND);
       } else {

@@ -114,6 +114,17 @@ int main(int argc, char** argv) {
                  "how often new TLS files (certificate, key, CAs, CRLs) are taken")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 86400.0));
+  double max_connection_age_seconds =
+      absl::ToDoubleSeconds(options.max_connection_age);
+  app.add_option(
+         "--max-connection-age-seconds", max_connection_age_seconds,
+         "how long a client's connection lasts before it must connect again "
+         "(and so "
+         "present its certificate again, against the current CRLs); its calls "
+         "then have "
+         "a minute to finish, and feed subscribers resume from their cursor")
+      ->capture_default_str()
+      ->check(CLI::Range(10.0, 86400.0));
   std::string master_key_file;
   app.add_option("--master-key-file", master_key_file,
                  "the master key (64 hex digits, readable by this user only, "
@@ -155,6 +166,26 @@ int main(int argc, char** argv) {
         cir::storage::StoreEncryption{.master_key_file = master_key_file};
   }
   options.audit_checkpoint_interval = absl::Seconds(checkpoint_seconds);
+  for (const std::string &key :
+       {options.audit_signing_key, master_key_file, rotate_to}) {
+    if (key.empty())
+      continue;
+    // Keys live apart from the data they protect: a copy of the data folder
+    // holds neither.
+    std::error_code error;
+    const std::filesystem::path data =
+        std::filesystem::weakly_canonical(options.store.path, error);
+    const std::filesystem::path file =
+        std::filesystem::weakly_canonical(key, error);
+    if (!data.empty() &&
+        std::mismatch(data.begin(), data.end(), file.begin(), file.end())
+                .first == data.end()) {
+      cir::server::LogLine(
+          absl::StrCat("cir-server could not start: the key ", key,
+                       " is inside the data folder; keep keys outside it"));
+      return 1;
+    }
+  }
   if (!rotate_to.empty()) {
     absl::Status rotated =
         cir::storage::RotateMasterKey(options.store.path, master_key_file, rotate_to);
@@ -166,6 +197,7 @@ int main(int argc, char** argv) {
   }
   if (options.plaintext_agency_for_tests.empty()) options.tls = tls;
   options.tls_refresh = absl::Seconds(tls_refresh_seconds);
+  options.max_connection_age = absl::Seconds(max_connection_age_seconds);
   if (access_config.empty()) {
     cir::server::LogLine("cir-server could not start: --access-config is required");
     return 1;
@@ -173,20 +205,6 @@ int main(int argc, char** argv) {
   if (options.audit_signing_key.empty()) {
     cir::server::LogLine("cir-server could not start: --audit-signing-key is required");
     return 1;
-  }
-  for (const std::string& key : {options.audit_signing_key, master_key_file}) {
-    if (key.empty())
-      continue;
-    // Keys live apart from the data they protect: a copy of the data folder holds neither.
-    std::error_code error;
-    const std::filesystem::path data = std::filesystem::weakly_canonical(options.store.path, error);
-    const std::filesystem::path file = std::filesystem::weakly_canonical(key, error);
-    if (!data.empty() &&
-        std::mismatch(data.begin(), data.end(), file.begin(), file.end()).first == data.end()) {
-      cir::server::LogLine(absl::StrCat("cir-server could not start: the key ", key,
-                                        " is inside the data folder; keep keys outside it"));
-      return 1;
-    }
   }
   {
     absl::StatusOr<std::unique_ptr<cir::access::PolicySource>> policy =

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -29,7 +30,6 @@
 #include "access/policy_source.h"
 #include "cir/client.h"
 #include "cir/v1/registry.pb.h"
-#include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -40,13 +40,14 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/channel_arguments.h"
-#include "gtest/gtest.h"
 #include "identifiers/child_id.h"
 #include "server/registry_server.h"
 #include "server/tls_material.h"
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_pki.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace cir::server {
 namespace {
@@ -379,6 +380,8 @@ class AccessServerTest : public ::testing::Test {
                            .crl_directory = Pki("crl")};
     options.tls_staging_parent = dir_.Sub("staging");
     options.tls_refresh = absl::Seconds(1);
+    options.max_connection_age = absl::Seconds(2);
+    options.max_connection_age_grace = absl::Seconds(1);
     absl::StatusOr<std::unique_ptr<access::PolicySource>> policy =
         access::PolicySource::Open(Pki("access.textproto"));
     EXPECT_TRUE(policy.ok()) << policy.status();
@@ -493,6 +496,26 @@ TEST_F(AccessServerTest, ACertificateRevokedWhenTheServerStartsFailsAtTheHandsha
   absl::Status refused = ClientOf(kSchool)->DescribeRegistry().status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
   absl::Status other = ClientOf(kHealthVisiting)->DescribeRegistry().status();
+  EXPECT_TRUE(other.ok()) << other;
+}
+
+TEST_F(AccessServerTest,
+       AConnectionMadeBeforeARevocationEndsWithinTheMaximumConnectionAge) {
+  // One client, so one connection, made and used before the revocation.
+  std::unique_ptr<Client> school = ClientOf(kSchool);
+  ASSERT_TRUE(school->DescribeRegistry().ok());
+  ca_.Revoke(certificates_.at(kSchool));
+  WriteCrl();
+  // The server's connections last 2 seconds (Options): the client must connect
+  // again, and its certificate is then refused at the handshake.
+  absl::Status last;
+  EXPECT_TRUE(Eventually(absl::Seconds(15), [&] {
+    last = school->DescribeRegistry().status();
+    return !last.ok();
+  }));
+  EXPECT_EQ(last.code(), absl::StatusCode::kUnavailable) << last;
+  std::unique_ptr<Client> health_visiting = ClientOf(kHealthVisiting);
+  absl::Status other = health_visiting->DescribeRegistry().status();
   EXPECT_TRUE(other.ok()) << other;
 }
 
@@ -687,6 +710,43 @@ TEST_F(AccessServerTest, OnlyTheOperatorMayUseServerReflection) {
       EXPECT_THAT(answer.response, IsEmpty());
     }
   }
+}
+
+TEST_F(AccessServerTest,
+       EveryReflectionCallIsAuditedAndAnAllowedHealthCheckIsNot) {
+  const std::string list_services("\x3a\x01*", 3);
+  const std::string path =
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
+  ASSERT_EQ(CallRaw(RawChannelOf(kOperator), path, list_services, false).code,
+            grpc::StatusCode::OK);
+  ASSERT_EQ(CallRaw(RawChannelOf(kSchool), path, list_services, false).code,
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_EQ(
+      CallRaw(RawChannelOf(kSchool), "/grpc.health.v1.Health/Check", "", false)
+          .code,
+      grpc::StatusCode::OK);
+  // Entries of calls to other services are written without the call waiting for
+  // them.
+  std::vector<std::pair<std::string, std::string>> seen; // agency, method
+  EXPECT_TRUE(Eventually(absl::Seconds(5), [&] {
+    seen.clear();
+    absl::StatusOr<v1::ReadAuditEntriesResponse> log =
+        ClientOf(kAuditor)->ReadAuditEntries(v1::ReadAuditEntriesRequest());
+    if (!log.ok())
+      return false;
+    for (const v1::AuditRecord &record : log->records()) {
+      v1::AuditEntry entry;
+      if (!entry.ParseFromString(record.entry()))
+        return false;
+      if (!absl::StartsWith(entry.method(), "/cir.v1.")) {
+        seen.emplace_back(entry.agency_id(), entry.method());
+      }
+    }
+    return seen.size() >= 2;
+  }));
+  EXPECT_THAT(seen, ::testing::UnorderedElementsAre(
+                        std::make_pair(std::string(kOperator), path),
+                        std::make_pair(std::string(kSchool), path)));
 }
 
 TEST_F(AccessServerTest, OnlyTheOperatorMayWatchHealth) {

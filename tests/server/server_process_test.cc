@@ -196,5 +196,13 @@ TEST_F(ServerProcessTest,
   EXPECT_THAT(server_.log(), HasSubstr("was written unencrypted"));
 }
 
+TEST_F(ServerProcessTest,
+       AKeyInsideTheDataFolderIsRefusedTheRotationTargetToo) {
+  EXPECT_FALSE(
+      server_.Start({"--rotate-master-key-to", dir_.Sub("db") + "/new.key"}));
+  EXPECT_THAT(server_.log(),
+              HasSubstr("is inside the data folder; keep keys outside it"));
+}
+
 }  // namespace
 }  // namespace cir
