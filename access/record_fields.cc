@@ -104,21 +104,19 @@ bool AnySeesSensitiveAddress(const MethodGrant& grant) {
 constexpr int kMaxFields = 128;
 using FieldBits = std::bitset<kMaxFields>;
 
-FieldBits Compile(const google::protobuf::Descriptor &message,
-                  const FieldMask &mask) {
+FieldBits Compile(const google::protobuf::Descriptor& message, const FieldMask& mask) {
   if (message.field_count() > kMaxFields) {
-    std::fprintf(stderr, "record_fields: %s has more than %d fields\n",
-                 message.full_name().c_str(), kMaxFields);
+    std::fprintf(stderr, "record_fields: %s has more than %d fields\n", message.full_name().c_str(),
+                 kMaxFields);
     std::abort();
   }
   FieldBits bits;
-  for (const std::string &path : mask.paths()) {
-    const google::protobuf::FieldDescriptor *field =
-        message.FindFieldByName(path);
-    if (field == nullptr) { // a typo in a list above:
-                            // EveryAllowListedPathIsAFieldOfTheMessage
-      std::fprintf(stderr, "record_fields: %s has no field %s\n",
-                   message.full_name().c_str(), path.c_str());
+  for (const std::string& path : mask.paths()) {
+    const google::protobuf::FieldDescriptor* field = message.FindFieldByName(path);
+    if (field == nullptr) {  // a typo in a list above:
+                             // EveryAllowListedPathIsAFieldOfTheMessage
+      std::fprintf(stderr, "record_fields: %s has no field %s\n", message.full_name().c_str(),
+                   path.c_str());
       std::abort();
     }
     bits.set(field->index());
@@ -128,38 +126,35 @@ FieldBits Compile(const google::protobuf::Descriptor &message,
 
 // The compiled lists of every role, by `fields_of`, for `message`.
 class CompiledLists {
-public:
-  CompiledLists(const google::protobuf::Descriptor &message,
-                const FieldMask &(*fields_of)(Role)) {
+ public:
+  CompiledLists(const google::protobuf::Descriptor& message, const FieldMask& (*fields_of)(Role)) {
     for (int role = Role_MIN; role <= Role_MAX; ++role) {
-      if (Role_IsValid(role))
-        by_role_[role] = Compile(message, fields_of(static_cast<Role>(role)));
+      if (Role_IsValid(role)) by_role_[role] = Compile(message, fields_of(static_cast<Role>(role)));
     }
   }
   // What the roles of `grant` see together.
-  FieldBits Of(const MethodGrant &grant) const {
+  FieldBits Of(const MethodGrant& grant) const {
     FieldBits bits;
-    for (const RoleGrant &role_grant : grant.grants)
-      bits |= by_role_[role_grant.role];
+    for (const RoleGrant& role_grant : grant.grants) bits |= by_role_[role_grant.role];
     return bits;
   }
 
-private:
+ private:
   std::array<FieldBits, Role_MAX + 1> by_role_;
 };
 
-const CompiledLists &ChildRecordLists() {
-  static const CompiledLists *lists =
+const CompiledLists& ChildRecordLists() {
+  static const CompiledLists* lists =
       new CompiledLists(*v1::ChildRecord::descriptor(), ChildRecordFieldsOf);
   return *lists;
 }
-const CompiledLists &CentreChildLists() {
-  static const CompiledLists *lists =
+const CompiledLists& CentreChildLists() {
+  static const CompiledLists* lists =
       new CompiledLists(*v1::CentreChild::descriptor(), CentreChildFieldsOf);
   return *lists;
 }
-const CompiledLists &FeedEventLists() {
-  static const CompiledLists *lists =
+const CompiledLists& FeedEventLists() {
+  static const CompiledLists* lists =
       new CompiledLists(*v1::FeedEvent::descriptor(), FeedEventFieldsOf);
   return *lists;
 }
@@ -167,17 +162,16 @@ const CompiledLists &FeedEventLists() {
 // Clears every top-level field of `message` not in `allowed`. A message field
 // kept is kept whole, as FieldMaskUtil keeps a message named by a top-level
 // path.
-void TrimTo(const FieldBits &allowed, google::protobuf::Message &message) {
+void TrimTo(const FieldBits& allowed, google::protobuf::Message& message) {
   if (allowed.none()) {
     message.Clear();
     return;
   }
-  const google::protobuf::Reflection *reflection = message.GetReflection();
-  std::vector<const google::protobuf::FieldDescriptor *> set;
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> set;
   reflection->ListFields(message, &set);
-  for (const google::protobuf::FieldDescriptor *field : set) {
-    if (!allowed.test(field->index()))
-      reflection->ClearField(&message, field);
+  for (const google::protobuf::FieldDescriptor* field : set) {
+    if (!allowed.test(field->index())) reflection->ClearField(&message, field);
   }
 }
 
@@ -247,19 +241,15 @@ std::vector<std::string> ReturnedFieldNames(const MethodGrant& grant,
                                             const v1::ChildRecord& record) {
   FieldBits allowed = ChildRecordLists().Of(grant);
   if (record.sensitive() && !AnySeesSensitiveAddress(grant)) {
-    allowed.reset(v1::ChildRecord::descriptor()
-                      ->FindFieldByName("address_lines")
-                      ->index());
-    allowed.reset(
-        v1::ChildRecord::descriptor()->FindFieldByName("postcode")->index());
+    allowed.reset(v1::ChildRecord::descriptor()->FindFieldByName("address_lines")->index());
+    allowed.reset(v1::ChildRecord::descriptor()->FindFieldByName("postcode")->index());
   }
-  std::vector<const google::protobuf::FieldDescriptor *> set;
+  std::vector<const google::protobuf::FieldDescriptor*> set;
   record.GetReflection()->ListFields(record, &set);
   std::vector<std::string> names;
   names.reserve(set.size());
-  for (const google::protobuf::FieldDescriptor *field : set) {
-    if (allowed.test(field->index()))
-      names.push_back(field->name());
+  for (const google::protobuf::FieldDescriptor* field : set) {
+    if (allowed.test(field->index())) names.push_back(field->name());
   }
   return names;
 }

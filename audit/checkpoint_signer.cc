@@ -121,10 +121,10 @@ absl::StatusOr<std::string> ReadPrivateKeyFile(const std::string& path) {
         absl::StrCat("the audit signing key ", path, " is not a regular file"));
   }
   if (status.st_uid != geteuid()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the audit signing key ", path, " is owned by user ", status.st_uid,
-        ", not by the user the server runs as (", geteuid(),
-        "): give it to that user (chown) and no one else"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the audit signing key ", path, " is owned by user ", status.st_uid,
+                     ", not by the user the server runs as (", geteuid(),
+                     "): give it to that user (chown) and no one else"));
   }
   if ((status.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     char mode[8];

@@ -37,12 +37,10 @@ grpc::Status AgencyAuthenticator::Process(const InputMetadata& auth_metadata,
   const access::Agency* agency = AgencyOfPeer(*context, *policy);
   auto path = auth_metadata.find(":path");
   const absl::string_view method = path == auth_metadata.end() ? "" : View(path->second);
-  auto refuse = [&](grpc::StatusCode code, v1::ErrorReason reason,
-                    const char *message) {
+  auto refuse = [&](grpc::StatusCode code, v1::ErrorReason reason, const char* message) {
     if (record_entry_) {
       v1::AuditEntry entry;
-      if (agency != nullptr)
-        entry.set_agency_id(agency->id);
+      if (agency != nullptr) entry.set_agency_id(agency->id);
       entry.set_method(std::string(method));
       entry.set_status_code(static_cast<int32_t>(code));
       entry.set_reason(v1::ErrorReason_Name(reason));
@@ -65,8 +63,7 @@ grpc::Status AgencyAuthenticator::Process(const InputMetadata& auth_metadata,
                   "by exactly one URI subject alternative name, "
                   "spiffe://TRUST-DOMAIN/agency/ID");
   }
-  if (absl::StartsWith(method, "/cir.v1."))
-    return grpc::Status::OK;
+  if (absl::StartsWith(method, "/cir.v1.")) return grpc::Status::OK;
   if (!access::GrantFor(*agency, method).allowed()) {
     return refuse(grpc::StatusCode::PERMISSION_DENIED, v1::METHOD_NOT_PERMITTED,
                   "none of this agency's roles may call this method");

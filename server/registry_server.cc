@@ -113,8 +113,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       std::make_unique<registry::Registry>(*server->store_, std::move(options.registry));
   server->auditor_ = std::make_unique<CallAuditor>(*server->store_);
   if (authenticator != nullptr) {
-    authenticator->set_entry_recorder([auditor = server->auditor_.get()](
-                                          v1::AuditEntry entry) {
+    authenticator->set_entry_recorder([auditor = server->auditor_.get()](v1::AuditEntry entry) {
       auditor->Record(
           std::move(entry), [](absl::Status) {}, storage::SubmitOptions{});
     });
@@ -147,9 +146,9 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.AddChannelArgument(
       GRPC_ARG_MAX_CONNECTION_AGE_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-                             static_cast<int>(absl::ToInt64Milliseconds(
-                                 options.max_connection_age_grace)));
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age_grace)));
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes));
   builder.SetMaxSendMessageSize(static_cast<int>(kMaxResponseBytes));
   grpc::ResourceQuota quota("cir-server-calls");

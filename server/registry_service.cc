@@ -279,13 +279,13 @@ grpc::ServerUnaryReactor* RegistryService::Resolve(grpc::CallbackServerContext* 
   v1::AuditEntry entry;
   if (result.ok()) {
     // A record outside the caller's reach is answered as an identifier that names no child; its
-    // entry still names the child, for the child's access report.
+    // entry names the child as withheld, for the child's access report.
     access::MethodGrant reaching = caller->GrantsReaching(result->record());
     const std::string child_id = result->record().child_id();
     if (!reaching.allowed()) {
       result = registry::NoChildHasIdentifier(result->matched_kind());
       entry = CallAuditor::EntryFor(&*caller, "", MethodPath("Resolve"), result.status());
-      entry.add_child_ids(child_id);
+      entry.add_withheld_child_ids(child_id);
     } else {
       entry = CallAuditor::EntryFor(&*caller, "", MethodPath("Resolve"), absl::OkStatus());
       CallAuditor::NoteRecord(reaching, result->record(), entry);
@@ -312,10 +312,9 @@ grpc::ServerUnaryReactor* RegistryService::BatchResolve(grpc::CallbackServerCont
       if (item.outcome() != v1::BatchResolveResult::OUTCOME_FOUND) continue;
       access::MethodGrant reaching = caller->GrantsReaching(item.record());
       if (!reaching.allowed()) {
-        // Exactly as the registry answers an identifier that names no child;
-        // the entry still names the child, for the child's access report (as
-        // Resolve's does).
-        entry.add_child_ids(item.record().child_id());
+        // Exactly as the registry answers an identifier that names no child; the entry names the
+        // child as withheld, for the child's access report.
+        entry.add_withheld_child_ids(item.record().child_id());
         item.Clear();
         item.set_outcome(v1::BatchResolveResult::OUTCOME_NOT_FOUND);
       } else {

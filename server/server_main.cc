@@ -6,7 +6,9 @@
 //              [--port-file FILE] [--allow-test-nhs-numbers] [--drain-seconds S]
 //              [--grace-seconds S] [--call-memory-mib N] [--feed-heartbeat-seconds S]
 //              [--feed-threads N] [--feed-retention-days D] [--tls-refresh-seconds S]
+//              [--max-connection-age-seconds S] [--audit-checkpoint-seconds S]
 //   cir-server --insecure-plaintext-for-tests AGENCY-ID --access-config FILE ...   (loopback only)
+//   cir-server --unsafe-unencrypted-store --allow-test-nhs-numbers ...   (measurements only)
 //
 //   cir-server --data-dir DIR --master-key-file OLD --rotate-master-key-to NEW   (then exits)
 //
@@ -114,30 +116,22 @@ int main(int argc, char** argv) {
                  "how often new TLS files (certificate, key, CAs, CRLs) are taken")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 86400.0));
-  double max_connection_age_seconds =
-      absl::ToDoubleSeconds(options.max_connection_age);
-  app.add_option(
-         "--max-connection-age-seconds", max_connection_age_seconds,
-         "how long a client's connection lasts before it must connect again "
-         "(and so "
-         "present its certificate again, against the current CRLs); its calls "
-         "then have "
-         "a minute to finish, and feed subscribers resume from their cursor")
+  double max_connection_age_seconds = absl::ToDoubleSeconds(options.max_connection_age);
+  app.add_option("--max-connection-age-seconds", max_connection_age_seconds,
+                 "how long a client's connection lasts before it must connect again (and so "
+                 "present its certificate again, against the current CRLs); its calls then have "
+                 "a minute to finish, and feed streams end: subscribers resume from their cursor")
       ->capture_default_str()
       ->check(CLI::Range(10.0, 86400.0));
   std::string master_key_file;
   app.add_option("--master-key-file", master_key_file,
-                 "the master key (64 hex digits, readable by this user only, "
-                 "kept outside the "
-                 "data folder) that wraps the store's data key: the store's "
-                 "files are encrypted "
+                 "the master key (64 hex digits, readable by this user only, kept outside the "
+                 "data folder) that wraps the store's data key: the store's files are encrypted "
                  "with AES-256-CTR under it");
   bool unencrypted = false;
   app.add_flag("--unsafe-unencrypted-store", unencrypted,
-               "keep the store's files unencrypted, with no master key "
-               "(measurements only, to "
-               "compare with an encrypted store: children's data then lies on "
-               "disk in the clear)");
+               "keep the store's files unencrypted, with no master key (measurements only, "
+               "with --allow-test-nhs-numbers, to compare with an encrypted store)");
   app.add_option("--audit-signing-key", options.audit_signing_key,
                  "the Ed25519 private key (PEM, readable by this user only, outside the data "
                  "folder) that signs a checkpoint of the audit log every minute and at shutdown "
@@ -156,33 +150,39 @@ int main(int argc, char** argv) {
                  "agency of the access configuration");
   CLI11_PARSE(app, argc, argv);
   if (master_key_file.empty() == !unencrypted) {
-    cir::server::LogLine("cir-server could not start: give --master-key-file "
-                         "(or, for measurements only, "
-                         "--unsafe-unencrypted-store, but not both)");
+    cir::server::LogLine(
+        "cir-server could not start: give --master-key-file (or, for measurements only, "
+        "--unsafe-unencrypted-store, but not both)");
+    return 1;
+  }
+  if (unencrypted && !options.registry.allow_test_nhs_numbers) {
+    cir::server::LogLine(
+        "cir-server could not start: --unsafe-unencrypted-store is for measurements, and only "
+        "with --allow-test-nhs-numbers (fictional children); real children's data is always "
+        "encrypted");
+    return 1;
+  }
+  if (!rotate_to.empty() && master_key_file.empty()) {
+    cir::server::LogLine(
+        "cir-server could not start: --rotate-master-key-to needs the current master key "
+        "(--master-key-file)");
     return 1;
   }
   if (!unencrypted) {
-    options.store.encryption =
-        cir::storage::StoreEncryption{.master_key_file = master_key_file};
+    options.store.encryption = cir::storage::StoreEncryption{.master_key_file = master_key_file};
   }
   options.audit_checkpoint_interval = absl::Seconds(checkpoint_seconds);
-  for (const std::string &key :
-       {options.audit_signing_key, master_key_file, rotate_to}) {
-    if (key.empty())
-      continue;
+  for (const std::string& key : {options.audit_signing_key, master_key_file, rotate_to}) {
+    if (key.empty()) continue;
     // Keys live apart from the data they protect: a copy of the data folder
     // holds neither.
     std::error_code error;
-    const std::filesystem::path data =
-        std::filesystem::weakly_canonical(options.store.path, error);
-    const std::filesystem::path file =
-        std::filesystem::weakly_canonical(key, error);
+    const std::filesystem::path data = std::filesystem::weakly_canonical(options.store.path, error);
+    const std::filesystem::path file = std::filesystem::weakly_canonical(key, error);
     if (!data.empty() &&
-        std::mismatch(data.begin(), data.end(), file.begin(), file.end())
-                .first == data.end()) {
-      cir::server::LogLine(
-          absl::StrCat("cir-server could not start: the key ", key,
-                       " is inside the data folder; keep keys outside it"));
+        std::mismatch(data.begin(), data.end(), file.begin(), file.end()).first == data.end()) {
+      cir::server::LogLine(absl::StrCat("cir-server could not start: the key ", key,
+                                        " is inside the data folder; keep keys outside it"));
       return 1;
     }
   }
@@ -254,12 +254,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   cir::server::LogLine(absl::StrCat(
-      "cir-server serving on ", (*server)->address(), ", data in ",
-      options.store.path, no_sync ? " (WITHOUT syncing writes)" : "",
-      unencrypted ? " (UNENCRYPTED)" : "",
-      options.registry.allow_test_nhs_numbers
-          ? " (test environment: fictional children only)"
-          : ""));
+      "cir-server serving on ", (*server)->address(), ", data in ", options.store.path,
+      no_sync ? " (WITHOUT syncing writes)" : "", unencrypted ? " (UNENCRYPTED)" : "",
+      options.registry.allow_test_nhs_numbers ? " (test environment: fictional children only)"
+                                              : ""));
   if (!port_file.empty()) {
     std::string temporary = port_file + ".tmp";
     std::ofstream(temporary) << (*server)->port() << "\n";

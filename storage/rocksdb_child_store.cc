@@ -1022,12 +1022,14 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
                rocksdb::Slice(reinterpret_cast<const char*>(node.hash.data()), node.hash.size()))
           .PermitUncheckedError();
     }
-
-    for (const std::string& child_id : entry.child_ids()) {
-      batch
-          .Put(database_->family(ColumnFamily::kAuditByChild),
-               EncodeAuditChildKey(child_id, appended->index), rocksdb::Slice())
-          .PermitUncheckedError();
+    // Every child the entry names, read or withheld, so that the child's access report finds it.
+    for (const auto* named : {&entry.child_ids(), &entry.withheld_child_ids()}) {
+      for (const std::string& child_id : *named) {
+        batch
+            .Put(database_->family(ColumnFamily::kAuditByChild),
+                 EncodeAuditChildKey(child_id, appended->index), rocksdb::Slice())
+            .PermitUncheckedError();
+      }
     }
     return absl::OkStatus();
   }

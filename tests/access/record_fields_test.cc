@@ -548,18 +548,14 @@ TEST(RecordFieldsTest, SetFieldNamesOfATrimmedRecordIsWhatTheRoleKept) {
 // --- What the audit log is told was returned
 // -----------------------------------------------
 
-TEST(RecordFieldsTest,
-     ReturnedFieldNamesAreTheFieldsTheTrimLeavesForEveryRoleAndPairOfRoles) {
+TEST(RecordFieldsTest, ReturnedFieldNamesAreTheFieldsTheTrimLeavesForEveryRoleAndPairOfRoles) {
   for (bool sensitive : {false, true}) {
     const v1::ChildRecord record = FullRecord(sensitive);
     for (Role first : kEveryRole) {
       for (Role second : kEveryRole) {
-        const MethodGrant grant =
-            first == second ? GrantOf({first}) : GrantOf({first, second});
-        const std::vector<std::string> returned =
-            ReturnedFieldNames(grant, record);
-        EXPECT_EQ(Names(returned.begin(), returned.end()),
-                  SetNames(TrimmedFor(grant, record)))
+        const MethodGrant grant = first == second ? GrantOf({first}) : GrantOf({first, second});
+        const std::vector<std::string> returned = ReturnedFieldNames(grant, record);
+        EXPECT_EQ(Names(returned.begin(), returned.end()), SetNames(TrimmedFor(grant, record)))
             << Role_Name(first) << " with " << Role_Name(second)
             << (sensitive ? ", sensitive" : "");
       }

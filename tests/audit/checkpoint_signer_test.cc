@@ -314,17 +314,14 @@ TEST(CheckpointSignerTest, AKeyFileOwnedByAnotherUserIsRefused) {
   // Giving the file to another user (chown) needs root: run unprivileged, this
   // test cannot make the case it checks, and says so rather than pass. CI and
   // scripts/test run as root here.
-  if (geteuid() != 0)
-    GTEST_SKIP() << "only root can give a file to another user";
+  if (geteuid() != 0) GTEST_SKIP() << "only root can give a file to another user";
   testing::TempDir folder;
   const std::string path = folder.Sub("audit-signing.pem");
   ASSERT_TRUE(CheckpointSigner::GenerateKeyFile(path).ok());
   ASSERT_EQ(chown(path.c_str(), 65534, 65534), 0);
-  absl::StatusOr<std::unique_ptr<CheckpointSigner>> signer =
-      CheckpointSigner::FromKeyFile(path);
+  absl::StatusOr<std::unique_ptr<CheckpointSigner>> signer = CheckpointSigner::FromKeyFile(path);
   EXPECT_EQ(signer.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(
-      absl::StrContains(signer.status().message(), "is owned by user 65534"))
+  EXPECT_TRUE(absl::StrContains(signer.status().message(), "is owned by user 65534"))
       << signer.status();
 }
 

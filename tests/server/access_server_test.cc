@@ -30,6 +30,7 @@
 #include "access/policy_source.h"
 #include "cir/client.h"
 #include "cir/v1/registry.pb.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -40,14 +41,14 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "gtest/gtest.h"
 #include "identifiers/child_id.h"
 #include "server/registry_server.h"
 #include "server/tls_material.h"
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_access.h"
 #include "tests/testing/test_pki.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 
 namespace cir::server {
 namespace {
@@ -347,6 +348,7 @@ class AccessServerTest : public ::testing::Test {
           agency.id, {.common_name = agency.id, .uri_sans = {AgencyUri(agency.id)}});
     }
     ReplaceFile(Pki("access.textproto"), AccessConfig());
+    ASSERT_TRUE(testing::WriteSigningKeyFile(dir_.Sub("audit-signing.key")));
     std::filesystem::create_directories(dir_.Sub("staging"));
     StartServer();
   }
@@ -379,6 +381,7 @@ class AccessServerTest : public ::testing::Test {
                            .private_key = Pki("server.key"),
                            .crl_directory = Pki("crl")};
     options.tls_staging_parent = dir_.Sub("staging");
+    options.audit_signing_key = dir_.Sub("audit-signing.key");  // a checkpoint at each stop
     options.tls_refresh = absl::Seconds(1);
     options.max_connection_age = absl::Seconds(2);
     options.max_connection_age_grace = absl::Seconds(1);
@@ -499,8 +502,7 @@ TEST_F(AccessServerTest, ACertificateRevokedWhenTheServerStartsFailsAtTheHandsha
   EXPECT_TRUE(other.ok()) << other;
 }
 
-TEST_F(AccessServerTest,
-       AConnectionMadeBeforeARevocationEndsWithinTheMaximumConnectionAge) {
+TEST_F(AccessServerTest, AConnectionMadeBeforeARevocationEndsWithinTheMaximumConnectionAge) {
   // One client, so one connection, made and used before the revocation.
   std::unique_ptr<Client> school = ClientOf(kSchool);
   ASSERT_TRUE(school->DescribeRegistry().ok());
@@ -712,41 +714,53 @@ TEST_F(AccessServerTest, OnlyTheOperatorMayUseServerReflection) {
   }
 }
 
-TEST_F(AccessServerTest,
-       EveryReflectionCallIsAuditedAndAnAllowedHealthCheckIsNot) {
+TEST_F(AccessServerTest, EveryReflectionCallIsAuditedAndAnAllowedHealthCheckIsNot) {
   const std::string list_services("\x3a\x01*", 3);
-  const std::string path =
-      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
+  const std::string path = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
   ASSERT_EQ(CallRaw(RawChannelOf(kOperator), path, list_services, false).code,
             grpc::StatusCode::OK);
   ASSERT_EQ(CallRaw(RawChannelOf(kSchool), path, list_services, false).code,
             grpc::StatusCode::PERMISSION_DENIED);
-  ASSERT_EQ(
-      CallRaw(RawChannelOf(kSchool), "/grpc.health.v1.Health/Check", "", false)
-          .code,
-      grpc::StatusCode::OK);
+  ASSERT_EQ(CallRaw(RawChannelOf(kSchool), "/grpc.health.v1.Health/Check", "", false).code,
+            grpc::StatusCode::OK);
   // Entries of calls to other services are written without the call waiting for
   // them.
-  std::vector<std::pair<std::string, std::string>> seen; // agency, method
+  std::vector<std::pair<std::string, std::string>> seen;  // agency, method
   EXPECT_TRUE(Eventually(absl::Seconds(5), [&] {
     seen.clear();
     absl::StatusOr<v1::ReadAuditEntriesResponse> log =
         ClientOf(kAuditor)->ReadAuditEntries(v1::ReadAuditEntriesRequest());
-    if (!log.ok())
-      return false;
-    for (const v1::AuditRecord &record : log->records()) {
+    if (!log.ok()) return false;
+    for (const v1::AuditRecord& record : log->records()) {
       v1::AuditEntry entry;
-      if (!entry.ParseFromString(record.entry()))
-        return false;
+      if (!entry.ParseFromString(record.entry())) return false;
       if (!absl::StartsWith(entry.method(), "/cir.v1.")) {
         seen.emplace_back(entry.agency_id(), entry.method());
       }
     }
     return seen.size() >= 2;
   }));
-  EXPECT_THAT(seen, ::testing::UnorderedElementsAre(
-                        std::make_pair(std::string(kOperator), path),
-                        std::make_pair(std::string(kSchool), path)));
+  // One more audited call after the health check, waited for: an entry of the health check, had
+  // it been made, would be in the log before this one's.
+  ASSERT_EQ(CallRaw(RawChannelOf(kOperator), path, list_services, false).code,
+            grpc::StatusCode::OK);
+  EXPECT_TRUE(Eventually(absl::Seconds(5), [&] {
+    seen.clear();
+    absl::StatusOr<v1::ReadAuditEntriesResponse> log =
+        ClientOf(kAuditor)->ReadAuditEntries(v1::ReadAuditEntriesRequest());
+    if (!log.ok()) return false;
+    for (const v1::AuditRecord& record : log->records()) {
+      v1::AuditEntry entry;
+      if (!entry.ParseFromString(record.entry())) return false;
+      if (!absl::StartsWith(entry.method(), "/cir.v1.")) {
+        seen.emplace_back(entry.agency_id(), entry.method());
+      }
+    }
+    return seen.size() >= 3;
+  }));
+  EXPECT_THAT(seen, ::testing::UnorderedElementsAre(std::make_pair(std::string(kOperator), path),
+                                                    std::make_pair(std::string(kSchool), path),
+                                                    std::make_pair(std::string(kOperator), path)));
 }
 
 TEST_F(AccessServerTest, OnlyTheOperatorMayWatchHealth) {
@@ -804,6 +818,31 @@ TEST_F(AccessServerTest, AChildOutsideACentresAreaIsAnsweredExactlyAsNoChild) {
   absl::StatusOr<v1::ResolveResponse> inside = ClientOf(kCentre938)->Resolve(child.child_id());
   ASSERT_TRUE(inside.ok()) << inside.status();
   EXPECT_EQ(inside->record().child_id(), child.child_id());
+}
+
+TEST_F(AccessServerTest, ALookupOutOfReachIsInTheChildsAccessReportAsWithheld) {
+  const v1::ChildRecord child = RegisterChild(3, "938");
+  ASSERT_EQ(ClientOf(kCentre845)->Resolve(child.child_id()).status().code(),
+            absl::StatusCode::kNotFound);
+  server_.reset();  // stopping signs a checkpoint of every entry, which the report proves against
+  StartServer();
+  v1::GetAccessReportRequest request;
+  request.set_child_id(child.child_id());
+  absl::StatusOr<v1::GetAccessReportResponse> report = ClientOf(kAuditor)->GetAccessReport(request);
+  ASSERT_TRUE(report.ok()) << report.status();
+  int withheld = 0;
+  for (const v1::AccessReportEntry& listed : report->entries()) {
+    v1::AuditEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(listed.record().entry()));
+    if (entry.agency_id() != kCentre845) continue;
+    ++withheld;
+    EXPECT_EQ(entry.method(), "/cir.v1.ChildRegistry/Resolve");
+    EXPECT_THAT(entry.withheld_child_ids(), ::testing::ElementsAre(child.child_id()));
+    EXPECT_THAT(entry.child_ids(), IsEmpty());  // nothing of the child was read
+    EXPECT_THAT(entry.fields(), IsEmpty());
+    EXPECT_EQ(entry.status_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  }
+  EXPECT_EQ(withheld, 1);
 }
 
 TEST_F(AccessServerTest, ACentreMayNotReadTheFeedOfAnotherArea) {

@@ -165,43 +165,48 @@ TEST_F(ServerProcessTest, NoLogLineCarriesAChildsDetails) {
   }
 }
 
-TEST_F(ServerProcessTest,
-       TheServerStartsOnlyWithAMasterKeyOrTheUnsafeFlagForMeasurements) {
+TEST_F(ServerProcessTest, TheServerStartsOnlyWithAMasterKeyOrTheUnsafeFlagForMeasurements) {
+  using StoreKey = testing::ServerProcess::StoreKey;
   // Both: refused, saying which to give.
   EXPECT_FALSE(server_.Start({"--unsafe-unencrypted-store"}));
   EXPECT_THAT(server_.log(), HasSubstr("give --master-key-file"));
   // Neither: refused the same way.
-  server_.set_encrypted(false);
-  EXPECT_FALSE(server_.Start({"--unsafe-unencrypted-store=false"}));
+  server_.set_store_key(StoreKey::kNone);
+  EXPECT_FALSE(server_.Start());
   EXPECT_THAT(server_.log(), HasSubstr("give --master-key-file"));
+  // Unencrypted, for real children: refused.
+  server_.set_store_key(StoreKey::kUnencrypted);
+  server_.set_test_environment(false);
+  EXPECT_FALSE(server_.Start());
+  EXPECT_THAT(server_.log(), HasSubstr("only with --allow-test-nhs-numbers"));
 }
 
-TEST_F(ServerProcessTest,
-       AnUnencryptedStoreForMeasurementsSaysSoAndIsNeverOpenedAsEncrypted) {
-  server_.set_encrypted(false);
+TEST_F(ServerProcessTest, AnUnencryptedStoreForMeasurementsSaysSoAndIsNeverOpenedAsEncrypted) {
+  server_.set_store_key(testing::ServerProcess::StoreKey::kUnencrypted);
   ASSERT_TRUE(server_.Start()) << server_.log();
   EXPECT_THAT(server_.log(), HasSubstr("(UNENCRYPTED)"));
   {
     Client client({.target = server_.address(),
                    .end_user = ::cir::testing::kTestEndUser,
                    .purpose_of_use = ::cir::testing::kTestPurpose});
-    ASSERT_TRUE(
-        client.RegisterBirth(FictionalBirth("clear-1", FictionalNhsNumber(21)))
-            .ok());
+    ASSERT_TRUE(client.RegisterBirth(FictionalBirth("clear-1", FictionalNhsNumber(21))).ok());
   }
   server_.Signal(SIGTERM);
   // The same folder with a master key: refused, not silently mixed.
-  server_.set_encrypted(true);
+  server_.set_store_key(testing::ServerProcess::StoreKey::kMasterKey);
   EXPECT_FALSE(server_.Start());
   EXPECT_THAT(server_.log(), HasSubstr("was written unencrypted"));
 }
 
-TEST_F(ServerProcessTest,
-       AKeyInsideTheDataFolderIsRefusedTheRotationTargetToo) {
-  EXPECT_FALSE(
-      server_.Start({"--rotate-master-key-to", dir_.Sub("db") + "/new.key"}));
-  EXPECT_THAT(server_.log(),
-              HasSubstr("is inside the data folder; keep keys outside it"));
+TEST_F(ServerProcessTest, ARotationNeedsTheCurrentMasterKey) {
+  server_.set_store_key(testing::ServerProcess::StoreKey::kUnencrypted);
+  EXPECT_FALSE(server_.Start({"--rotate-master-key-to", dir_.Sub("new.key")}));
+  EXPECT_THAT(server_.log(), HasSubstr("needs the current master key"));
+}
+
+TEST_F(ServerProcessTest, AKeyInsideTheDataFolderIsRefusedTheRotationTargetToo) {
+  EXPECT_FALSE(server_.Start({"--rotate-master-key-to", dir_.Sub("db") + "/new.key"}));
+  EXPECT_THAT(server_.log(), HasSubstr("is inside the data folder; keep keys outside it"));
 }
 
 }  // namespace

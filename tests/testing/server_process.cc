@@ -36,12 +36,11 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
                                    "--create-if-missing"};
   if (test_environment_) args.push_back("--allow-test-nhs-numbers");
   // The store is encrypted under a master key of the test's own, beside the data folder.
-  if (encrypted_) {
+  if (store_key_ == StoreKey::kMasterKey) {
     const std::string master_key = data_dir_ + ".master.key";
-    if (!WriteMasterKeyFile(master_key))
-      return false;
+    if (!WriteMasterKeyFile(master_key)) return false;
     args.insert(args.end(), {"--master-key-file", master_key});
-  } else {
+  } else if (store_key_ == StoreKey::kUnencrypted) {
     args.push_back("--unsafe-unencrypted-store");
   }
   const std::string signing_key = data_dir_ + ".audit-signing.key";

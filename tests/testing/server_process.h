@@ -24,10 +24,11 @@ class ServerProcess {
   // Whether Start serves plaintext as kTestAgency (testing/test_access.h) with TestAccessConfig(),
   // written beside the data folder. Default: true; a test of TLS passes its own flags instead.
   void set_plaintext_test_access(bool plaintext) { plaintext_test_access_ = plaintext; }
-  // Whether Start encrypts the store under a master key of the test's own
-  // (written beside the data folder). Default: true; false passes no key and
-  // --unsafe-unencrypted-store instead.
-  void set_encrypted(bool encrypted) { encrypted_ = encrypted; }
+  // How Start keeps the store: encrypted under a master key of the test's own (written beside
+  // the data folder; the default), unencrypted (--unsafe-unencrypted-store), or with neither
+  // option given (which the server refuses).
+  enum class StoreKey { kMasterKey, kUnencrypted, kNone };
+  void set_store_key(StoreKey store_key) { store_key_ = store_key; }
 
   // Starts the server and waits until it serves; false if it exited first (see log()).
   bool Start(const std::vector<std::string>& extra_args = {});
@@ -46,7 +47,7 @@ class ServerProcess {
   std::string data_dir_;
   bool test_environment_ = true;
   bool plaintext_test_access_ = true;
-  bool encrypted_ = true;
+  StoreKey store_key_ = StoreKey::kMasterKey;
   pid_t pid_ = -1;
   int port_ = 0;
   std::thread drainer_;
