@@ -31,7 +31,7 @@ PolicySource::PolicySource(std::string path, std::shared_ptr<const AccessPolicy>
     : path_(std::move(path)), current_(std::move(policy)), stamp_(stamp) {}
 
 std::shared_ptr<const AccessPolicy> PolicySource::Current() const {
-  absl::ReaderMutexLock lock(&mutex_);
+  std::shared_lock<std::shared_mutex> lock(mutex_);
   return current_;
 }
 
@@ -39,11 +39,11 @@ absl::Status PolicySource::Reload() {
   if (path_.empty()) return absl::OkStatus();
   // One reload at a time (SIGHUP and the watcher may ask at once), so that a reload that read an
   // older file never installs it after one that read a newer.
-  absl::MutexLock reloading(&reload_mutex_);
+  std::lock_guard<std::mutex> reloading(reload_mutex_);
   // The stamp is taken before the read: a change made during the read is seen next time.
   const FileStamp stamp = StampOf(path_);
   absl::StatusOr<std::shared_ptr<const AccessPolicy>> policy = AccessPolicy::Load(path_);
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::shared_mutex> lock(mutex_);
   stamp_ = stamp;  // a file that fails is not read again until it changes again
   if (!policy.ok()) return policy.status();
   current_ = *std::move(policy);
@@ -53,7 +53,7 @@ absl::Status PolicySource::Reload() {
 absl::Status PolicySource::ReloadIfChanged() {
   if (path_.empty()) return absl::OkStatus();
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::shared_mutex> lock(mutex_);
     if (StampOf(path_) == stamp_) return absl::OkStatus();
   }
   return Reload();

@@ -2,11 +2,12 @@
 #define CIR_ACCESS_POLICY_SOURCE_H_
 
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "access/access_policy.h"
 
 namespace cir::access {
@@ -43,8 +44,10 @@ class PolicySource {
   PolicySource(std::string path, std::shared_ptr<const AccessPolicy> policy, FileStamp stamp);
 
   const std::string path_;  // empty for a fixed policy
-  absl::Mutex reload_mutex_;  // held across a reload's read and swap; taken before mutex_
-  mutable absl::Mutex mutex_;
+  // std:: locks rather than absl::Mutex: Debian's Abseil is not built with ThreadSanitizer, which
+  // could not see what these order.
+  std::mutex reload_mutex_;  // held across a reload's read and swap; taken before mutex_
+  mutable std::shared_mutex mutex_;
   std::shared_ptr<const AccessPolicy> current_ ABSL_GUARDED_BY(mutex_);
   FileStamp stamp_ ABSL_GUARDED_BY(mutex_);
 };

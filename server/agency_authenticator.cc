@@ -28,11 +28,21 @@ const access::Agency* AgencyOfPeer(const grpc::AuthContext& context,
 }
 
 AgencyAuthenticator::AgencyAuthenticator(std::shared_ptr<access::PolicySource> policy)
-    : policy_(std::move(policy)) {}
+    : policy_(std::move(policy)) {
+  calls_.store(0, std::memory_order_release);
+}
+
+AgencyAuthenticator::~AgencyAuthenticator() { calls_.load(std::memory_order_acquire); }
 
 grpc::Status AgencyAuthenticator::Process(const InputMetadata& auth_metadata,
                                           grpc::AuthContext* context, OutputMetadata*,
                                           OutputMetadata*) {
+  calls_.load(std::memory_order_acquire);
+  // Released on every way out, after the last use of this object.
+  struct Released {
+    std::atomic<uint64_t>& calls;
+    ~Released() { calls.fetch_add(1, std::memory_order_release); }
+  } released{calls_};
   const std::shared_ptr<const access::AccessPolicy> policy = policy_->Current();
   const access::Agency* agency = AgencyOfPeer(*context, *policy);
   auto path = auth_metadata.find(":path");

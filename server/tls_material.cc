@@ -141,7 +141,7 @@ absl::StatusOr<std::unique_ptr<TlsMaterial>> TlsMaterial::Open(TlsFiles files,
   std::unique_ptr<TlsMaterial> material(new TlsMaterial(std::move(files), pattern, refresh));
   std::error_code error;
   fs::create_directory(material->staging_ + "/crl", error);
-  absl::MutexLock lock(&material->mutex_);
+  std::lock_guard<std::mutex> lock(material->mutex_);
   material->stamp_ = material->StampOfFiles();
   absl::Status staged = material->CheckAndStage();
   if (!staged.ok()) return staged;
@@ -268,7 +268,7 @@ std::shared_ptr<grpc::ServerCredentials> TlsMaterial::ServerCredentials(
 }
 
 absl::Status TlsMaterial::RefreshIfChanged() {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   std::string stamp = StampOfFiles();
   if (stamp == stamp_) return absl::OkStatus();
   stamp_ = std::move(stamp);  // a change that fails is not checked again until it changes again

@@ -2,11 +2,11 @@
 #define CIR_SERVER_TLS_MATERIAL_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/security/auth_metadata_processor.h"
 #include "grpcpp/security/server_credentials.h"
@@ -64,7 +64,7 @@ class TlsMaterial {
   const TlsFiles files_;
   const std::string staging_;
   const absl::Duration refresh_;
-  absl::Mutex mutex_;
+  std::mutex mutex_;  // std::mutex, which ThreadSanitizer sees (Debian's Abseil is uninstrumented)
   std::string stamp_ ABSL_GUARDED_BY(mutex_);
   int generation_ ABSL_GUARDED_BY(mutex_) = 0;
 };
