@@ -205,14 +205,30 @@ absl::StatusOr<std::shared_ptr<AesCtrEncryptionProvider>> AesCtrEncryptionProvid
       new AesCtrEncryptionProvider(*std::move(cipher), std::move(key_check)));
 }
 
+class AesCtrEncryptionProvider::Use {
+ public:
+  explicit Use(const AesCtrEncryptionProvider& provider) : provider_(provider) {
+    provider_.uses_.load(std::memory_order_acquire);
+  }
+  ~Use() { provider_.uses_.fetch_add(1, std::memory_order_release); }
+  Use(const Use&) = delete;
+  Use& operator=(const Use&) = delete;
+
+ private:
+  const AesCtrEncryptionProvider& provider_;
+};
+
 AesCtrEncryptionProvider::AesCtrEncryptionProvider(std::shared_ptr<const CtrCipher> cipher,
                                                    std::string key_check)
-    : cipher_(std::move(cipher)), key_check_(std::move(key_check)) {}
+    : cipher_(std::move(cipher)), key_check_(std::move(key_check)) {
+  uses_.store(0, std::memory_order_release);
+}
 
-AesCtrEncryptionProvider::~AesCtrEncryptionProvider() = default;
+AesCtrEncryptionProvider::~AesCtrEncryptionProvider() { uses_.load(std::memory_order_acquire); }
 
 rocksdb::Status AesCtrEncryptionProvider::CreateNewPrefix(const std::string& fname, char* prefix,
                                                           size_t prefix_length) const {
+  const Use use(*this);
   if (prefix_length < kHeaderBytes) {
     return rocksdb::Status::InvalidArgument(fname, "the encryption prefix is too short");
   }
@@ -229,6 +245,7 @@ rocksdb::Status AesCtrEncryptionProvider::CreateNewPrefix(const std::string& fna
 rocksdb::Status AesCtrEncryptionProvider::CreateCipherStream(
     const std::string& fname, const rocksdb::EnvOptions& /*options*/, rocksdb::Slice& prefix,
     std::unique_ptr<rocksdb::BlockAccessCipherStream>* result) {
+  const Use use(*this);
   if (prefix.size() < kHeaderBytes) {
     return rocksdb::Status::Corruption(fname, "is too short to hold the store's encryption header");
   }
