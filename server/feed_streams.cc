@@ -55,6 +55,8 @@ struct StreamState {
   std::atomic<int64_t> last_write_micros{0};
   // Set, with release, once the task that finished the stream has returned from Finish.
   std::atomic<bool> finish_returned{false};
+  // Writes being started (StartWriteOf) that have not returned from StartWrite yet.
+  std::atomic<int> writes_starting{0};
   std::atomic<uint64_t> wakes{0};  // commits in the stream's areas so far
   // When a read put off by min_send_interval is due (microseconds since the epoch); 0: none.
   std::atomic<int64_t> deferred_until{0};
@@ -91,9 +93,12 @@ class SubscribeStream final : public grpc::ServerWriteReactor<v1::SubscribeRespo
   void OnDone() override {
     Entered();
     // gRPC runs OnDone once the operation Finish started completes, which may be before the task
-    // that called Finish has returned from it: wait for that (a moment), so that the reactor is
-    // not destroyed under it.
-    while (!state_->finish_returned.load(std::memory_order_acquire)) std::this_thread::yield();
+    // that called Finish, or one that started the last write, has returned from it: wait for
+    // those (a moment), so that the reactor is not destroyed under them.
+    while (!state_->finish_returned.load(std::memory_order_acquire) ||
+           state_->writes_starting.load(std::memory_order_acquire) != 0) {
+      std::this_thread::yield();
+    }
     streams_.Forget(state_);
     delete this;
   }
@@ -107,6 +112,15 @@ class SubscribeStream final : public grpc::ServerWriteReactor<v1::SubscribeRespo
 };
 
 namespace {
+
+// Starts the write of `s.in_flight`. gRPC may complete it, and the stream may then be finished and
+// ended (OnDone deletes the reactor) on other threads, before StartWrite has returned on this one:
+// OnDone waits until every write started has returned, as it waits for Finish.
+void StartWriteOf(StreamState& s) {
+  s.writes_starting.fetch_add(1, std::memory_order_relaxed);
+  s.reactor->StartWrite(&s.in_flight);
+  s.writes_starting.fetch_sub(1, std::memory_order_release);
+}
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
@@ -316,14 +330,14 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
   s.last_write_micros = now;
   s.write_in_flight = true;
   if (s.in_flight.events_size() == 0 || auditor_ == nullptr) {
-    s.reactor->StartWrite(&s.in_flight);
+    StartWriteOf(s);
     return;
   }
   // Events go out only once their audit entry is durable: which children, which fields, to whom.
   v1::AuditEntry entry = s.audit;
   for (const v1::FeedEvent& event : s.in_flight.events()) CallAuditor::NoteFeedEvent(event, entry);
   if (entry.child_ids().empty()) {
-    s.reactor->StartWrite(&s.in_flight);
+    StartWriteOf(s);
     return;
   }
   // The write starts from the audit's reply: no task touches the stream meanwhile
@@ -332,7 +346,7 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
       std::move(entry),
       [this, stream](absl::Status audited) {
         if (audited.ok()) {
-          stream->reactor->StartWrite(&stream->in_flight);
+          StartWriteOf(*stream);
           return;
         }
         stream->audit_failed.store(true, std::memory_order_release);
