@@ -241,8 +241,12 @@ std::vector<std::string> ReturnedFieldNames(const MethodGrant& grant,
                                             const v1::ChildRecord& record) {
   FieldBits allowed = ChildRecordLists().Of(grant);
   if (record.sensitive() && !AnySeesSensitiveAddress(grant)) {
-    allowed.reset(v1::ChildRecord::descriptor()->FindFieldByName("address_lines")->index());
-    allowed.reset(v1::ChildRecord::descriptor()->FindFieldByName("postcode")->index());
+    // The address's two fields, looked up once rather than on every call that returns a record.
+    static const int address_lines =
+        v1::ChildRecord::descriptor()->FindFieldByName("address_lines")->index();
+    static const int postcode = v1::ChildRecord::descriptor()->FindFieldByName("postcode")->index();
+    allowed.reset(address_lines);
+    allowed.reset(postcode);
   }
   std::vector<const google::protobuf::FieldDescriptor*> set;
   record.GetReflection()->ListFields(record, &set);
