@@ -67,8 +67,11 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     authenticator = std::make_shared<AgencyAuthenticator>(options.access);
     credentials = server->tls_->ServerCredentials(authenticator);
   }
-  // Called on the store's writer thread, or its reply thread when a sync of reads' audit entries
-  // failed; the server object outlives the store it owns. Operators
+  options.store.reply_runner = [replies = server->replies_.get()](
+                                   absl::AnyInvocable<void() &&> task) {
+    replies->Run(std::move(task));
+  };
+  // Called on the store's writer thread; the server object outlives the store it owns. Operators
   // see why the registry went NOT_SERVING: the store's refusal says what failed, and no child.
   options.store.on_write_availability = [raw = server.get()](bool accepting_writes) {
     {
@@ -243,14 +246,15 @@ absl::Status RegistryServer::Stop(absl::Duration grace) {
         give_up - std::min(absl::Seconds(1), (give_up - absl::Now()) / 4);
     // The rest runs on a thread of its own, since a disk that no longer answers would hold it for
     // ever: gRPC's Shutdown waits for every call to finish, and a write's call finishes only when
-    // the store answers it. Closing the store commits every queued unit of work and delivers their
-    // replies, which finish their calls on the gRPC server: so the server is destroyed after the
-    // store.
+    // the store answers it. Closing the store commits every queued unit of work; their replies
+    // finish their calls through the reply runner on the gRPC server: so the server is destroyed
+    // after the store.
     closed_ =
         std::async(std::launch::async,
-                   [cancel_calls, store = std::move(store_), grpc_server = std::move(grpc_server),
-                    service = std::move(service_), registry = std::move(registry_),
-                    life_events = std::move(life_events_), feed_service = std::move(feed_service_),
+                   [cancel_calls, store = std::move(store_), replies = std::move(replies_),
+                    grpc_server = std::move(grpc_server), service = std::move(service_),
+                    registry = std::move(registry_), life_events = std::move(life_events_),
+                    feed_service = std::move(feed_service_),
                     feed_streams = std::move(feed_streams_), feed_reader = std::move(feed_reader_),
                     auditor = std::move(auditor_), audit_service = std::move(audit_service_),
                     checkpointer = std::move(checkpointer_), give_up]() mutable {
@@ -271,6 +275,7 @@ absl::Status RegistryServer::Stop(absl::Duration grace) {
                      // The store's last groups may still tell the feed of their events: it goes
                      // after the store.
                      store.reset();
+                     replies->WaitUntilIdle();
                      grpc_server.reset();
                      feed_service.reset();
                      feed_streams.reset();

@@ -26,6 +26,7 @@
 #include "server/call_gate.h"
 #include "server/feed_service.h"
 #include "server/feed_streams.h"
+#include "server/grpc_reply_runner.h"
 #include "server/registry_service.h"
 #include "server/tls_material.h"
 #include "storage/child_store.h"
@@ -125,6 +126,7 @@ class RegistryServer {
   // Checks the access policy's and the TLS files every second, until stopped.
   void WatchConfiguration();
 
+  std::unique_ptr<GrpcReplyRunner> replies_ = std::make_unique<GrpcReplyRunner>();
   std::shared_ptr<access::PolicySource> access_;
   std::unique_ptr<TlsMaterial> tls_;
   std::unique_ptr<CallGate> gate_;

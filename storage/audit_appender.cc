@@ -24,7 +24,6 @@ absl::Status AuditAppender::Restore(uint64_t size, const StoredNode& stored) {
       audit::TreeFrontier::Restore(StoredSubtrees(stored), size);
   if (!frontier.ok()) return frontier.status();
   committed_ = *frontier;
-  written_ = *frontier;
   staged_ = *std::move(frontier);
   return absl::OkStatus();
 }

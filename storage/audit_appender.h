@@ -20,16 +20,11 @@ struct AuditNode {
 
 // The audit log's tree as the store's writer extends it, leaf by leaf (audit::TreeFrontier: the
 // right edge, from which each new leaf's completed subtrees and the root follow without reading
-// the disk), in three states:
-// - staged: with the leaves of the write group being built; given back (DiscardGroup) when its
-//   batch is not written;
-// - written: every leaf of the batches written to the database (WroteGroup);
-// - committed: every leaf known durable, the tree that checkpoints sign and readers are served.
-//   A group written with a sync is committed at once; one written without (nothing but audit
-//   entries: see RocksDbChildStore) when a later sync of the write-ahead log covers it.
+// the disk). Staged per write group like AreaSequencer: committed with the group's batch, or
+// given back when the batch is not written.
 //
-// Used by the writer thread only, except Commit and Committed, which any thread may call (under
-// the store's own lock).
+// Used by the writer thread only, except Committed(), which any thread may call (under the
+// store's own lock).
 class AuditAppender {
  public:
   // What one leaf stages: its index, and every subtree it completes with its hash, the leaf
@@ -46,15 +41,8 @@ class AuditAppender {
 
   // OUT_OF_RANGE once the tree holds 2^64 - 1 leaves.
   absl::StatusOr<Appended> Append(absl::string_view entry_bytes);
-  void WroteGroup() { written_ = staged_; }
-  void DiscardGroup() { staged_ = written_; }
-  // The tree of every leaf written so far: what a sync made from now on makes durable.
-  const audit::TreeFrontier& Written() const { return written_; }
-  // Commits `durable` (a tree Written() returned once its leaves were synced), unless a larger
-  // tree is committed already: syncs may be reported out of order, and the tree never shrinks.
-  void Commit(const audit::TreeFrontier& durable) {
-    if (durable.size() > committed_.size()) committed_ = durable;
-  }
+  void CommitGroup() { committed_ = staged_; }
+  void DiscardGroup() { staged_ = committed_; }
 
   // The committed tree: its size, and its root (RFC 6962: the empty tree's for 0).
   struct Head {
@@ -65,7 +53,6 @@ class AuditAppender {
 
  private:
   audit::TreeFrontier committed_;
-  audit::TreeFrontier written_;
   audit::TreeFrontier staged_;
 };
 

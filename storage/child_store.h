@@ -75,8 +75,9 @@ using WriteWork = absl::AnyInvocable<absl::Status(WriteTxn&)>;
 //   was discarded; nothing was written.
 // Which thread: a refusal made inside Submit itself (queue full, writes suspended, store closing)
 // runs `done` on the caller's thread before Submit returns. Every other outcome is delivered off
-// the writer thread, together with the rest of its group, on the store's own reply thread. Never
-// on the writer thread, so `done` may take its time without holding up later groups.
+// the writer thread, together with the rest of its group: on the store's reply runner (the
+// server's runs them on a gRPC thread) or, without one, on the store's own reply thread. Never on
+// the writer thread, so `done` may take its time without holding up later groups.
 using WriteDone = absl::AnyInvocable<void(absl::Status)>;
 
 // How a unit may be abandoned before it runs, and what it costs the queue.

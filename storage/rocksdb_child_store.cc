@@ -31,9 +31,9 @@
 #include "storage/audit_appender.h"
 #include "storage/audit_log_store.h"
 #include "storage/group_batch.h"
-#include "storage/group_deliverer.h"
 #include "storage/key_codec.h"
 #include "storage/rocksdb_status.h"
+#include "storage/serial_executor.h"
 #include "storage/store_database.h"
 #include "storage/store_keys.h"
 #include "storage/writer_preferring_lock.h"
@@ -391,7 +391,7 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
     cache_options.capacity = options_.block_cache_bytes;
     shared_.block_cache = rocksdb::NewLRUCache(cache_options);
     shared_.listener = std::make_shared<RecoveryListener>(this);
-    replies_ = std::make_unique<GroupDeliverer>("cir-replies", [this] { return SyncWal(); });
+    if (!options_.reply_runner) replies_ = std::make_unique<SerialExecutor>("cir-replies");
   }
 
   // Opens the database and starts the writer.
@@ -444,7 +444,7 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
     }
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();  // the writer commits every queued unit first
-    replies_->Stop();  // and every reply it posted is delivered before the store closes
+    replies_.reset();  // and every reply it posted is delivered before the store closes
     std::unique_ptr<StoreDatabase> closing;
     {
       std::unique_lock<WriterPreferringLock> lock(db_mu_);
@@ -832,21 +832,16 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
       {
         std::unique_lock<std::mutex> lock(mu_);
         if (options_.feed_retention == absl::InfiniteDuration()) {
-          cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || !failed_wal_sync_.ok(); });
+          cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         } else {
           cv_.wait_until(lock, absl::ToChronoTime(next_prune_),
-                         [this] { return stopping_ || !queue_.empty() || !failed_wal_sync_.ok(); });
+                         [this] { return stopping_ || !queue_.empty(); });
           if (absl::Now() >= next_prune_ && !stopping_) {
             lock.unlock();
             PruneAreaFeeds();
             next_prune_ = absl::Now() + options_.feed_prune_interval;
             continue;
           }
-        }
-        if (!failed_wal_sync_.ok() && !stopping_) {
-          lock.unlock();
-          if (!RecoverFromFailedWalSync()) return;  // closing while suspended
-          continue;
         }
         if (queue_.empty()) return;  // stopping, and everything queued has been committed
         while (!queue_.empty() && group.size() < options_.max_group_size) {
@@ -856,24 +851,14 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
         }
       }
       std::vector<AreaHead> moved_heads;
-      bool written_unsynced = false;
-      absl::Status commit_failure = RunGroup(group, outcomes, moved_heads, written_unsynced);
+      absl::Status commit_failure = RunGroup(group, outcomes, moved_heads);
       // Writes are suspended before the group hears its outcome, so that a caller retrying at
       // once is refused rather than queued behind a store that cannot write.
       if (!commit_failure.ok()) Suspend(commit_failure);
-      if (written_unsynced) {
-        DeliverOnceSynced(group, std::move(outcomes), audit_.Written());
-      } else {
-        Deliver(group, std::move(outcomes), std::move(moved_heads));
-      }
+      Deliver(group, std::move(outcomes), std::move(moved_heads));
       group.clear();
       outcomes = {};
-      if (!commit_failure.ok()) {
-        // Groups written before it without a sync hear their syncs' outcomes first: recovery
-        // restores the tree from the database, which their commits must not overtake.
-        replies_->WaitUntilDelivered();
-        if (!AwaitRecovery()) return;  // closing while suspended
-      }
+      if (!commit_failure.ok() && !AwaitRecovery()) return;  // closing while suspended
     }
   }
 
@@ -918,28 +903,18 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
   // Runs every unit of `group` against one batch and commits the batch with one write, filling
   // `outcomes` (one per unit). Returns the commit's failure, if the write failed.
   // `moved_heads` gets the feeds whose head the committed group moved.
-  //
-  // A batch holding nothing but audit entries (a group of reads' entries, and of refusals made
-  // before any write was queued) is written without a sync, and `written_unsynced` set: its
-  // callers wait for a sync the deliverer makes (DeliverOnceSynced) while the writer goes on. Its
-  // entries become visible to readers of the database before they are durable, which harms
-  // nothing: the audit log is served, and signed, only up to the committed tree, which such a
-  // group joins once synced. A batch that changes anything else is synced before the writer
-  // goes on, so that no change is ever read before it is durable.
   absl::Status RunGroup(std::vector<Unit>& group, std::vector<absl::Status>& outcomes,
-                        std::vector<AreaHead>& moved_heads, bool& written_unsynced) {
+                        std::vector<AreaHead>& moved_heads) {
     const absl::Time commit_time = NextCommitTime();
     GroupBatch batch(hooks_.fail_rollback);
     uint64_t next_sequence = next_sequence_;
     GroupTxn txn(*database_, &batch.batch(), &next_sequence, &areas_, commit_time);
     outcomes.reserve(group.size());
     absl::Status audit_failure;  // an entry that could not be appended (the tree is full)
-    uint32_t audit_writes = 0;   // of the batch's writes, those of audit entries
     for (size_t i = 0; i < group.size(); ++i) {
       Unit& unit = group[i];
       if (absl::Status abandoned = Abandoned(unit.options, commit_time); !abandoned.ok()) {
-        audit_failure.Update(
-            StageAuditEntry(unit, abandoned, commit_time, batch.batch(), audit_writes));
+        audit_failure.Update(StageAuditEntry(unit, abandoned, commit_time, batch.batch()));
         outcomes.push_back(std::move(abandoned));
         continue;
       }
@@ -973,8 +948,7 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
         }
       }
       // After a refusal's writes are discarded: the call's entry is kept whatever its outcome.
-      audit_failure.Update(
-          StageAuditEntry(unit, outcome, commit_time, batch.batch(), audit_writes));
+      audit_failure.Update(StageAuditEntry(unit, outcome, commit_time, batch.batch()));
       outcomes.push_back(std::move(outcome));
     }
     if (!audit_failure.ok()) {
@@ -995,19 +969,15 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
       audit_.DiscardGroup();
       return absl::OkStatus();
     }
-    const bool audit_only = batch.staged_writes() == audit_writes;
     rocksdb::WriteOptions write_options;
-    write_options.sync = options_.sync_writes && !audit_only;
+    write_options.sync = options_.sync_writes;
     rocksdb::Status written = database_->db()->Write(write_options, batch.batch().GetWriteBatch());
     if (written.ok()) {
       next_sequence_ = next_sequence;
       moved_heads = areas_.CommitGroup();
-      audit_.WroteGroup();
-      written_unsynced = options_.sync_writes && audit_only;
-      if (!written_unsynced) {
-        // Durable now, and so is every group written before it without a sync.
+      {
         std::lock_guard<std::mutex> lock(audit_mu_);
-        audit_.Commit(audit_.Written());
+        audit_.CommitGroup();
       }
       return absl::OkStatus();
     }
@@ -1030,16 +1000,7 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
   // point, so a later unit's refusal does not take it away. A write that cannot be staged fails
   // the group's commit like any other (WriteBatchWithIndex::Put fails only on memory).
   absl::Status StageAuditEntry(const Unit& unit, const absl::Status& outcome,
-                               absl::Time commit_time, rocksdb::WriteBatchWithIndex& batch,
-                               uint32_t& audit_writes) {
-    const uint32_t writes_before = batch.GetWriteBatch()->Count();
-    absl::Status staged = StageAuditWrites(unit, outcome, commit_time, batch);
-    audit_writes += batch.GetWriteBatch()->Count() - writes_before;
-    return staged;
-  }
-
-  absl::Status StageAuditWrites(const Unit& unit, const absl::Status& outcome,
-                                absl::Time commit_time, rocksdb::WriteBatchWithIndex& batch) {
+                               absl::Time commit_time, rocksdb::WriteBatchWithIndex& batch) {
     if (!unit.options.audit_entry) return absl::OkStatus();
     v1::AuditEntry entry = unit.options.audit_entry(outcome);
     entry.set_recorded_at_unix_micros(absl::ToUnixMicros(commit_time));
@@ -1086,14 +1047,15 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
     return absl::OkStatus();
   }
 
-  // Hands the outcomes of `group`, written with a sync, to the deliverer as one task, which first
-  // tells the feed watcher of the heads the group moved.
+  // Hands the outcomes of `group` to the reply runner, as one task, which first tells the feed
+  // watcher of the heads the group moved.
   void Deliver(std::vector<Unit>& group, std::vector<absl::Status> outcomes,
                std::vector<AreaHead> moved_heads = {}) {
     std::vector<WriteDone> dones;
     dones.reserve(group.size());
     for (Unit& unit : group) dones.push_back(std::move(unit.done));
-    // The task holds the watcher's slot, not the store: the store may be closing when it runs.
+    // The task holds the watcher's slot, not the store: a reply runner of the server's may run it
+    // after the store has gone.
     absl::AnyInvocable<void()&&> replies = [watcher = watcher_, dones = std::move(dones),
                                             outcomes = std::move(outcomes),
                                             moved_heads = std::move(moved_heads)]() mutable {
@@ -1103,78 +1065,11 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
       }
       for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move(outcomes[i]));
     };
-    replies_->Post(/*written_unsynced=*/false,
-                   [replies = std::move(replies)](absl::Status) mutable { std::move(replies)(); });
-  }
-
-  // Hands the outcomes of `group`, written without a sync, to the deliverer, which answers them
-  // once a sync has made the group durable: OK outcomes then, with `written` (the tree with the
-  // group's entries) committed; a refusal if the sync failed (the entry may be lost, so a read
-  // sends nothing: CallAuditor answers AUDIT_UNAVAILABLE).
-  void DeliverOnceSynced(std::vector<Unit>& group, std::vector<absl::Status> outcomes,
-                         audit::TreeFrontier written) {
-    std::vector<WriteDone> dones;
-    dones.reserve(group.size());
-    for (Unit& unit : group) dones.push_back(std::move(unit.done));
-    replies_->Post(
-        /*written_unsynced=*/true, [this, dones = std::move(dones), outcomes = std::move(outcomes),
-                                    written = std::move(written)](absl::Status synced) mutable {
-          if (synced.ok()) {
-            std::lock_guard<std::mutex> lock(audit_mu_);
-            audit_.Commit(written);
-          } else {
-            const absl::Status unknown =
-                Refusal(absl::StatusCode::kUnavailable, v1::WRITE_OUTCOME_UNKNOWN,
-                        absl::StrCat("the write could not be made durable (", synced.message(),
-                                     "), so whether it took effect is unknown"));
-            for (absl::Status& outcome : outcomes) {
-              if (outcome.ok()) outcome = unknown;
-            }
-          }
-          for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move(outcomes[i]));
-        });
-  }
-
-  // The deliverer's sync: makes durable every write made so far (RocksDB's SyncWAL, which runs
-  // beside the writer's writes). After a failure, the bytes of the log not yet synced may have
-  // been dropped by the kernel while a later sync reports success (as PostgreSQL learnt of
-  // fsync), so every later sync is refused too, and writes suspended, until the writer has
-  // reopened the database, replaying the log as it is on disk (RecoverFromFailedWalSync).
-  absl::Status SyncWal() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!failed_wal_sync_.ok()) return failed_wal_sync_;
+    if (options_.reply_runner) {
+      options_.reply_runner(std::move(replies));
+    } else {
+      replies_->Post(std::move(replies));
     }
-    absl::Status synced;
-    {
-      std::shared_lock<WriterPreferringLock> lock(db_mu_);
-      synced = database_ == nullptr
-                   ? Reopening()
-                   : FromRocks(database_->db()->SyncWAL(), "syncing the write-ahead log");
-    }
-    if (synced.ok()) return synced;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      failed_wal_sync_ = synced;
-    }
-    cv_.notify_all();
-    Suspend(synced);
-    return synced;
-  }
-
-  // After a failed SyncWal: lets every group already written hear that it failed, then reopens
-  // the database (never RocksDB's Resume: what the failed sync lost must not be trusted from
-  // memory), and takes writes again. False if the store closes first.
-  bool RecoverFromFailedWalSync() {
-    replies_->WaitUntilDelivered();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      reopen_to_recover_ = true;
-    }
-    if (!AwaitRecovery()) return false;
-    std::lock_guard<std::mutex> lock(mu_);
-    failed_wal_sync_ = absl::OkStatus();
-    return true;
   }
 
   // After a failed commit: refuses writes from now on (and those already queued), and says so.
@@ -1229,16 +1124,7 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
   // log (RocksDB 7.8 deems a plain I/O error there fatal to the open database) is recovered from
   // only by closing the database and opening it again, which replays the log as a restart would.
   bool TryToRecover() {
-    bool reopen_only;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      reopen_only = reopen_to_recover_;
-    }
-    if (reopen_only) {
-      if (!Reopen()) return false;
-      std::lock_guard<std::mutex> lock(mu_);
-      reopen_to_recover_ = false;
-    } else if (database_ != nullptr) {
+    if (database_ != nullptr) {
       rocksdb::Status resumed = database_->db()->Resume();
       if (resumed.IsBusy()) return false;
       if (!resumed.ok() && resumed.severity() < rocksdb::Status::Severity::kFatalError) {
@@ -1338,10 +1224,6 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
   // and are shared freely.
   absl::Status suspended_ ABSL_GUARDED_BY(mu_);
   bool recovery_event_ ABSL_GUARDED_BY(mu_) = false;
-  // A sync of groups written without one (SyncWal) failed: what may have been written since is
-  // not trusted to be durable until the writer has reopened the database (see SyncWal).
-  absl::Status failed_wal_sync_ ABSL_GUARDED_BY(mu_);
-  bool reopen_to_recover_ ABSL_GUARDED_BY(mu_) = false;
 
   // Refusals made in Submit, built once: a full queue may refuse millions of units.
   const absl::Status queue_full_ = Refusal(
@@ -1350,9 +1232,9 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
   const absl::Status closing_ = Refusal(absl::StatusCode::kUnavailable, v1::SERVER_STOPPING,
                                         "the store is closing; nothing was written");
 
-  // Delivers each group's replies (WriteDone) after its commit, off the writer thread, syncing
-  // first the groups written without a sync.
-  std::unique_ptr<GroupDeliverer> replies_;
+  // Delivers each group's replies (WriteDone) after its commit, off the writer thread, unless the
+  // options name another runner.
+  std::unique_ptr<SerialExecutor> replies_;
   std::thread writer_;  // started by Start, once every other member is initialised
 };
 

@@ -48,6 +48,12 @@ struct RocksDbStoreOptions {
   // Bytes of memtables across all column families before they are flushed to disk, so that write
   // buffers too stay bounded at any store size. Default: 128 MiB.
   size_t memtable_bytes = 128u << 20;
+  // Runs the replies (WriteDone calls) of one committed group, all of them in one task, on a
+  // thread other than the writer's, so the writer can start on the next group. The server passes
+  // one that runs them on a gRPC thread, where the replies' network writes are combined. Default
+  // (empty): a thread of the store's own.
+  std::function<void(absl::AnyInvocable<void() &&>)> reply_runner;
+
   // Most units of work waiting for the writer (not counting the group it is running). Beyond it,
   // Submit refuses at once with UNAVAILABLE, reason WRITE_QUEUE_FULL, rather than let memory grow
   // while the disk falls behind. Each queued unit costs about 150 bytes besides what it holds.
@@ -98,11 +104,8 @@ struct RocksDbStoreTestHooks {
 //
 // Writes: one writer thread drains a bounded queue of units of work, runs each against a
 // WriteBatchWithIndex (so later units see earlier ones), and commits the whole group with one
-// synced write; then the store's reply thread (GroupDeliverer) delivers the group's outcomes
-// while the writer starts on the next group. Group commit makes the durable write rate
-// independent of the sync latency. A group holding nothing but audit entries (reads' entries)
-// is written without a sync and answered once the reply thread's next sync covers it, so that
-// a stream of reads never holds the writer up on the disk.
+// synced write; then the reply runner delivers the group's outcomes while the writer starts on
+// the next group. Group commit makes the durable write rate independent of the sync latency.
 // Reads go straight to RocksDB from the calling thread and never wait for the disk's recovery:
 // while the store reopens its database after a failed write, they are refused at once
 // (UNAVAILABLE, STORE_REOPENING).

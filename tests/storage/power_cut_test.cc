@@ -1,7 +1,5 @@
 // Proof of the sync: every unit acknowledged before a power cut is found after it. The same run
 // with syncing switched off must lose acknowledged units, which shows the harness able to fail.
-// Reads' audit entries, which the writer writes without a sync and the reply thread syncs
-// behind it, are held to the same rule.
 
 #include <atomic>
 #include <chrono>
@@ -9,17 +7,15 @@
 #include <future>
 #include <mutex>
 #include <random>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "cir/v1/registry.pb.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb_child_store.h"
-#include "tests/storage/store_testing.h"
 #include "tests/testing/fault_injection_fs.h"
+#include "tests/storage/store_testing.h"
 #include "tests/testing/temp_dir.h"
 
 namespace cir::storage {
@@ -103,93 +99,6 @@ TEST_P(PowerCutTest, EveryUnitAcknowledgedBeforeAPowerCutIsFoundAfterIt) {
   } else {
     EXPECT_GT(lost, 0u) << "without syncing, the power cut should have lost acknowledged units";
   }
-}
-
-// The audit entry of a read made by `reader` (a unit that writes nothing else).
-SubmitOptions ReadsEntry(std::string reader) {
-  SubmitOptions options;
-  options.audit_entry = [reader = std::move(reader)](const absl::Status&) {
-    v1::AuditEntry entry;
-    entry.set_end_user(reader);
-    return entry;
-  };
-  return options;
-}
-
-TEST(ReadsAuditPowerCutTest, EveryReadsEntryAcknowledgedBeforeAPowerCutIsInTheLogAfterIt) {
-  cir::testing::TempDir dir;
-  const std::string path = dir.Sub("db");
-  ASSERT_TRUE(RocksDbChildStore::Open(StoreOptions(path)).ok());
-
-  auto fs = std::make_shared<cir::testing::FaultInjectionFs>();
-  RocksDbStoreOptions options = StoreOptions(path);
-  options.file_system = fs;
-  absl::StatusOr<std::unique_ptr<ChildStore>> opened = RocksDbChildStore::Open(options);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  std::unique_ptr<ChildStore> store = *std::move(opened);
-
-  std::random_device seed_source;
-  const unsigned seed = seed_source();
-  std::mt19937 random(seed);
-  const int cut_after = std::uniform_int_distribution<int>(1000, 3000)(random);
-  SCOPED_TRACE(absl::StrCat("seed ", seed, ": power cut after ", cut_after, " acknowledgements"));
-
-  // Readers' groups (entries only: written without a sync) interleave with a writer's (synced).
-  constexpr int kReaders = 7;
-  std::mutex mu;
-  std::condition_variable progress;
-  std::vector<std::string> acknowledged;
-  std::atomic<bool> stop = false;
-  std::vector<std::thread> callers;
-  for (int c = 0; c <= kReaders; ++c) {
-    callers.emplace_back([&, c] {
-      for (int i = 0; !stop; ++i) {
-        const std::string caller = absl::StrCat(c == kReaders ? "writer " : "reader ", c, "-", i);
-        WriteWork work = [](WriteTxn&) { return absl::OkStatus(); };
-        if (c == kReaders) {
-          work = [key = Key(c, i)](WriteTxn& txn) {
-            return txn.PutIndex(IndexKind::kUpn, key, IndexEntry{"PPPPPPPPPPP", ""});
-          };
-        }
-        if (!RunUnit(*store, std::move(work), ReadsEntry(caller)).ok()) continue;
-        std::lock_guard<std::mutex> lock(mu);
-        acknowledged.push_back(caller);
-        progress.notify_all();
-      }
-    });
-  }
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    ASSERT_TRUE(progress.wait_for(lock, std::chrono::minutes(1), [&] {
-      return acknowledged.size() >= static_cast<size_t>(cut_after);
-    }));
-  }
-  fs->CutPower();
-  stop = true;
-  for (std::thread& caller : callers) caller.join();
-  store.reset();
-  fs->DropUnsyncedData();
-
-  opened = RocksDbChildStore::Open(StoreOptions(path));
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  AuditLogStore& log = (*opened)->audit_log();
-  std::set<std::string> logged;
-  for (uint64_t next = 0;;) {
-    absl::StatusOr<std::vector<v1::AuditRecord>> records = log.ReadAuditEntries(next, 10000);
-    ASSERT_TRUE(records.ok()) << records.status();
-    if (records->empty()) break;
-    for (const v1::AuditRecord& record : *records) {
-      ASSERT_EQ(record.index(), next);
-      v1::AuditEntry entry;
-      ASSERT_TRUE(entry.ParseFromString(record.entry()));
-      logged.insert(entry.end_user());
-      ++next;
-    }
-  }
-  EXPECT_EQ(log.AuditHead().size, logged.size());
-  size_t lost = 0;
-  for (const std::string& caller : acknowledged) lost += !logged.contains(caller);
-  EXPECT_EQ(lost, 0u) << "of " << acknowledged.size() << " acknowledged entries";
 }
 
 INSTANTIATE_TEST_SUITE_P(Syncing, PowerCutTest, ::testing::Values(true, false),

@@ -253,62 +253,6 @@ TEST(StoreReopenTest, AReadDuringAHeldUpReopenIsAnsweredAtOnce) {
   EXPECT_TRUE(store.GetChild(ChildId(0)).ok());
 }
 
-// A unit that writes nothing but its audit entry, as a read's does, made by `reader`.
-absl::Status RunReadsEntry(ChildStore& store, const std::string& reader) {
-  SubmitOptions options;
-  options.audit_entry = [reader](const absl::Status&) {
-    v1::AuditEntry entry;
-    entry.set_end_user(reader);
-    return entry;
-  };
-  return RunUnit(
-      store, [](WriteTxn&) { return absl::OkStatus(); }, std::move(options));
-}
-
-TEST(ReadsEntrySyncFailureTest, AFailedSyncRefusesTheEntryAndSuspendsWritesUntilTheStoreReopens) {
-  cir::testing::TempDir dir;
-  auto faults = std::make_shared<cir::testing::FaultInjectionFs>();
-  RocksDbStoreOptions options = StoreOptions(dir.Sub("db"));
-  options.file_system = faults;
-  options.write_recovery_interval = absl::Milliseconds(20);
-  AvailabilityLog availability;
-  options.on_write_availability = [&](bool accepting) { availability.Record(accepting); };
-  absl::StatusOr<std::unique_ptr<ChildStore>> opened = RocksDbChildStore::Open(options);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  ChildStore& store = **opened;
-  ASSERT_TRUE(RunReadsEntry(store, "before").ok());
-  ASSERT_EQ(store.audit_log().AuditHead().size, 1u);
-
-  // The entry is written (without a sync) and its sync, made behind the writer, fails: it is
-  // refused, never served, and writes stop, as after any failed commit.
-  faults->FailSyncs(true);
-  absl::Status refused = RunReadsEntry(store, "during");
-  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
-  EXPECT_EQ(errors::ReasonOf(refused), v1::WRITE_OUTCOME_UNKNOWN) << refused;
-  EXPECT_EQ(store.audit_log().AuditHead().size, 1u);
-  ASSERT_TRUE(availability.AwaitLatest(false));
-  absl::Status suspended = RunUnit(store, RegisterChild(ChildId(0), NhsNumber(0)));
-  EXPECT_EQ(errors::ReasonOf(suspended), v1::WRITES_SUSPENDED) << suspended;
-
-  // Once syncs work again the store reopens its database and takes entries and writes again.
-  faults->FailSyncs(false);
-  ASSERT_TRUE(availability.AwaitLatest(true)) << "the store did not recover";
-  ASSERT_TRUE(RunReadsEntry(store, "after").ok());
-  ASSERT_TRUE(RunUnit(store, RegisterChild(ChildId(1), NhsNumber(1))).ok());
-  absl::StatusOr<std::vector<v1::AuditRecord>> records = store.audit_log().ReadAuditEntries(0, 100);
-  ASSERT_TRUE(records.ok()) << records.status();
-  ASSERT_EQ(records->size(), store.audit_log().AuditHead().size);
-  std::set<std::string> logged;
-  for (const v1::AuditRecord& record : *records) {
-    v1::AuditEntry entry;
-    ASSERT_TRUE(entry.ParseFromString(record.entry()));
-    logged.insert(entry.end_user());
-  }
-  EXPECT_TRUE(logged.contains("before"));
-  const bool after_logged = logged.contains("after");
-  EXPECT_TRUE(after_logged);
-}
-
 INSTANTIATE_TEST_SUITE_P(Faults, WriteFailureTest,
                          ::testing::Values(Fault::kFailingSync, Fault::kFailingAppend,
                                            Fault::kFullDisk),
