@@ -552,8 +552,21 @@ void MarkTheRestNotFound(v1::BatchResolveResponse& response) {
 
 }  // namespace
 
+absl::Status ReadAbandoned(const ReadCall& call) {
+  if (absl::Now() >= call.deadline) {
+    return errors::Refusal(absl::StatusCode::kDeadlineExceeded, v1::CALL_ABANDONED,
+                           "the call's deadline passed before its lookups were done; nothing "
+                           "was sent");
+  }
+  if (call.is_cancelled && call.is_cancelled()) {
+    return errors::Refusal(absl::StatusCode::kCancelled, v1::CALL_ABANDONED,
+                           "the call was cancelled before its lookups were done; nothing was sent");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
-    const v1::BatchResolveRequest& request) {
+    const v1::BatchResolveRequest& request, const ReadCall& call) {
   const int count = request.identifiers_size();
   if (count == 0) {
     return errors::InvalidField("identifiers", "give at least one identifier", v1::FIELD_REQUIRED);
@@ -597,6 +610,7 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
       child_id_owner.push_back(i);
     }
   }
+  CIR_RETURN_IF_ERROR(ReadAbandoned(call));
   std::vector<absl::StatusOr<std::optional<IndexEntry>>> entries = store_.LookupMany(index_keys);
   for (size_t k = 0; k < entries.size(); ++k) {
     if (!entries[k].ok()) return entries[k].status();
@@ -640,6 +654,7 @@ absl::StatusOr<v1::BatchResolveResponse> Registry::BatchResolve(
     MarkTheRestNotFound(response);
     return response;
   }
+  CIR_RETURN_IF_ERROR(ReadAbandoned(call));
   std::vector<absl::StatusOr<std::optional<StoredChild>>> children =
       store_.GetChildren(child_ids);
   CIR_RETURN_IF_ERROR(FollowMerges(store_, children));

@@ -25,6 +25,18 @@ struct RegistryOptions {
   bool allow_test_nhs_numbers = false;
 };
 
+// What a long read knows of its call: when its caller has gone (the deadline passed, or the call
+// was cancelled), the read stops between its steps, since nobody would receive what it found.
+struct ReadCall {
+  absl::Time deadline = absl::InfiniteFuture();
+  // Whether the call was cancelled; none: never.
+  std::function<bool()> is_cancelled;
+};
+
+// OK while `call`'s caller still waits; otherwise the answer to a read it has given up on
+// (DEADLINE_EXCEEDED or CANCELLED, reason CALL_ABANDONED: nothing was sent).
+absl::Status ReadAbandoned(const ReadCall& call);
+
 // The registry's rules over a store: validates requests, keeps identifiers unique, and records an
 // event with every change. Knows nothing of gRPC; the server is a thin layer over it.
 //
@@ -57,7 +69,10 @@ class Registry {
 
   // Reads: answered on the calling thread from committed state.
   absl::StatusOr<v1::ResolveResponse> Resolve(const v1::ResolveRequest& request);
-  absl::StatusOr<v1::BatchResolveResponse> BatchResolve(const v1::BatchResolveRequest& request);
+  // A batch checks `call` before its lookups and again before it reads the children's records,
+  // and is answered ReadAbandoned's refusal once the caller has gone.
+  absl::StatusOr<v1::BatchResolveResponse> BatchResolve(const v1::BatchResolveRequest& request,
+                                                        const ReadCall& call = {});
 
  private:
   storage::ChildStore& store_;

@@ -304,7 +304,14 @@ grpc::ServerUnaryReactor* RegistryService::BatchResolve(grpc::CallbackServerCont
   grpc::ServerUnaryReactor* reactor = Enter(context);
   absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "BatchResolve");
   if (!caller.ok()) return reactor;
-  absl::StatusOr<v1::BatchResolveResponse> result = registry_.BatchResolve(*request);
+  // A batch its caller has given up on (while it waited for a thread, or during its lookups)
+  // stops: nothing more is read, trimmed or sent, and its entry says so.
+  registry::ReadCall call{absl::FromChrono(context->deadline()),
+                          [context] { return context->IsCancelled(); }};
+  absl::StatusOr<v1::BatchResolveResponse> result = registry_.BatchResolve(*request, call);
+  if (result.ok()) {
+    if (absl::Status gone = registry::ReadAbandoned(call); !gone.ok()) result = std::move(gone);
+  }
   v1::AuditEntry entry =
       CallAuditor::EntryFor(&*caller, "", MethodPath("BatchResolve"), result.status());
   if (result.ok()) {

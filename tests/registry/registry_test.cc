@@ -293,6 +293,33 @@ TEST_F(RegistryTest, BatchResolveReturnsIdentifiersOnlyUnlessTheFullRecordIsAske
   }
 }
 
+// A batch nobody waits for any more stops: one whose deadline has passed reads nothing, and one
+// cancelled after its index lookups never reads the children's records.
+TEST_F(RegistryTest, ABatchWhoseCallerHasGoneStopsAndIsAnsweredCallAbandoned) {
+  RegisterNew(21);
+  v1::BatchResolveRequest request;
+  request.add_identifiers(FictionalNhsNumber(21));
+  request.set_view(v1::RECORD_VIEW_FULL);
+
+  ReadCall late{absl::Now() - absl::Seconds(1), nullptr};
+  absl::StatusOr<v1::BatchResolveResponse> past = registry_->BatchResolve(request, late);
+  EXPECT_EQ(past.status().code(), absl::StatusCode::kDeadlineExceeded) << past.status();
+  EXPECT_EQ(errors::ReasonOf(past.status()), v1::CALL_ABANDONED);
+
+  int checks = 0;
+  ReadCall cancelled_midway{absl::InfiniteFuture(), [&checks] { return ++checks > 1; }};
+  absl::StatusOr<v1::BatchResolveResponse> gone =
+      registry_->BatchResolve(request, cancelled_midway);
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kCancelled) << gone.status();
+  EXPECT_EQ(errors::ReasonOf(gone.status()), v1::CALL_ABANDONED);
+  EXPECT_EQ(checks, 2);
+
+  ReadCall waiting{absl::Now() + absl::Minutes(1), [] { return false; }};
+  absl::StatusOr<v1::BatchResolveResponse> answered = registry_->BatchResolve(request, waiting);
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  EXPECT_EQ(answered->results(0).outcome(), v1::BatchResolveResult::OUTCOME_FOUND);
+}
+
 // The child-id view reads only the index: it carries neither the record's status nor whether the
 // identifier is a former one (the proto says so), and never sets either, for any kind of input.
 // The identifiers view carries both.
