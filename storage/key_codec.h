@@ -108,7 +108,10 @@ std::string EncodeIndexEntry(const IndexEntry& entry);
 std::optional<IndexEntry> DecodeIndexEntry(absl::string_view bytes);
 
 std::string EncodeAuditNodeKey(int level, uint64_t node_index);
+inline constexpr size_t kAuditNodeKeyBytes = 1 + 8;
+// A key of "audit_by_child" begins with the child's identifier, always this long.
 std::string EncodeAuditChildKey(absl::string_view child_id, uint64_t leaf_index);
+inline constexpr size_t kAuditChildIdBytes = 11;
 std::string EncodeEventKey(uint64_t sequence);
 std::optional<uint64_t> DecodeEventKey(absl::string_view key);
 

@@ -73,6 +73,19 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
     family.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(kMaxKeyBytes));
     family.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory());
   }
+  // The audit log's tree is read by whole keys alone too, and its index by child by prefix (a
+  // child's entries): in one skip list, every leaf's inserts (its hash, the subtrees it
+  // completes, the child it names) land at scattered places and each walks the whole list, which
+  // a profile of audited reads showed as the writer's largest cost in its own code; in hash buckets
+  // each is short (BENCHMARKS.md: about 4 us of server time per audited resolve).
+  if (which == ColumnFamily::kAuditTree) {
+    family.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(kAuditNodeKeyBytes));
+    family.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory());
+  }
+  if (which == ColumnFamily::kAuditByChild) {
+    family.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kAuditChildIdBytes));
+    family.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory());
+  }
   return family;
 }
 
