@@ -104,7 +104,8 @@ void SubmitChange(storage::ChildStore& store, Work work, Registry::Reply<Respons
                   storage::SubmitOptions submit, const Actor& actor = {}) {
   auto response = std::make_shared<Response>();
   if (actor.audit) {
-    // Runs on the writer thread right after the unit, which filled `response` if it succeeded.
+    // Runs on the writer thread once the unit's group has run; the unit filled `response` if it
+    // succeeded.
     submit.audit_entry = [audit = actor.audit, response](const absl::Status& outcome) {
       return audit(outcome, outcome.ok() ? response.get() : nullptr);
     };

@@ -55,7 +55,9 @@ void CallAuditor::NoteFeedEvent(const v1::FeedEvent& event, v1::AuditEntry& entr
 
 void CallAuditor::Record(v1::AuditEntry entry, absl::AnyInvocable<void(absl::Status)> then,
                          storage::SubmitOptions submit) {
-  submit.audit_entry = [entry = std::move(entry)](const absl::Status&) { return entry; };
+  submit.audit_entry = [entry = std::move(entry)](const absl::Status&) mutable {
+    return std::move(entry);
+  };
   store_.Submit([](storage::WriteTxn&) { return absl::OkStatus(); },
                 [then = std::move(then)](absl::Status written) mutable {
                   then(written.ok() ? absl::OkStatus() : AuditUnavailable(written));

@@ -96,9 +96,9 @@ struct SubmitOptions {
   // refused, or was abandoned: every call is audited), and appended to the audit log in the
   // group's batch after a refused unit's writes are discarded, so that the entry is kept whatever
   // the outcome. The store sets recorded_at_unix_micros, and indexes the entry under each of its
-  // child_ids. `done` hearing OK means the entry is durable too. Must be cheap. Empty (default):
-  // the unit is not audited (the store's own work; the store's tests).
-  std::function<v1::AuditEntry(const absl::Status& outcome)> audit_entry;
+  // child_ids. `done` hearing OK means the entry is durable too. Must be cheap; called at most
+  // once. Empty (default): the unit is not audited (the store's own work; the store's tests).
+  absl::AnyInvocable<v1::AuditEntry(const absl::Status& outcome) &&> audit_entry;
 };
 
 struct IndexKey {

@@ -670,8 +670,11 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
         // A unit larger than the bound, taken into an empty queue, counts as the whole bound.
         const size_t counted = std::min(bytes, options_.max_queued_bytes);
         queued_bytes_ += counted;
+        // The writer waits only on an empty queue: a unit joining others wakes nobody. (Woken
+        // under the lock: once it is released, the unit may be committed and answered, and the
+        // store closed, before this call returns.)
+        if (queue_.empty()) cv_.notify_one();
         queue_.push_back(Unit{std::move(work), std::move(done), std::move(options), counted});
-        cv_.notify_one();
         return;
       }
     }
@@ -917,7 +920,6 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
     for (size_t i = 0; i < group.size(); ++i) {
       Unit& unit = group[i];
       if (absl::Status abandoned = Abandoned(unit.options, commit_time); !abandoned.ok()) {
-        audit_failure.Update(StageAuditEntry(unit, abandoned, commit_time, batch.batch()));
         outcomes.push_back(std::move(abandoned));
         continue;
       }
@@ -950,9 +952,14 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
           return absl::OkStatus();
         }
       }
-      // After a refusal's writes are discarded: the call's entry is kept whatever its outcome.
-      audit_failure.Update(StageAuditEntry(unit, outcome, commit_time, batch.batch()));
       outcomes.push_back(std::move(outcome));
+    }
+    // Every unit's entry, in the group's order, once every unit has run: after the last save
+    // point, so the entry is kept whatever its unit's outcome, and straight into the batch
+    // RocksDB writes, unindexed, since no unit reads the audit log through the batch.
+    for (size_t i = 0; i < group.size(); ++i) {
+      audit_failure.Update(
+          StageAuditEntry(group[i], outcomes[i], commit_time, *batch.batch().GetWriteBatch()));
     }
     if (!audit_failure.ok()) {
       // No write goes unaudited: the group is not written.
@@ -999,13 +1006,12 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
   }
 
   // Appends `unit`'s audit entry, if it has one, for `outcome`, to the group's batch: the leaf,
-  // the subtrees it completes, and its place under each child it names. Outside any unit's save
-  // point, so a later unit's refusal does not take it away. A write that cannot be staged fails
-  // the group's commit like any other (WriteBatchWithIndex::Put fails only on memory).
-  absl::Status StageAuditEntry(const Unit& unit, const absl::Status& outcome,
-                               absl::Time commit_time, rocksdb::WriteBatchWithIndex& batch) {
+  // the subtrees it completes, and its place under each child it names. A write that cannot be
+  // staged fails the group's commit like any other (WriteBatch::Put fails only on memory).
+  absl::Status StageAuditEntry(Unit& unit, const absl::Status& outcome, absl::Time commit_time,
+                               rocksdb::WriteBatch& batch) {
     if (!unit.options.audit_entry) return absl::OkStatus();
-    v1::AuditEntry entry = unit.options.audit_entry(outcome);
+    v1::AuditEntry entry = std::move(unit.options.audit_entry)(outcome);
     entry.set_recorded_at_unix_micros(absl::ToUnixMicros(commit_time));
     std::string bytes;
     {

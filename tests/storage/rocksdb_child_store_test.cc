@@ -178,15 +178,18 @@ TEST_F(RocksDbChildStoreTest, AFailedRollbackAbortsTheWholeGroupAndWritesNothing
       RocksDbChildStore::OpenWithTestHooks(StoreOptions(dir_.Sub("db")), hooks);
   ASSERT_TRUE(opened.ok()) << opened.status();
   ChildStore& store = **opened;
-  SubmitOptions gone;  // a caller whose deadline has passed
-  gone.deadline = absl::InfinitePast();
+  auto gone = [] {  // a caller whose deadline has passed
+    SubmitOptions options;
+    options.deadline = absl::InfinitePast();
+    return options;
+  };
   Outcomes outcomes(5);
   {
     WriterBlocker blocker(store);
     store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("GGGGGGGGGGG")); },
                  outcomes.For(0));
-    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("FFFFFFFFFFF")); },
-                 outcomes.For(1), gone);
+    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("FFFFFFFFFFF")); }, outcomes.For(1),
+                 gone());
     store.Submit(
         [](WriteTxn& txn) {
           absl::Status s = txn.PutChild(Child("HHHHHHHHHHH"));
@@ -196,8 +199,8 @@ TEST_F(RocksDbChildStoreTest, AFailedRollbackAbortsTheWholeGroupAndWritesNothing
         outcomes.For(2));
     store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("JJJJJJJJJJJ")); },
                  outcomes.For(3));
-    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("LLLLLLLLLLL")); },
-                 outcomes.For(4), gone);
+    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("LLLLLLLLLLL")); }, outcomes.For(4),
+                 gone());
   }
   // The others in the group wrote nothing and may retry: ABORTED, never INTERNAL (which a client
   // does not retry).
@@ -382,17 +385,29 @@ TEST_F(RocksDbChildStoreTest, AUnitWhoseCallerHasGoneIsNotRun) {
     WriterBlocker blocker(*store);
     SubmitOptions past_deadline;
     past_deadline.deadline = absl::Now() - absl::Seconds(1);
-    store->Submit([&](WriteTxn& txn) { ++ran; return txn.PutChild(Child("MMMMMMMMMMM")); },
-                  outcomes.For(0), past_deadline);
+    store->Submit(
+        [&](WriteTxn& txn) {
+          ++ran;
+          return txn.PutChild(Child("MMMMMMMMMMM"));
+        },
+        outcomes.For(0), std::move(past_deadline));
     SubmitOptions cancellable;
     cancellable.is_cancelled = [&] { return cancelled.load(); };
-    store->Submit([&](WriteTxn& txn) { ++ran; return txn.PutChild(Child("NNNNNNNNNNN")); },
-                  outcomes.For(1), cancellable);
+    store->Submit(
+        [&](WriteTxn& txn) {
+          ++ran;
+          return txn.PutChild(Child("NNNNNNNNNNN"));
+        },
+        outcomes.For(1), std::move(cancellable));
     SubmitOptions patient;
     patient.deadline = absl::Now() + absl::Hours(1);
     patient.is_cancelled = [] { return false; };
-    store->Submit([&](WriteTxn& txn) { ++ran; return txn.PutChild(Child("PPPPPPPPPPP")); },
-                  outcomes.For(2), patient);
+    store->Submit(
+        [&](WriteTxn& txn) {
+          ++ran;
+          return txn.PutChild(Child("PPPPPPPPPPP"));
+        },
+        outcomes.For(2), std::move(patient));
     cancelled = true;  // the caller goes while its unit waits
   }
   absl::Status late = outcomes.Get(0);
@@ -473,17 +488,17 @@ TEST_F(RocksDbChildStoreTest, TheQueueIsBoundedInBytesToo) {
   options.max_queued_bytes = 10'000;
   std::unique_ptr<ChildStore> store = Open(options);
   std::atomic<int> acknowledged = 0, queue_full = 0;
-  SubmitOptions thousand_bytes;
-  thousand_bytes.approximate_bytes = 1000;
   {
     WriterBlocker blocker(*store);
     for (int i = 0; i < 25; ++i) {
+      SubmitOptions thousand_bytes;
+      thousand_bytes.approximate_bytes = 1000;
       store->Submit([](WriteTxn&) { return absl::OkStatus(); },
                     [&](absl::Status s) {
                       acknowledged += s.ok();
                       queue_full += errors::ReasonOf(s) == v1::WRITE_QUEUE_FULL;
                     },
-                    thousand_bytes);
+                    std::move(thousand_bytes));
     }
     EXPECT_EQ(queue_full.load(), 15);
   }
@@ -497,7 +512,9 @@ TEST_F(RocksDbChildStoreTest, AUnitLargerThanTheByteBoundIsTakenWhenTheQueueIsEm
   std::unique_ptr<ChildStore> store = Open(options);
   SubmitOptions large;
   large.approximate_bytes = 5000;
-  EXPECT_TRUE(RunUnit(*store, [](WriteTxn&) { return absl::OkStatus(); }, large).ok());
+  EXPECT_TRUE(RunUnit(
+                  *store, [](WriteTxn&) { return absl::OkStatus(); }, std::move(large))
+                  .ok());
 }
 
 TEST_F(RocksDbChildStoreTest, OptionsThatCouldNeverWorkAreRefused) {
