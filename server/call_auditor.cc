@@ -55,12 +55,23 @@ void CallAuditor::NoteFeedEvent(const v1::FeedEvent& event, v1::AuditEntry& entr
 
 void CallAuditor::Record(v1::AuditEntry entry, absl::AnyInvocable<void(absl::Status)> then,
                          storage::SubmitOptions submit) {
-  submit.audit_entry = [entry = std::move(entry)](const absl::Status&) mutable {
+  // The store abandons the unit when the call has gone before its turn (CALL_ABANDONED); the
+  // entry is written all the same, and a call that would have returned data then says that it
+  // was abandoned and returned nothing.
+  submit.audit_entry = [entry = std::move(entry)](const absl::Status& outcome) mutable {
+    if (!outcome.ok() && entry.status_code() == 0) {
+      entry.clear_fields();
+      SetOutcome(outcome, entry);
+    }
     return std::move(entry);
   };
   store_.Submit([](storage::WriteTxn&) { return absl::OkStatus(); },
                 [then = std::move(then)](absl::Status written) mutable {
-                  then(written.ok() ? absl::OkStatus() : AuditUnavailable(written));
+                  if (written.ok() || errors::ReasonOf(written) == v1::CALL_ABANDONED) {
+                    then(std::move(written));
+                    return;
+                  }
+                  then(AuditUnavailable(written));
                 },
                 std::move(submit));
 }

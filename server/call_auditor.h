@@ -47,7 +47,9 @@ class CallAuditor {
 
   // Appends `entry` in a unit of its own, then calls `then` with OK once it is durable, or with
   // the refusal (UNAVAILABLE, AUDIT_UNAVAILABLE) if it could not be made so. `submit` says when
-  // the call has gone.
+  // the call has gone: if it has when the unit's turn comes, the entry is written saying so
+  // (CALL_ABANDONED, no fields returned, unless it records a refusal already) and `then` hears
+  // CALL_ABANDONED.
   void Record(v1::AuditEntry entry, absl::AnyInvocable<void(absl::Status)> then,
               storage::SubmitOptions submit);
 

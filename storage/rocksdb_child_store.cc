@@ -1032,8 +1032,11 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
           .PermitUncheckedError();
     }
     // Every child the entry names, read or withheld, so that the child's access report finds it.
+    // Child identifiers are always kAuditChildIdBytes long (the family's hashed prefix); anything
+    // else names no child, and is kept in the entry alone.
     for (const auto* named : {&entry.child_ids(), &entry.withheld_child_ids()}) {
       for (const std::string& child_id : *named) {
+        if (child_id.size() != kAuditChildIdBytes) continue;
         batch
             .Put(database_->family(ColumnFamily::kAuditByChild),
                  EncodeAuditChildKey(child_id, appended->index), rocksdb::Slice())
