@@ -64,7 +64,8 @@ class CallAuditorTest : public ::testing::Test {
         store_->audit_log().ReadAuditEntries(0, 100);
     EXPECT_TRUE(records.ok()) << records.status();
     std::vector<v1::AuditEntry> entries;
-    for (const v1::AuditRecord& record : *records) entries.emplace_back().ParseFromString(record.entry());
+    for (const v1::AuditRecord& record : *records)
+      entries.emplace_back().ParseFromString(record.entry());
     return entries;
   }
 
