@@ -51,7 +51,7 @@ auto FinishLater(grpc::ServerUnaryReactor* reactor, Response* response, absl::st
 }
 
 // What the store needs to know of a read's audit unit: when the call has gone.
-storage::SubmitOptions ReadCall(grpc::CallbackServerContext* context) {
+storage::SubmitOptions ReadAuditUnit(grpc::CallbackServerContext* context) {
   storage::SubmitOptions submit;
   submit.deadline = absl::FromChrono(context->deadline());
   submit.is_cancelled = [context] { return context->IsCancelled(); };
@@ -164,7 +164,7 @@ void RegistryService::Answer(grpc::ServerUnaryReactor* reactor,
         if (result.ok() && !audited.ok()) result = std::move(audited);
         Finish(reactor, response, method, &calls_finished_, std::move(result));
       },
-      ReadCall(context));
+      ReadAuditUnit(context));
 }
 
 template <typename Response>
