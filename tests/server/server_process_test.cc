@@ -39,7 +39,10 @@ class ServerProcessTest : public ::testing::Test {
 };
 
 TEST_F(ServerProcessTest, ASixtyMegabyteRequestIsRefusedWithoutTheServerAllocatingIt) {
-  ASSERT_TRUE(server_.Start()) << server_.log();  // with the default call memory quota
+  // The smallest call memory quota the server takes, so that bounded and unbounded buffering of
+  // the request are far apart in the process's peak memory.
+  constexpr int64_t kQuotaMib = 16;
+  ASSERT_TRUE(server_.Start({absl::StrCat("--call-memory-mib=", kQuotaMib)})) << server_.log();
   {
     // Warm the server up, so that its peak memory before the big request is its working size.
     Client client({.target = server_.address(),
@@ -64,19 +67,20 @@ TEST_F(ServerProcessTest, ASixtyMegabyteRequestIsRefusedWithoutTheServerAllocati
 
   const int64_t peak_after = testing::ProcessMemoryKib(server_.pid(), "VmHWM");
   // gRPC 1.51 buffers a message before it compares its size with the receive limit (grpc/grpc
-  // issue 43012): what bounds the buffering is the server's call memory quota, 32 MiB by default.
-  // Reading the whole message would have taken 60 MiB.
-  constexpr int64_t kQuotaKib = 32 * 1024;
+  // issue 43012): what bounds the buffering is the server's call memory quota. Reading the whole
+  // message takes over 60 MiB (measured: 61-62 MiB with a 1 GiB quota); with a 16 MiB quota the
+  // peak rose by 14-18 MiB.
+  constexpr int64_t kQuotaKib = kQuotaMib * 1024;
 #if defined(__SANITIZE_ADDRESS__)
-  // AddressSanitizer's shadow memory and redzones add up to half again to what a buffer takes
-  // (the whole message would still take over 67 MiB).
-  constexpr int64_t kSlackKib = kQuotaKib / 2;
+  // AddressSanitizer's shadow memory, redzones and quarantine add up to three quarters again to
+  // what the buffers take: measured 18-28 MiB with the 16 MiB quota, 76-81 MiB with a 1 GiB one.
+  constexpr int64_t kSlackKib = kQuotaKib + 8 * 1024;
 #else
-  constexpr int64_t kSlackKib = 4 * 1024;
+  constexpr int64_t kSlackKib = 8 * 1024;
 #endif
 #if defined(__SANITIZE_THREAD__)
   // ThreadSanitizer's shadow of every byte touched is counted in resident memory and takes two to
-  // four times what it shadows: the bound cannot tell 32 MiB from 60 MiB here. The plain and the
+  // four times what it shadows: the bound cannot tell 16 MiB from 60 MiB here. The plain and the
   // AddressSanitizer runs check it.
   constexpr bool kBoundIsMeaningful = false;
 #else
