@@ -45,21 +45,6 @@ struct CliRun {
   std::string output;  // standard output and standard error together
 };
 
-// The public half (PEM) of the Ed25519 key in the PEM file `private_key_file`, written to
-// `public_key_file`, as `openssl pkey -pubout` would; false if it could not.
-bool WritePublicKey(const std::string& private_key_file, const std::string& public_key_file) {
-  FILE* in = fopen(private_key_file.c_str(), "r");
-  if (in == nullptr) return false;
-  EVP_PKEY* key = PEM_read_PrivateKey(in, nullptr, nullptr, nullptr);
-  fclose(in);
-  if (key == nullptr) return false;
-  FILE* out = fopen(public_key_file.c_str(), "w");
-  const bool written = out != nullptr && PEM_write_PUBKEY(out, key) == 1;
-  if (out != nullptr) fclose(out);
-  EVP_PKEY_free(key);
-  return written;
-}
-
 // The public key of a new Ed25519 key, not the registry's, written to `public_key_file`.
 bool WriteStrangersPublicKey(const std::string& public_key_file) {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
@@ -165,7 +150,8 @@ class AuditCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(server_.Start()) << server_.log();
-    ASSERT_TRUE(WritePublicKey(data_dir_ + ".audit-signing.key", public_key_));
+    ASSERT_TRUE(
+        ::cir::testing::WriteSigningPublicKeyFile(data_dir_ + ".audit-signing.key", public_key_));
   }
 
   // Stops the server as an operator would (SIGTERM): it signs a last checkpoint of every entry.

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -46,6 +47,20 @@ bool WriteMasterKeyFile(const std::string& path) {
   if (fd < 0) return false;
   const bool written = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size());
   ::close(fd);
+  return written;
+}
+
+bool WriteSigningPublicKeyFile(const std::string& private_key_file,
+                               const std::string& public_key_file) {
+  FILE* in = fopen(private_key_file.c_str(), "r");
+  if (in == nullptr) return false;
+  EVP_PKEY* key = PEM_read_PrivateKey(in, nullptr, nullptr, nullptr);
+  fclose(in);
+  if (key == nullptr) return false;
+  FILE* out = fopen(public_key_file.c_str(), "w");
+  const bool written = out != nullptr && PEM_write_PUBKEY(out, key) == 1;
+  if (out != nullptr) fclose(out);
+  EVP_PKEY_free(key);
   return written;
 }
 

@@ -27,6 +27,12 @@ bool WriteMasterKeyFile(const std::string& path);
 // log's checkpoints; false if it could not.
 bool WriteSigningKeyFile(const std::string& path);
 
+// Writes the public half (PEM) of the Ed25519 key in the PEM file `private_key_file` to
+// `public_key_file`, as `openssl pkey -pubout` would: what `cir audit verify --public-key` reads.
+// False if it could not.
+bool WriteSigningPublicKeyFile(const std::string& private_key_file,
+                               const std::string& public_key_file);
+
 // Writes `text` to `path`; false if it could not.
 bool WriteTextFile(const std::string& path, const std::string& text);
 
