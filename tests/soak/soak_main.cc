@@ -1,10 +1,12 @@
-// cir-soak: the registry under crash loops. Each cycle starts cir-server on one data folder, runs
-// a mixed load on it from many threads (registrations with racing retries, UPN links, every life
-// event, batch reads) with feed followers resuming by cursor, and kills the server with SIGKILL
-// at a random moment. After the last cycle the server is started once more and checked against
-// the model the harness kept of everything acknowledged (tests/soak/soak_check.h).
+// cir-soak: the registry under crash loops. Each cycle starts the registry on one data folder,
+// runs a mixed load on it from many threads (registrations with racing retries, UPN links, every
+// life event, batch reads) with feed followers resuming by cursor, and crashes it at a random
+// moment: SIGKILL of cir-server (--crash), or a power cut under the registry's server in this
+// process, losing every byte not synced (--power-cuts). After the last cycle the registry is
+// started once more and checked against the model the harness kept of everything acknowledged
+// (tests/soak/soak_check.h).
 //
-//   cir-soak --crash N [--seed S] [--min-run-ms A --max-run-ms B] [--work-dir DIR]
+//   cir-soak --crash N | --power-cuts N [--seed S] [--min-run-ms A --max-run-ms B] [--work-dir DIR]
 //
 // Prints cycles, acknowledged operations, lost and duplicates; exits 0 only when nothing was lost
 // or duplicated and the audit log verifies. scripts/soak builds and runs it.
@@ -23,16 +25,17 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tests/soak/crash_target.h"
 #include "tests/soak/soak_check.h"
 #include "tests/soak/soak_load.h"
 #include "tests/soak/soak_model.h"
-#include "tests/testing/server_process.h"
 #include "tests/testing/test_access.h"
 
 namespace {
 
 struct SoakOptions {
-  int crash_cycles = 10;
+  int crash_cycles = 0;
+  int power_cuts = 0;
   uint32_t seed = 1;
   int min_run_ms = 300;
   int max_run_ms = 2500;
@@ -45,9 +48,10 @@ struct SoakOptions {
 int RunCrashLoop(const SoakOptions& options) {
   using namespace cir::soak;
   const std::string data_dir = options.work_dir + "/data";
-  cir::testing::ServerProcess server(options.server_path, data_dir);
-  const std::vector<std::string> server_flags = {"--audit-checkpoint-seconds", "1",
-                                                 "--feed-heartbeat-seconds", "0.2"};
+  const bool power_cuts = options.power_cuts > 0;
+  const int cycles = power_cuts ? options.power_cuts : options.crash_cycles;
+  std::unique_ptr<CrashTarget> target =
+      power_cuts ? PowerCutServer(data_dir) : KilledServerProcess(options.server_path, data_dir);
   SoakModel model;
   std::vector<std::unique_ptr<WorkerState>> workers;
   std::vector<std::unique_ptr<FeedFollower>> followers;
@@ -57,45 +61,45 @@ int RunCrashLoop(const SoakOptions& options) {
   std::atomic<uint32_t> next_number{1};
   std::mt19937 random(options.seed);
 
-  for (int cycle = 1; cycle <= options.crash_cycles; ++cycle) {
-    if (!server.Start(server_flags)) {
-      std::cerr << "cycle " << cycle << ": the server did not start:\n" << server.log() << "\n";
+  for (int cycle = 1; cycle <= cycles; ++cycle) {
+    if (!target->Start()) {
+      std::cerr << "cycle " << cycle << ": the registry did not start:\n" << target->log() << "\n";
       return 2;
     }
-    for (std::unique_ptr<FeedFollower>& follower : followers) follower->Start(server.address());
+    for (std::unique_ptr<FeedFollower>& follower : followers) follower->Start(target->address());
     {
-      MixedLoad load(server.address(), model, workers, next_number);
+      MixedLoad load(target->address(), model, workers, next_number);
       const int run_ms = options.min_run_ms +
                          static_cast<int>(random() % (options.max_run_ms - options.min_run_ms + 1));
       absl::SleepFor(absl::Milliseconds(run_ms));
-      server.Signal(SIGKILL);
+      target->Crash();
       load.Stop();
     }
     for (std::unique_ptr<FeedFollower>& follower : followers) follower->Stop();
-    std::cerr << "cycle " << cycle << ": killed; " << model.acknowledged_operations()
-              << " operations acknowledged so far\n";
+    std::cerr << "cycle " << cycle << (power_cuts ? ": power cut; " : ": killed; ")
+              << model.acknowledged_operations() << " operations acknowledged so far\n";
   }
 
-  if (!server.Start(server_flags)) {
-    std::cerr << "the server did not start after the last kill:\n" << server.log() << "\n";
+  if (!target->Start()) {
+    std::cerr << "the registry did not start after the last crash:\n" << target->log() << "\n";
     return 2;
   }
   const int64_t acknowledged = model.acknowledged_operations();
   const int64_t unknown = model.unknown_outcomes();
   const std::string public_key = options.work_dir + "/audit-signing.pub.pem";
-  if (!cir::testing::WriteSigningPublicKeyFile(data_dir + ".audit-signing.key", public_key)) {
+  if (!cir::testing::WriteSigningPublicKeyFile(target->signing_key_file(), public_key)) {
     std::cerr << "cannot write the audit log's public key\n";
     return 2;
   }
   // A checkpoint of every entry made before the check: the server signs one every second.
   absl::SleepFor(absl::Milliseconds(1500));
   SoakFindings findings =
-      CheckAgainstModel(server.address(), model, followers, options.cli_path, public_key);
-  server.Signal(SIGTERM);
+      CheckAgainstModel(target->address(), model, followers, options.cli_path, public_key);
+  target->Stop();
 
   for (const std::string& description : findings.descriptions) std::cout << description << "\n";
   if (!findings.audit_verified) std::cout << findings.audit_output << "\n";
-  std::cout << "cycles: " << options.crash_cycles << "\n"
+  std::cout << "cycles: " << cycles << (power_cuts ? " (power cuts)" : " (SIGKILL)") << "\n"
             << "acknowledged operations: " << acknowledged << " (outcome unknown: " << unknown
             << ")\n"
             << "children: " << model.Children().size() << "\n"
@@ -113,9 +117,14 @@ int main(int argc, char** argv) {
       "cir-soak: the registry under crash loops, checked against a model of everything "
       "acknowledged");
   SoakOptions options;
-  app.add_option("--crash", options.crash_cycles, "cycles of load and SIGKILL")
-      ->required()
-      ->check(CLI::Range(1, 100000));
+  CLI::Option* crash =
+      app.add_option("--crash", options.crash_cycles, "cycles of load and SIGKILL of cir-server")
+          ->check(CLI::Range(1, 100000));
+  CLI::Option* power = app.add_option("--power-cuts", options.power_cuts,
+                                      "cycles of load and a power cut under the registry's server "
+                                      "in this process (every byte not synced is lost)")
+                           ->check(CLI::Range(1, 100000));
+  crash->excludes(power);
   app.add_option("--seed", options.seed, "the random seed (kill moments, operations)")
       ->capture_default_str();
   app.add_option("--min-run-ms", options.min_run_ms, "shortest load before a kill")
@@ -133,6 +142,10 @@ int main(int argc, char** argv) {
   app.add_option("--server", options.server_path, "the cir-server binary")->capture_default_str();
   app.add_option("--cli", options.cli_path, "the cir binary")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (options.crash_cycles == 0 && options.power_cuts == 0) {
+    std::cerr << "give --crash N or --power-cuts N\n";
+    return 2;
+  }
   if (options.max_run_ms < options.min_run_ms) {
     std::cerr << "--max-run-ms must be at least --min-run-ms\n";
     return 2;
