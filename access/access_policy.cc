@@ -47,9 +47,17 @@ class Locator {
   Locator(absl::string_view source, const TextFormat::ParseInfoTree& tree)
       : source_(source), tree_(tree) {}
 
+  // The line of `field`'s value `index` (-1 for a field that is not repeated). The parser records
+  // one place per occurrence of a field, and a list ("role: [A, B]") is one occurrence: a value
+  // without a place of its own is named by the nearest place recorded before it (its list's, when
+  // the field is given as one list). Only a field the text does not give is named by the file
+  // alone.
   std::string Of(const TextFormat::ParseInfoTree& tree, const FieldDescriptor* field,
                  int index = -1) const {
-    const TextFormat::ParseLocation location = tree.GetLocation(field, index);
+    TextFormat::ParseLocation location = tree.GetLocation(field, index);
+    for (int earlier = index - 1; location.line < 0 && earlier >= 0; --earlier) {
+      location = tree.GetLocation(field, earlier);
+    }
     if (location.line < 0) return std::string(source_);
     return absl::StrCat(source_, ":", location.line + 1);
   }

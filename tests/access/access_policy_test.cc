@@ -401,6 +401,45 @@ TEST(AccessPolicyTest, ARoleGivenTwiceIsRefusedNamingTheSecondLine) {
   EXPECT_THAT(std::string(refusal.message()), HasSubstr("ROLE_SCHOOL"));
 }
 
+// The parser records one place per occurrence of a field, and a list is one: a value of a list
+// is named by the line where its list begins, never by the file alone. (Found by fuzzing:
+// tests/fuzz/corpus/access_config/role-twice-in-list.)
+TEST(AccessPolicyTest, AValueOfAListIsRefusedNamingTheListsLine) {
+  const absl::Status role = RefusalOf(Lines({
+      R"(trust_domain: "registry.test")",      // 1
+      "agency {",                              // 2
+      R"(  id: "oakfield-school")",            // 3
+      "  role: [ROLE_SCHOOL, ROLE_SCHOOL]",    // 4
+      "}",                                     // 5
+  }));
+  EXPECT_EQ(role.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(role.message()), StartsWith(At(4)));
+  EXPECT_THAT(std::string(role.message()), HasSubstr("ROLE_SCHOOL"));
+
+  const absl::Status area = RefusalOf(Lines({
+      R"(trust_domain: "registry.test")",      // 1
+      "agency {",                              // 2
+      R"(  id: "centres")",                    // 3
+      "  role: ROLE_CHILDRENS_CENTRE",         // 4
+      R"(  local_authority: "938")",           // 5
+      R"(  local_authority: ["201",)",         // 6
+      R"(                    "0938"])",        // 7
+      "}",                                     // 8
+  }));
+  EXPECT_EQ(area.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(area.message()), StartsWith(At(6)));
+  EXPECT_THAT(std::string(area.message()), HasSubstr("local_authority"));
+
+  const absl::Status agency = RefusalOf(Lines({
+      R"(trust_domain: "registry.test")",                  // 1
+      R"(agency: [{ id: "a" role: ROLE_SCHOOL },)",        // 2
+      R"(         { id: "a" role: ROLE_SCHOOL }])",        // 3
+  }));
+  EXPECT_EQ(agency.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(agency.message()), StartsWith(At(2)));
+  EXPECT_THAT(std::string(agency.message()), HasSubstr("configured twice"));
+}
+
 TEST(AccessPolicyTest, AnAgencyWithoutARoleIsRefusedNamingItsIdLine) {
   const absl::Status refusal = RefusalOf(Lines({
       R"(trust_domain: "registry.test")",  // 1
