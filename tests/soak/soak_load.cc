@@ -117,9 +117,9 @@ void MixedLoad::RegisterNew(WorkerState& state) {
   } else {
     Register(birth);
   }
-  const std::map<std::string, std::string> answered = model_.NotificationChildren();
-  auto it = answered.find(absl::StrCat(birth.notifying_system(), " ", birth.notification_id()));
-  if (it != answered.end()) state.children.push_back(it->second);
+  std::optional<std::string> child = model_.ChildOfNotification(
+      absl::StrCat(birth.notifying_system(), " ", birth.notification_id()));
+  if (child.has_value()) state.children.push_back(*child);
 }
 
 void MixedLoad::RetryRegistration(WorkerState& state) {
@@ -168,10 +168,9 @@ void MixedLoad::LinkUpn(WorkerState& state, const std::string& child) {
 }
 
 void MixedLoad::Move(WorkerState& state, const std::string& child, bool to_another_area) {
-  const std::map<std::string, SoakModel::Child> children = model_.Children();
-  auto known = children.find(child);
-  if (known == children.end() || known->second.uncertain) return;  // its area is not known
-  const std::string from = known->second.area;
+  std::optional<SoakModel::Child> known = model_.ChildNamed(child);
+  if (!known.has_value() || known->uncertain) return;  // its area is not known
+  const std::string from = known->area;
   std::string to = from;
   while (to_another_area && to == from) to = SoakAreas()[state.random() % SoakAreas().size()];
   v1::ChangeAddressRequest move;
@@ -244,10 +243,9 @@ void MixedLoad::MergeDuplicate(WorkerState& state, const std::string& child) {
   // merged into it.
   const uint32_t m = next_number_++;
   v1::RegisterBirthRequest duplicate = FictionalBirth(absl::StrCat("soak-", m), "");
-  const std::map<std::string, SoakModel::Child> children = model_.Children();
-  auto known = children.find(child);
-  if (known == children.end() || known->second.uncertain) return;
-  duplicate.set_local_authority(known->second.area);
+  std::optional<SoakModel::Child> known = model_.ChildNamed(child);
+  if (!known.has_value() || known->uncertain) return;
+  duplicate.set_local_authority(known->area);
   absl::StatusOr<v1::RegisterBirthResponse> registered = client_->RegisterBirth(duplicate);
   model_.RegistrationAnswered(
       absl::StrCat(duplicate.notifying_system(), " ", duplicate.notification_id()), duplicate,

@@ -127,6 +127,20 @@ std::map<std::string, SoakModel::Child> SoakModel::Children() const {
   return children_;
 }
 
+std::optional<SoakModel::Child> SoakModel::ChildNamed(const std::string& child_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = children_.find(child_id);
+  if (it == children_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> SoakModel::ChildOfNotification(const std::string& notification) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = notification_child_.find(notification);
+  if (it == notification_child_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::map<std::string, std::string> SoakModel::NotificationChildren() const {
   std::lock_guard<std::mutex> lock(mu_);
   return notification_child_;

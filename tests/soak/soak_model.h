@@ -73,6 +73,9 @@ class SoakModel {
   std::map<std::string, v1::RegisterBirthRequest> UnansweredRegistrations() const;
 
   std::map<std::string, Child> Children() const;
+  // One child as the model knows it, and the child one notification named; nullopt if none.
+  std::optional<Child> ChildNamed(const std::string& child_id) const;
+  std::optional<std::string> ChildOfNotification(const std::string& notification) const;
   std::map<std::string, std::string> NotificationChildren() const;
   std::set<ExpectedEvent> ExpectedEvents() const;
   // The acknowledged calls by (method, child), with how many each: the audit log must hold at

@@ -211,6 +211,39 @@ FaultInjectionFs::FaultInjectionFs() : FileSystemWrapper(rocksdb::FileSystem::De
 
 FaultInjectionFs::~FaultInjectionFs() { std::lock_guard<std::mutex> lock(mu_); }
 
+// A file opened for random access whose reads fail while FailReads is on.
+class FaultInjectionFs::FailingReadsFile final : public rocksdb::FSRandomAccessFileOwnerWrapper {
+ public:
+  FailingReadsFile(std::unique_ptr<rocksdb::FSRandomAccessFile> file, const FaultInjectionFs* fs)
+      : FSRandomAccessFileOwnerWrapper(std::move(file)), fs_(fs) {}
+
+  rocksdb::IOStatus Read(uint64_t offset, size_t n, const rocksdb::IOOptions& options,
+                         rocksdb::Slice* result, char* scratch,
+                         rocksdb::IODebugContext* dbg) const override {
+    if (fs_->fail_reads_) return rocksdb::IOStatus::IOError("read failed (injected)");
+    return target()->Read(offset, n, options, result, scratch, dbg);
+  }
+  rocksdb::IOStatus MultiRead(rocksdb::FSReadRequest* requests, size_t count,
+                              const rocksdb::IOOptions& options,
+                              rocksdb::IODebugContext* dbg) override {
+    if (fs_->fail_reads_) {
+      for (size_t i = 0; i < count; ++i) {
+        requests[i].status = rocksdb::IOStatus::IOError("read failed (injected)");
+      }
+      return rocksdb::IOStatus::IOError("read failed (injected)");
+    }
+    return target()->MultiRead(requests, count, options, dbg);
+  }
+  rocksdb::IOStatus Prefetch(uint64_t offset, size_t n, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override {
+    if (fs_->fail_reads_) return rocksdb::IOStatus::IOError("read failed (injected)");
+    return target()->Prefetch(offset, n, options, dbg);
+  }
+
+ private:
+  const FaultInjectionFs* const fs_;
+};
+
 rocksdb::IOStatus FaultInjectionFs::PowerFault() const {
   if (power_cut_) return rocksdb::IOStatus::IOError("power cut (injected)");
   return rocksdb::IOStatus::OK();
@@ -337,6 +370,15 @@ rocksdb::IOStatus FaultInjectionFs::ReuseWritableFile(
     files_.erase(old_path);
   }
   *result = std::make_unique<TrackedFile>(std::move(file), this, Track(path, 0));
+  return s;
+}
+
+rocksdb::IOStatus FaultInjectionFs::NewRandomAccessFile(
+    const std::string& path, const rocksdb::FileOptions& options,
+    std::unique_ptr<rocksdb::FSRandomAccessFile>* result, rocksdb::IODebugContext* dbg) {
+  std::unique_ptr<rocksdb::FSRandomAccessFile> file;
+  rocksdb::IOStatus s = target()->NewRandomAccessFile(path, options, &file, dbg);
+  if (s.ok()) *result = std::make_unique<FailingReadsFile>(std::move(file), this);
   return s;
 }
 

@@ -26,7 +26,8 @@ namespace cir::testing {
 //
 // Faults (switchable at run time, from any thread): every Sync failing with an I/O error; every
 // Append failing with an I/O error; a full disk, where every Append fails with NoSpace and the
-// free space reads 0. A failed Append writes nothing.
+// free space reads 0; every read of a file opened for random access (the store's tables) failing
+// with an I/O error. A failed Append writes nothing.
 //
 // Thread safety: every method may be called from any thread.
 class FaultInjectionFs final : public rocksdb::FileSystemWrapper {
@@ -47,6 +48,7 @@ class FaultInjectionFs final : public rocksdb::FileSystemWrapper {
   bool AwaitHungSync(std::chrono::milliseconds timeout);
   void FailAppends(bool on) { fail_appends_ = on; }
   void FillDisk(bool full) { disk_full_ = full; }
+  void FailReads(bool on) { fail_reads_ = on; }
 
   // From now on every write fails, as if the machine had lost power.
   void CutPower();
@@ -74,6 +76,10 @@ class FaultInjectionFs final : public rocksdb::FileSystemWrapper {
                                       const rocksdb::FileOptions& options,
                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
                                       rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus NewRandomAccessFile(const std::string& path,
+                                        const rocksdb::FileOptions& options,
+                                        std::unique_ptr<rocksdb::FSRandomAccessFile>* result,
+                                        rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus NewRandomRWFile(const std::string& path, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSRandomRWFile>* result,
                                     rocksdb::IODebugContext* dbg) override;
@@ -98,6 +104,7 @@ class FaultInjectionFs final : public rocksdb::FileSystemWrapper {
     uint64_t synced = 0;
   };
   class TrackedFile;
+  class FailingReadsFile;
 
   // The refusal of an append now, if any (power cut, full disk, injected failure).
   rocksdb::IOStatus AppendFault() const;
@@ -112,6 +119,7 @@ class FaultInjectionFs final : public rocksdb::FileSystemWrapper {
   mutable int hung_syncs_ = 0;  // Syncs waiting now; guarded by hang_mu_
   std::atomic<bool> fail_appends_ = false;
   std::atomic<bool> disk_full_ = false;
+  std::atomic<bool> fail_reads_ = false;
   std::atomic<bool> power_cut_ = false;
 
   std::mutex mu_;  // guards files_, every FileState and files_created_
