@@ -47,6 +47,7 @@ const std::vector<MethodRule>& Rules() {
       {"/cir.v1.AuditLog/ListCheckpoints", {{ROLE_AUDITOR, kForPerson, kAnyRecord}}},
       {"/cir.v1.AuditLog/ReadEntries", {{ROLE_AUDITOR, kForPerson, kAnyRecord}}},
       {"/cir.v1.AuditLog/ProveConsistency", {{ROLE_AUDITOR, kForPerson, kAnyRecord}}},
+      {"/cir.v1.RegistryAdmin/BackUp", {{ROLE_OPERATOR, kSystem, kAnyRecord}}},
       // The health service: every agency's system may ask whether the registry serves.
       {"/grpc.health.v1.Health/Check", EveryRoleAsASystem()},
       {"/grpc.health.v1.Health/Watch", {{ROLE_OPERATOR, kSystem, kAnyRecord}}},

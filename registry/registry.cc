@@ -39,11 +39,19 @@ constexpr int kMaxIdentifierDraws = 64;
 
 int64_t UnixMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 
-absl::StatusOr<std::string> NewChildId(WriteTxn& txn) {
-  for (int draw = 0; draw < kMaxIdentifierDraws; ++draw) {
-    std::string id = identifiers::GenerateChildId();
+// An identifier that no child holds, none held before being merged away, and none reserved
+// (issued before a restore from backup: storage/store_backups.h).
+absl::StatusOr<std::string> NewChildId(WriteTxn& txn, const std::function<std::string()>& draw) {
+  for (int attempt = 0; attempt < kMaxIdentifierDraws; ++attempt) {
+    std::string id = draw ? draw() : identifiers::GenerateChildId();
     CIR_ASSIGN_OR_RETURN(std::optional<StoredChild> taken, txn.GetChild(id));
-    if (!taken.has_value()) return id;
+    if (taken.has_value()) continue;
+    CIR_ASSIGN_OR_RETURN(std::optional<storage::IndexEntry> retired,
+                         txn.Lookup(storage::IndexKind::kRetiredChildId, id));
+    if (retired.has_value()) continue;
+    CIR_ASSIGN_OR_RETURN(std::optional<storage::IndexEntry> reserved,
+                         txn.Lookup(storage::IndexKind::kReservedChildId, id));
+    if (!reserved.has_value()) return id;
   }
   return InternalFault("could not draw an unused child identifier");
 }
@@ -145,7 +153,8 @@ void AnswerExistingChild(const StoredChild& child, bool whole_record,
 
 // The unit of work of RegisterBirth; fills `response` when it succeeds.
 absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerprint,
-                           const RecordScope& scope, absl::Time now, WriteTxn& txn,
+                           const RecordScope& scope, absl::Time now,
+                           const std::function<std::string()>& draw_child_id, WriteTxn& txn,
                            v1::RegisterBirthResponse& response) {
   const std::string notification =
       storage::NotificationIndexValue(birth.notifying_system, birth.notification_id);
@@ -214,7 +223,7 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
     }
   }
 
-  CIR_ASSIGN_OR_RETURN(std::string child_id, NewChildId(txn));
+  CIR_ASSIGN_OR_RETURN(std::string child_id, NewChildId(txn, draw_child_id));
   StoredChild child = NewStoredChild(birth, std::move(child_id), now);
   // The child's area is told of the birth, in the same write.
   std::vector<storage::StoredFeedEvent> feed;
@@ -415,9 +424,9 @@ void Registry::RegisterBirth(const v1::RegisterBirthRequest& request,
   std::string fingerprint = NotificationFingerprint(*birth);
   SubmitChange<v1::RegisterBirthResponse>(
       store_,
-      [birth = *std::move(birth), fingerprint = std::move(fingerprint), scope = actor.scope](
-          WriteTxn& txn, v1::RegisterBirthResponse& response) {
-        return RegisterInTxn(birth, fingerprint, scope, txn.CommitTime(), txn, response);
+      [birth = *std::move(birth), fingerprint = std::move(fingerprint), scope = actor.scope,
+       draw = options_.draw_child_id](WriteTxn& txn, v1::RegisterBirthResponse& response) {
+        return RegisterInTxn(birth, fingerprint, scope, txn.CommitTime(), draw, txn, response);
       },
       std::move(reply), std::move(submit), actor);
 }

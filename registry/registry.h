@@ -23,6 +23,9 @@ struct RegistryOptions {
   // environments set it; otherwise such a number is refused with INVALID_ARGUMENT, reason
   // TEST_NHS_NUMBER_NOT_ACCEPTED, naming the field. Reads are not affected. Default: false.
   bool allow_test_nhs_numbers = false;
+  // Draws a candidate identifier for a new child. Tests only, to make a draw collide on purpose.
+  // Default: identifiers::GenerateChildId.
+  std::function<std::string()> draw_child_id;
 };
 
 // What a long read knows of its call: when its caller has gone (the deadline passed, or the call

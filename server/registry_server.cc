@@ -122,6 +122,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       *server->registry_, *server->life_events_, *server->gate_, *server->auditor_, description);
   server->audit_service_ = std::make_unique<AuditService>(
       server->store_->audit_log(), *server->registry_, *server->gate_, *server->auditor_);
+  server->admin_service_ = std::make_unique<AdminService>(
+      server->store_->backups(), options.backup_folder, *server->gate_, *server->auditor_);
   if (signer != nullptr) {
     server->checkpointer_ = std::make_unique<AuditCheckpointer>(*server->store_, std::move(signer),
                                                                 options.audit_checkpoint_interval);
@@ -143,6 +145,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->feed_service_.get());
   builder.RegisterService(server->audit_service_.get());
+  builder.RegisterService(server->admin_service_.get());
   builder.AddChannelArgument(
       GRPC_ARG_MAX_CONNECTION_AGE_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));
@@ -257,9 +260,12 @@ absl::Status RegistryServer::Stop(absl::Duration grace) {
                     feed_service = std::move(feed_service_),
                     feed_streams = std::move(feed_streams_), feed_reader = std::move(feed_reader_),
                     auditor = std::move(auditor_), audit_service = std::move(audit_service_),
+                    admin_service = std::move(admin_service_),
                     checkpointer = std::move(checkpointer_), give_up]() mutable {
                      grpc_server->Shutdown(absl::ToChronoTime(cancel_calls));
                      service->AfterShutdown();
+                     // A backup under way ends (and is audited) before the store closes.
+                     admin_service.reset();
                      // Shutdown cancelled the feed's streams, but their reactors may not all be
                      // done yet; they read the store until they are.
                      feed_streams->AwaitNoStreams();

@@ -20,6 +20,7 @@
 #include "grpcpp/server.h"
 #include "registry/life_events.h"
 #include "registry/registry.h"
+#include "server/admin_service.h"
 #include "server/audit_checkpointer.h"
 #include "server/audit_service.h"
 #include "server/call_auditor.h"
@@ -73,6 +74,9 @@ struct RegistryServerOptions {
   // that signs a checkpoint of the audit log every `audit_checkpoint_interval` and when the
   // server stops. Empty: no checkpoints (tests of other things only).
   std::string audit_signing_key;
+  // Where RegistryAdmin.BackUp puts the store's backups (storage/store_backups.h): a folder kept
+  // apart from the data folder, ideally on another disk. Empty: backups are refused.
+  std::string backup_folder;
   absl::Duration audit_checkpoint_interval = absl::Minutes(1);
 };
 
@@ -141,6 +145,7 @@ class RegistryServer {
   std::unique_ptr<registry::LifeEvents> life_events_;
   std::unique_ptr<CallAuditor> auditor_;
   std::unique_ptr<AuditService> audit_service_;
+  std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<AuditCheckpointer> checkpointer_;
   std::unique_ptr<RegistryService> service_;
   std::unique_ptr<feed::FeedReader> feed_reader_;

@@ -7,6 +7,7 @@
 //              [--grace-seconds S] [--call-memory-mib N] [--feed-heartbeat-seconds S]
 //              [--feed-threads N] [--feed-retention-days D] [--tls-refresh-seconds S]
 //              [--max-connection-age-seconds S] [--audit-checkpoint-seconds S]
+//              [--backup-dir DIR]
 //   cir-server --insecure-plaintext-for-tests AGENCY-ID --access-config FILE ...   (loopback only)
 //   cir-server --unsafe-unencrypted-store --allow-test-nhs-numbers ...   (measurements only)
 //
@@ -137,6 +138,10 @@ int main(int argc, char** argv) {
                  "folder) that signs a checkpoint of the audit log every minute and at shutdown "
                  "(`openssl genpkey -algorithm ed25519`)");
   double checkpoint_seconds = absl::ToDoubleSeconds(options.audit_checkpoint_interval);
+  app.add_option("--backup-dir", options.backup_folder,
+                 "where `cir-admin backup` puts the store's backups (incremental, encrypted like "
+                 "the store): a folder kept apart from the data folder, ideally on another disk; "
+                 "without it the registry makes no backups");
   app.add_option("--audit-checkpoint-seconds", checkpoint_seconds,
                  "how often the audit log's checkpoint is signed")
       ->capture_default_str()

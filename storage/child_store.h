@@ -16,6 +16,7 @@
 #include "absl/types/span.h"
 #include "storage/audit_log_store.h"
 #include "storage/index_entry.h"
+#include "storage/store_backups.h"
 #include "storage/stored_records.pb.h"
 
 namespace cir::storage {
@@ -193,6 +194,8 @@ class ChildStore {
 
   // The audit log kept beside the children, in the same store.
   virtual AuditLogStore& audit_log() = 0;
+  // Backups of the store, made while it serves (storage/store_backups.h).
+  virtual StoreBackups& backups() = 0;
 };
 
 }  // namespace cir::storage

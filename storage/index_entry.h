@@ -20,6 +20,10 @@ enum class IndexKind : uint8_t {
   // identifier, the entry names the survivor. Lets a lookup that reads no record (BatchResolve's
   // child-identifier view) answer with the survivor.
   kRetiredChildId = 0x05,
+  // A child identifier issued before a restore from backup (so absent from the restored store)
+  // and never to be issued again: the value is the identifier, the entry names it too. Written
+  // by RestoreBackup (storage/store_backups.h); read when a new child's identifier is drawn.
+  kReservedChildId = 0x06,
 };
 
 // What an index key resolves to.

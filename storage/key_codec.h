@@ -20,6 +20,8 @@
 //                       bytes, no space; so two notifying systems may both use the same ids
 //                  0x05 retired child identifier (11 chars) -> the survivor it was merged into
 //                       (schema version 3; deleted when the merge is undone)
+//                  0x06 reserved child identifier (11 chars) -> itself: issued before a restore
+//                       from backup, absent from the restored store, never issued again
 //       index_key                   -> index_entry
 //       index_entry := child_id (11 bytes) [fingerprint (32 bytes; notification ids only)]
 //   3 "events"          the ordered event log

@@ -30,6 +30,7 @@
 #include "storage/area_sequencer.h"
 #include "storage/audit_appender.h"
 #include "storage/audit_log_store.h"
+#include "storage/backup_engine_support.h"
 #include "storage/group_batch.h"
 #include "storage/key_codec.h"
 #include "storage/rocksdb_status.h"
@@ -383,7 +384,7 @@ absl::StatusOr<std::shared_ptr<rocksdb::FileSystem>> EncryptedFileSystem(
       *provider);
 }
 
-class RocksDbStore final : public ChildStore, public AuditLogStore {
+class RocksDbStore final : public ChildStore, public AuditLogStore, public StoreBackups {
  public:
   RocksDbStore(const RocksDbStoreOptions& options, RocksDbStoreTestHooks hooks)
       : options_(options), hooks_(std::move(hooks)) {
@@ -682,6 +683,15 @@ class RocksDbStore final : public ChildStore, public AuditLogStore {
   }
 
   AuditLogStore& audit_log() override { return *this; }
+  StoreBackups& backups() override { return *this; }
+
+  // A backup reads the database it was given throughout: held against a reopen meanwhile (which
+  // waits for it), as reads are.
+  absl::StatusOr<BackupSummary> BackUp(const std::string& backup_folder) override {
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
+    if (database_ == nullptr) return Reopening();
+    return BackUpDatabase(*database_->db(), options_.path, backup_folder);
+  }
 
   AuditAppender::Head AuditHead() override {
     std::lock_guard<std::mutex> lock(audit_mu_);

@@ -393,6 +393,21 @@ bool HoldsDataKey(const std::string& folder) {
   return std::filesystem::exists(DataKeyPath(folder), ignored);
 }
 
+absl::StatusOr<std::string> DataKeyId(const std::string& folder) {
+  absl::StatusOr<std::optional<std::string>> file =
+      ReadSmallFile(DataKeyPath(folder), kDataKeyFileBytes + 1);
+  if (!file.ok()) return file.status();
+  if (!file->has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(DataKeyPath(folder), " does not exist"));
+  }
+  const std::string& bytes = **file;
+  if (bytes.size() != kDataKeyFileBytes ||
+      bytes.compare(0, sizeof(kMagic), kMagic, sizeof(kMagic)) != 0) {
+    return absl::DataLossError(absl::StrCat(DataKeyPath(folder), " is not a data key file"));
+  }
+  return bytes.substr(sizeof(kMagic) + 1, kKeyIdBytes);
+}
+
 absl::StatusOr<StoreKey> OpenDataKey(const std::string& folder, const StoreKey& master_key,
                                      bool create_if_missing) {
   const std::string path = DataKeyPath(folder);

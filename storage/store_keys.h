@@ -77,6 +77,10 @@ absl::Status WriteNewMasterKeyFile(const std::string& path);
 // creation began).
 bool HoldsDataKey(const std::string& folder);
 
+// The key_id in the DATA_KEY of `folder` (16 bytes): which data key it wraps, whatever master key
+// wraps it. FAILED_PRECONDITION if it cannot be read; DATA_LOSS if it is not a data key file.
+absl::StatusOr<std::string> DataKeyId(const std::string& folder);
+
 // The data key of the store in `folder`, unwrapped with `master_key`.
 //
 // A folder without DATA_KEY: with `create_if_missing`, and if no database is in it yet (no

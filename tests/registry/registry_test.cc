@@ -3,12 +3,13 @@
 // refusal: refusal_reasons_test.cc.
 
 #include <algorithm>
+#include <future>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/strings/escaping.h"
 #include "identifiers/child_id.h"
 #include "registry/birth_validation.h"
 #include "registry/notification_fingerprint.h"
@@ -49,6 +50,40 @@ TEST_F(RegistryTest, RegisteringABirthCreatesAChildWithANewIdentifierAndAnEvent)
   ASSERT_EQ(stored.notifications_size(), 1);
   EXPECT_EQ(stored.notifications(0).notifying_system(), "RXH01");
   EXPECT_EQ(stored.notifications(0).notification_id(), "n-1");
+}
+
+// Identifiers issued before a restore from backup are reserved in the restored store
+// (storage/store_backups.h): a draw that lands on one, or on a retired identifier, is drawn again.
+TEST_F(RegistryTest, AReservedOrRetiredIdentifierIsNeverIssuedToANewChild) {
+  const std::string reserved = identifiers::GenerateChildId();
+  const std::string retired = identifiers::GenerateChildId();
+  const std::string fresh = identifiers::GenerateChildId();
+  std::promise<absl::Status> written;
+  store_->Submit(
+      [&](storage::WriteTxn& txn) {
+        absl::Status s = txn.PutIndex(storage::IndexKind::kReservedChildId, reserved,
+                                      storage::IndexEntry{reserved, ""});
+        if (s.ok()) {
+          s = txn.PutIndex(storage::IndexKind::kRetiredChildId, retired,
+                           storage::IndexEntry{fresh, ""});
+        }
+        return s;
+      },
+      [&](absl::Status s) { written.set_value(s); });
+  ASSERT_TRUE(written.get_future().get().ok());
+
+  RegistryOptions options = TestOptions();
+  std::vector<std::string> draws = {reserved, retired, fresh};
+  size_t drawn = 0;
+  options.draw_child_id = [&] { return draws[std::min(drawn++, draws.size() - 1)]; };
+  Registry registry(*store_, options);
+  std::promise<absl::StatusOr<v1::RegisterBirthResponse>> reply;
+  registry.RegisterBirth(FictionalBirth("reserved-1", FictionalNhsNumber(1)),
+                         [&](auto r) { reply.set_value(std::move(r)); });
+  absl::StatusOr<v1::RegisterBirthResponse> registered = reply.get_future().get();
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  EXPECT_EQ(registered->record().child_id(), fresh);
+  EXPECT_EQ(drawn, 3u);
 }
 
 TEST_F(RegistryTest, ABirthOrderLeftUnsetIsRecordedAsASingleton) {

@@ -27,6 +27,7 @@
 #include "storage/aes_ctr_encryption.h"
 #include "storage/rocksdb_child_store.h"
 #include "storage/store_keys.h"
+#include "tests/storage/fictional_store.h"
 #include "tests/storage/store_testing.h"
 #include "tests/testing/fault_injection_fs.h"
 #include "tests/testing/fictional_children.h"
@@ -37,8 +38,12 @@ namespace {
 
 using testing::AppendEvent;
 using testing::Child;
+using testing::FictionalChild;
+using testing::FictionalChildren;
+using testing::FilesUnder;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::RegisterAll;
 using testing::RunUnit;
 using testing::StoreOptions;
 
@@ -373,64 +378,6 @@ TEST_F(StoreKeysTest, ADamagedDataKeyFileIsDataLoss) {
 }
 
 // ---- the store -----------------------------------------------------------------------------
-
-// A fictional child's identifiers, as registered.
-struct FictionalChild {
-  std::string child_id;
-  std::string nhs_number;
-  std::string upn;
-};
-
-std::vector<FictionalChild> FictionalChildren(int count, int first = 0) {
-  std::vector<FictionalChild> children;
-  for (int n = first; n < first + count; ++n) {
-    children.push_back({identifiers::GenerateChildId(), cir::testing::FictionalNhsNumber(n),
-                        cir::testing::FictionalUpn(n)});
-  }
-  return children;
-}
-
-// A unit registering `children`: each record whole (names, address, mother), its NHS number and
-// UPN indexed, an event about it.
-WriteWork RegisterAll(std::vector<FictionalChild> children) {
-  return [children = std::move(children)](WriteTxn& txn) {
-    for (const FictionalChild& fictional : children) {
-      const v1::RegisterBirthRequest birth = cir::testing::FictionalBirth(
-          absl::StrCat("N-", fictional.child_id), fictional.nhs_number);
-      StoredChild child = Child(fictional.child_id);
-      child.set_nhs_number(fictional.nhs_number);
-      child.set_upn(fictional.upn);
-      child.set_given_name(birth.given_name());
-      child.set_family_name(birth.family_name());
-      child.set_postcode(birth.postcode());
-      child.set_mother_nhs_number(birth.mother_nhs_number());
-      child.set_mother_given_name(birth.mother_given_name());
-      child.set_mother_family_name(birth.mother_family_name());
-      child.set_notification_id(birth.notification_id());
-      child.add_address_lines("1 Fictional Street");
-      absl::Status s = txn.PutChild(child);
-      if (s.ok()) {
-        s = txn.PutIndex(IndexKind::kNhsNumber, fictional.nhs_number,
-                         IndexEntry{fictional.child_id, ""});
-      }
-      if (s.ok()) {
-        s = txn.PutIndex(IndexKind::kUpn, fictional.upn, IndexEntry{fictional.child_id, ""});
-      }
-      if (s.ok()) s = AppendEvent(txn, fictional.child_id);
-      if (!s.ok()) return s;
-    }
-    return absl::OkStatus();
-  };
-}
-
-// Every file under `folder`, by path.
-std::map<std::string, std::string> FilesUnder(const std::string& folder) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
-    if (entry.is_regular_file()) files[entry.path().string()] = ReadWhole(entry.path());
-  }
-  return files;
-}
 
 class EncryptedStoreTest : public ::testing::Test {
  protected:
