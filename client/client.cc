@@ -134,6 +134,7 @@ class Client::Channel {
     registry_ = v1::ChildRegistry::NewStub(channel_);
     feed_ = v1::ChildrenFeed::NewStub(channel_);
     audit_ = v1::AuditLog::NewStub(channel_);
+    admin_ = v1::RegistryAdmin::NewStub(channel_);
     health_ = grpc::health::v1::Health::NewStub(channel_);
   }
 
@@ -198,6 +199,7 @@ class Client::Channel {
   grpc::health::v1::Health::Stub& health() { return *health_; }
   v1::ChildrenFeed::Stub& feed() { return *feed_; }
   v1::AuditLog::Stub& audit() { return *audit_; }
+  v1::RegistryAdmin::Stub& admin() { return *admin_; }
 
  private:
   absl::Duration default_timeout_;
@@ -208,6 +210,7 @@ class Client::Channel {
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
   std::unique_ptr<v1::ChildrenFeed::Stub> feed_;
   std::unique_ptr<v1::AuditLog::Stub> audit_;
+  std::unique_ptr<v1::RegistryAdmin::Stub> admin_;
 };
 
 Client::Client(ClientOptions options) : channel_(std::make_unique<Channel>(options)) {}
@@ -279,6 +282,15 @@ CIR_CLIENT_AUDIT(ListAuditCheckpoints, ListCheckpoints, ListCheckpointsRequest,
 CIR_CLIENT_AUDIT(ProveAuditConsistency, ProveConsistency, ProveConsistencyRequest,
                  ProveConsistencyResponse)
 CIR_CLIENT_AUDIT(GetAccessReport, GetAccessReport, GetAccessReportRequest, GetAccessReportResponse)
+
+absl::StatusOr<v1::BackUpResponse> Client::BackUp(CallOptions call) {
+  return channel_->CallOn<v1::BackUpRequest, v1::BackUpResponse>(
+      channel_->admin(),
+      [](auto& stub, auto* context, const auto& req, auto* response) {
+        return stub.BackUp(context, req, response);
+      },
+      v1::BackUpRequest(), call);
+}
 
 // A Subscribe stream read with gRPC's blocking reader.
 class FeedSubscription::Stream {

@@ -185,6 +185,11 @@ const std::map<std::string, std::set<access::Role>>& DocumentedCallers() {
         {"/cir.v1.ChildRegistry/DescribeRegistry", every_role},
         {"/cir.v1.ChildrenFeed/Subscribe", {access::ROLE_CHILDRENS_CENTRE}},
         {"/cir.v1.ChildrenFeed/ListEvents", {access::ROLE_CHILDRENS_CENTRE}},
+        {"/cir.v1.AuditLog/ReadEntries", {access::ROLE_AUDITOR}},
+        {"/cir.v1.AuditLog/ListCheckpoints", {access::ROLE_AUDITOR}},
+        {"/cir.v1.AuditLog/ProveConsistency", {access::ROLE_AUDITOR}},
+        {"/cir.v1.AuditLog/GetAccessReport", {access::ROLE_AUDITOR}},
+        {"/cir.v1.RegistryAdmin/BackUp", {access::ROLE_OPERATOR}},
     };
   }();
   return *callers;
@@ -660,7 +665,8 @@ TEST_F(AccessServerTest, EveryMethodRefusesEveryRoleTheTableDoesNotAllowAndAdmit
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   for (const AgencySpec& agency : Agencies()) channels[agency.id] = RawChannelOf(agency.id);
   int methods = 0;
-  for (const char* service_name : {"cir.v1.ChildRegistry", "cir.v1.ChildrenFeed"}) {
+  for (const char* service_name :
+       {"cir.v1.ChildRegistry", "cir.v1.ChildrenFeed", "cir.v1.AuditLog", "cir.v1.RegistryAdmin"}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
     ASSERT_NE(service, nullptr) << service_name;

@@ -201,6 +201,11 @@ class Client {
   absl::StatusOr<v1::GetAccessReportResponse> GetAccessReport(
       const v1::GetAccessReportRequest& request, CallOptions call = {});
 
+  // The registry's operation (cir.v1.RegistryAdmin), for operators: a backup of the store into
+  // the server's backup folder, made while it serves and verified. It may take minutes: give the
+  // call a timeout to match (CallOptions::timeout).
+  absl::StatusOr<v1::BackUpResponse> BackUp(CallOptions call = {});
+
   // The server's standard health check (grpc.health.v1.Health/Check for the whole server):
   // OK when serving.
   absl::Status CheckHealth(CallOptions call = {});
