@@ -20,7 +20,8 @@ class KilledProcess final : public CrashTarget {
       : data_dir_(data_dir), server_(server_path, data_dir) {}
 
   bool Start() override {
-    return server_.Start({"--audit-checkpoint-seconds", "1", "--feed-heartbeat-seconds", "0.2"});
+    return server_.Start({"--audit-checkpoint-seconds", "1", "--feed-heartbeat-seconds", "0.2",
+                          "--backup-dir", data_dir_ + ".backups"});
   }
   std::string address() const override { return server_.address(); }
   void Crash() override { server_.Signal(SIGKILL); }

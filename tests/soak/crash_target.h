@@ -27,7 +27,8 @@ class CrashTarget {
 };
 
 // cir-server as a process of its own (`server_path`), crashed by SIGKILL: what the process had
-// not written is lost, what it wrote survives in the kernel's cache.
+// not written is lost, what it wrote survives in the kernel's cache. Its backups go beside the
+// data folder, into `data_dir`.backups.
 std::unique_ptr<CrashTarget> KilledServerProcess(const std::string& server_path,
                                                  const std::string& data_dir);
 

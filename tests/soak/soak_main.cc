@@ -8,11 +8,16 @@
 //
 //   cir-soak --crash N | --power-cuts N [--seed S] [--min-run-ms A --max-run-ms B] [--work-dir DIR]
 //
+// With --backup-restore instead: a backup made with `cir-admin backup` under the mixed load,
+// restored with `cir-admin restore` into a new folder, and the registry started on it checked
+// against the model as it was when the backup began (what the backup must hold).
+//
 // Prints cycles, acknowledged operations, lost and duplicates; exits 0 only when nothing was lost
 // or duplicated and the audit log verifies. scripts/soak builds and runs it.
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -42,6 +47,8 @@ struct SoakOptions {
   std::string work_dir;
   std::string server_path = CIR_SERVER_PATH;
   std::string cli_path = CIR_CLI_PATH;
+  std::string admin_path = CIR_ADMIN_PATH;
+  bool backup_restore = false;
   int followers = 2;
 };
 
@@ -110,6 +117,104 @@ int RunCrashLoop(const SoakOptions& options) {
   return findings.lost == 0 && findings.duplicates == 0 && findings.audit_verified ? 0 : 1;
 }
 
+// Runs `command` (stderr with stdout); returns its exit status, its output in `output`.
+int RunCommand(const std::string& command, std::string& output) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool CopyKey(const std::string& from, const std::string& to) {
+  std::error_code error;
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, error);
+  std::filesystem::permissions(
+      to, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, error);
+  return !error;
+}
+
+int RunBackupRestore(const SoakOptions& options) {
+  using namespace cir::soak;
+  const std::string data_dir = options.work_dir + "/data";
+  const std::string restored_dir = options.work_dir + "/restored";
+  std::unique_ptr<CrashTarget> target = KilledServerProcess(options.server_path, data_dir);
+  if (!target->Start()) {
+    std::cerr << "the registry did not start:\n" << target->log() << "\n";
+    return 2;
+  }
+  SoakModel model;
+  std::vector<std::unique_ptr<WorkerState>> workers;
+  std::atomic<uint32_t> next_number{1};
+  std::mt19937 random(options.seed);
+  std::unique_ptr<SoakModel> at_backup;
+  std::string backup_output;
+  int backed_up = -1;
+  {
+    MixedLoad load(target->address(), model, workers, next_number);
+    absl::SleepFor(absl::Milliseconds(
+        options.min_run_ms +
+        static_cast<int>(random() % (options.max_run_ms - options.min_run_ms + 1))));
+    // Everything acknowledged before the backup begins must be in it.
+    at_backup = model.Snapshot();
+    backed_up = RunCommand(
+        absl::StrCat(options.admin_path, " backup --plaintext --server ", target->address()),
+        backup_output);
+    absl::SleepFor(absl::Milliseconds(300));  // the load goes on after the backup
+    load.Stop();
+  }
+  target->Stop();
+  std::cerr << backup_output;
+  if (backed_up != 0) {
+    std::cerr << "cir-admin backup failed\n";
+    return 1;
+  }
+  std::string restore_output;
+  const int restored = RunCommand(
+      absl::StrCat(options.admin_path, " restore --backup-dir ", data_dir, ".backups --data-dir ",
+                   restored_dir, " --master-key-file ", data_dir, ".master.key"),
+      restore_output);
+  std::cerr << restore_output;
+  if (restored != 0) {
+    std::cerr << "cir-admin restore failed\n";
+    return 1;
+  }
+  // The restored registry runs with the store's master key and the same audit signing key.
+  if (!CopyKey(data_dir + ".master.key", restored_dir + ".master.key") ||
+      !CopyKey(data_dir + ".audit-signing.key", restored_dir + ".audit-signing.key")) {
+    std::cerr << "cannot copy the keys\n";
+    return 2;
+  }
+  std::unique_ptr<CrashTarget> restored_registry =
+      KilledServerProcess(options.server_path, restored_dir);
+  if (!restored_registry->Start()) {
+    std::cerr << "the restored registry did not start:\n" << restored_registry->log() << "\n";
+    return 1;
+  }
+  const std::string public_key = options.work_dir + "/audit-signing.pub.pem";
+  if (!cir::testing::WriteSigningPublicKeyFile(restored_registry->signing_key_file(), public_key)) {
+    std::cerr << "cannot write the audit log's public key\n";
+    return 2;
+  }
+  absl::SleepFor(absl::Milliseconds(1500));  // a checkpoint of every entry restored
+  std::vector<std::unique_ptr<FeedFollower>> no_followers;
+  const int64_t before_backup = at_backup->acknowledged_operations();
+  SoakFindings findings = CheckAgainstModel(restored_registry->address(), *at_backup, no_followers,
+                                            options.cli_path, public_key);
+  restored_registry->Stop();
+  for (const std::string& description : findings.descriptions) std::cout << description << "\n";
+  if (!findings.audit_verified) std::cout << findings.audit_output << "\n";
+  std::cout << "backup under load, restored: " << before_backup
+            << " operations acknowledged before the backup began ("
+            << model.acknowledged_operations() << " in all)\n"
+            << "audit log: " << (findings.audit_verified ? "verified" : "NOT VERIFIED") << ", "
+            << findings.audit_entries << " entries\n"
+            << "lost: " << findings.lost << "\n"
+            << "duplicates: " << findings.duplicates << "\n";
+  return findings.lost == 0 && findings.duplicates == 0 && findings.audit_verified ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -124,7 +229,14 @@ int main(int argc, char** argv) {
                                       "cycles of load and a power cut under the registry's server "
                                       "in this process (every byte not synced is lost)")
                            ->check(CLI::Range(1, 100000));
+  CLI::Option* backup = app.add_flag(
+      "--backup-restore", options.backup_restore,
+      "instead: a backup under load with cir-admin, restored, checked against the model as it "
+      "was when the backup began");
   crash->excludes(power);
+  backup->excludes(crash);
+  backup->excludes(power);
+  app.add_option("--admin", options.admin_path, "the cir-admin binary")->capture_default_str();
   app.add_option("--seed", options.seed, "the random seed (kill moments, operations)")
       ->capture_default_str();
   app.add_option("--min-run-ms", options.min_run_ms, "shortest load before a kill")
@@ -142,8 +254,8 @@ int main(int argc, char** argv) {
   app.add_option("--server", options.server_path, "the cir-server binary")->capture_default_str();
   app.add_option("--cli", options.cli_path, "the cir binary")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  if (options.crash_cycles == 0 && options.power_cuts == 0) {
-    std::cerr << "give --crash N or --power-cuts N\n";
+  if (options.crash_cycles == 0 && options.power_cuts == 0 && !options.backup_restore) {
+    std::cerr << "give --crash N, --power-cuts N or --backup-restore\n";
     return 2;
   }
   if (options.max_run_ms < options.min_run_ms) {
@@ -161,7 +273,7 @@ int main(int argc, char** argv) {
     temporary = true;
   }
   std::filesystem::create_directories(options.work_dir);
-  const int status = RunCrashLoop(options);
+  const int status = options.backup_restore ? RunBackupRestore(options) : RunCrashLoop(options);
   if (temporary && status == 0) std::filesystem::remove_all(options.work_dir);
   if (status != 0) std::cerr << "data kept in " << options.work_dir << "\n";
   return status;

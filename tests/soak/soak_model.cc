@@ -101,6 +101,21 @@ void SoakModel::MergeAcknowledged(const std::string& survivor, const std::string
   children_[retired].merged_into = survivor;
 }
 
+std::unique_ptr<SoakModel> SoakModel::Snapshot() const {
+  auto copy = std::make_unique<SoakModel>();
+  std::lock_guard<std::mutex> lock(mu_);
+  copy->children_ = children_;
+  copy->notification_child_ = notification_child_;
+  copy->unanswered_ = unanswered_;
+  copy->sent_ = sent_;
+  copy->expected_events_ = expected_events_;
+  copy->acknowledged_calls_ = acknowledged_calls_;
+  copy->acknowledged_ = acknowledged_;
+  copy->unknown_ = unknown_;
+  copy->duplicates_ = duplicates_;
+  return copy;
+}
+
 void SoakModel::RegistrationSent(const v1::RegisterBirthRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
   sent_.push_back(request);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -61,6 +62,9 @@ class SoakModel {
   void NhsNumberAcknowledged(const std::string& child_id, const std::string& nhs_number);
   void UpnAcknowledged(const std::string& child_id, const std::string& upn);
   void MergeAcknowledged(const std::string& survivor, const std::string& retired);
+
+  // A copy of everything recorded so far: what a backup made now must hold.
+  std::unique_ptr<SoakModel> Snapshot() const;
 
   // A new registration about to be sent, kept so that it can be sent again exactly (a retry).
   void RegistrationSent(const v1::RegisterBirthRequest& request);
