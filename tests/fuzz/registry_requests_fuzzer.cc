@@ -14,7 +14,8 @@
 // Four children are registered when the process starts (kSeeded below); a string field of the
 // request that is exactly "@0", "@1", "@2" or "@3" is replaced by the identifier of that child, so
 // that inputs can name children whose identifiers are drawn at random. The store's state carries
-// over from one input to the next.
+// over from one input to the next, so an input that breaks a property may need the inputs before
+// it to do so again: the property's message says the request and the answer.
 //
 // Beyond not crashing, every call is checked:
 // - It is answered exactly once (a second answer would throw inside the store's reply thread).
