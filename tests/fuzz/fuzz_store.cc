@@ -100,10 +100,13 @@ const FuzzStore& SharedStore() {
   return shared;
 }
 
-absl::Status RunUnit(storage::ChildStore& store, storage::WriteWork work) {
+absl::Status RunUnit(storage::ChildStore& store, storage::WriteWork work,
+                     storage::SubmitOptions options) {
   std::promise<absl::Status> outcome;
   std::future<absl::Status> done = outcome.get_future();
-  store.Submit(std::move(work), [&outcome](absl::Status s) { outcome.set_value(std::move(s)); });
+  store.Submit(
+      std::move(work), [&outcome](absl::Status s) { outcome.set_value(std::move(s)); },
+      std::move(options));
   return done.get();
 }
 

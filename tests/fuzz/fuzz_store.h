@@ -46,8 +46,9 @@ const FuzzStore& SharedStore();
 // when the process exits normally.
 const std::string& ProcessFolder();
 
-// Submits `work` to `store` and waits for its outcome.
-absl::Status RunUnit(storage::ChildStore& store, storage::WriteWork work);
+// Submits `work` to `store` with `options` and waits for its outcome.
+absl::Status RunUnit(storage::ChildStore& store, storage::WriteWork work,
+                     storage::SubmitOptions options = {});
 
 // Calls `call` with a reply for a registry write of `Response` and waits for the reply: what the
 // registry answers, however many threads it takes.

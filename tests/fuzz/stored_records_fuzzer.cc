@@ -1,7 +1,7 @@
 // Fuzzes what the store reads from disk, each through the code that reads it: the first byte of
 // the input picks what the rest is.
 //
-//   first byte % 7:
+//   first byte % 8:
 //   0 a StoredChild's bytes: the record of a child, written to a real store (tests/fuzz/
 //     fuzz_store.h) and read back by the registry's Resolve and BatchResolve (every view), by its
 //     identifier, its NHS number and its UPN
@@ -20,6 +20,9 @@
 //   6 an encrypted file's prefix (storage/aes_ctr_encryption.h), read by CreateCipherStream,
 //     whose stream then encrypts and decrypts a plaintext: the input's bytes as they are, or a
 //     valid prefix with the input's bytes XORed into it
+//   7 a byte, then an AuditEntry's bytes (bit 0 of the byte clear) or an AuditCheckpoint's (set):
+//     appended to the store's audit log, or kept as a checkpoint, and read back: the entry as the
+//     leaf it became, under each child it names, and proved included in the tree's new root
 // (4, 5 and 6 lay their inputs out as the comments above their functions say.)
 //
 // Beyond not crashing or hanging: every parsed record serialises back to itself; a refusal the
@@ -46,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "audit/merkle_tree.h"
 #include "cir/v1/registry.pb.h"
 #include "errors/refusal.h"
 #include "feed/feed_cursor.h"
@@ -60,6 +64,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "storage/aes_ctr_encryption.h"
+#include "storage/audit_log_store.h"
 #include "storage/centre_view.h"
 #include "storage/child_store.h"
 #include "storage/key_codec.h"
@@ -624,10 +629,94 @@ void EncryptedPrefix(absl::string_view input) {
   CIR_FUZZ_CHECK(s.ok() && data == plaintext, context);
 }
 
+// ---- 7: the audit log -------------------------------------------------------------------------
+
+// The audit log's perfect subtrees, as the store keeps them.
+class StoredSubtrees final : public audit::SubtreeHashes {
+ public:
+  explicit StoredSubtrees(storage::AuditLogStore& log) : log_(log) {}
+  absl::StatusOr<audit::Hash> Perfect(int level, uint64_t index) const override {
+    return log_.AuditSubtree(storage::AuditNode{level, index});
+  }
+
+ private:
+  storage::AuditLogStore& log_;
+};
+
+// Entries naming a child are looked up only while the log is this small: the lookup reads every
+// entry naming the child, and a long run names the seeds' children in a great many.
+constexpr uint64_t kMaxLogForLookups = 50000;
+
+void AuditRecords(absl::string_view input) {
+  if (input.empty()) return;
+  storage::ChildStore& store = *SharedStore().store;
+  storage::AuditLogStore& log = store.audit_log();
+  if ((static_cast<unsigned char>(input[0]) & 1) != 0) {
+    v1::AuditCheckpoint checkpoint;
+    if (!ParseStored(input.substr(1), checkpoint)) return;
+    const std::string context = absl::StrCat("the checkpoint ", checkpoint.ShortDebugString());
+    WriteOrDie(
+        [&checkpoint](storage::WriteTxn& txn) { return txn.PutAuditCheckpoint(checkpoint); });
+    absl::StatusOr<std::vector<v1::AuditCheckpoint>> read =
+        log.ReadAuditCheckpoints(checkpoint.tree_size(), 1);
+    CIR_FUZZ_CHECK(
+        read.ok() && read->size() == 1 && MessageDifferencer::Equals(read->front(), checkpoint),
+        context);
+    absl::StatusOr<std::optional<v1::AuditCheckpoint>> latest = log.LatestAuditCheckpoint();
+    CIR_FUZZ_CHECK(
+        latest.ok() && latest->has_value() && (*latest)->tree_size() >= checkpoint.tree_size(),
+        context);
+    return;
+  }
+
+  v1::AuditEntry entry;
+  if (!ParseStored(input.substr(1), entry)) return;
+  const std::string context = absl::StrCat("the entry ", entry.ShortDebugString());
+  const uint64_t index = log.AuditHead().size;
+  storage::SubmitOptions options;
+  options.audit_entry = [entry](const absl::Status&) { return entry; };
+  const absl::Status written = RunUnit(
+      store, [](storage::WriteTxn&) { return absl::OkStatus(); }, std::move(options));
+  CIR_FUZZ_CHECK(written.ok(), written.ToString());
+  const storage::AuditAppender::Head head = log.AuditHead();
+  CIR_FUZZ_CHECK(head.size == index + 1, context);
+
+  // The leaf: the entry as given, stamped with when it was recorded.
+  absl::StatusOr<std::vector<v1::AuditRecord>> records = log.ReadAuditEntries(index, 1);
+  CIR_FUZZ_CHECK(records.ok() && records->size() == 1 && records->front().index() == index,
+                 context);
+  const std::string& bytes = records->front().entry();
+  v1::AuditEntry logged;
+  CIR_FUZZ_CHECK(logged.ParseFromString(bytes), context);
+  entry.set_recorded_at_unix_micros(logged.recorded_at_unix_micros());
+  CIR_FUZZ_CHECK(MessageDifferencer::Equals(logged, entry), context);
+
+  // Included in the tree's new root, as the store's own subtrees prove.
+  const StoredSubtrees tree(log);
+  absl::StatusOr<audit::Hash> root = audit::RootOf(tree, head.size);
+  CIR_FUZZ_CHECK(root.ok() && *root == head.root, context);
+  absl::StatusOr<std::vector<audit::Hash>> proof = audit::InclusionProof(tree, index, head.size);
+  CIR_FUZZ_CHECK(proof.ok(), context);
+  const absl::Status included =
+      audit::VerifyInclusion(audit::LeafHash(bytes), index, head.size, *proof, head.root);
+  CIR_FUZZ_CHECK(included.ok(), absl::StrCat(included.ToString(), "\n  ", context));
+
+  // Under each child it names; an identifier of another length names no entry.
+  if (index >= kMaxLogForLookups) return;
+  for (const auto* named : {&entry.child_ids(), &entry.withheld_child_ids()}) {
+    for (const std::string& child_id : *named) {
+      absl::StatusOr<std::vector<uint64_t>> naming = log.AuditEntriesNaming(child_id);
+      CIR_FUZZ_CHECK(naming.ok(), context);
+      const bool found = std::find(naming->begin(), naming->end(), index) != naming->end();
+      CIR_FUZZ_CHECK(found == (child_id.size() == storage::kAuditChildIdBytes), context);
+    }
+  }
+}
+
 void TestOneInput(absl::string_view input) {
   if (input.empty()) return;
   const absl::string_view rest = input.substr(1);
-  switch (static_cast<unsigned char>(input[0]) % 7) {
+  switch (static_cast<unsigned char>(input[0]) % 8) {
     case 0:
       return StoredChildRecord(rest);
     case 1:
@@ -642,6 +731,8 @@ void TestOneInput(absl::string_view input) {
       return DataKey(rest);
     case 6:
       return EncryptedPrefix(rest);
+    case 7:
+      return AuditRecords(rest);
   }
 }
 
