@@ -36,9 +36,7 @@ grpc::ServerUnaryReactor* AdminService::BackUp(grpc::CallbackServerContext* cont
         [reactor, response, result = std::move(result)](absl::Status audited) mutable {
           if (result.ok() && !audited.ok()) result = std::move(audited);
           if (!result.ok()) {
-            LogLine(
-                absl::StrCat("BackUp failed: ", absl::StatusCodeToString(result.status().code()),
-                             " ", v1::ErrorReason_Name(errors::ReasonOf(result.status()))));
+            LogCallFailed("BackUp", result.status());
             reactor->Finish(ToGrpcStatus(result.status()));
             return;
           }

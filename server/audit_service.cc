@@ -77,9 +77,7 @@ grpc::ServerUnaryReactor* AuditService::Serve(grpc::CallbackServerContext* conte
        result = std::move(result)](absl::Status audited) mutable {
         if (result.ok() && !audited.ok()) result = std::move(audited);
         if (!result.ok()) {
-          LogLine(absl::StrCat(method,
-                               " failed: ", absl::StatusCodeToString(result.status().code()), " ",
-                               v1::ErrorReason_Name(errors::ReasonOf(result.status()))));
+          LogCallFailed(method, result.status());
           reactor->Finish(ToGrpcStatus(result.status()));
           return;
         }

@@ -87,9 +87,7 @@ grpc::ServerUnaryReactor* FeedService::ListEvents(grpc::CallbackServerContext* c
       [reactor, response, result = std::move(result)](absl::Status audited) mutable {
         if (result.ok() && !audited.ok()) result = std::move(audited);
         if (!result.ok()) {
-          LogLine(
-              absl::StrCat("ListEvents failed: ", absl::StatusCodeToString(result.status().code()),
-                           " ", v1::ErrorReason_Name(errors::ReasonOf(result.status()))));
+          LogCallFailed("ListEvents", result.status());
           reactor->Finish(ToGrpcStatus(result.status()));
           return;
         }

@@ -53,6 +53,11 @@ struct StreamState {
   std::atomic<bool> cancelled{false};
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> last_write_micros{0};
+  // For Lag(), set by tasks: whether the stream has its positions, the sum of their sequences
+  // (events read), and the events read and not yet sent.
+  std::atomic<bool> positioned{false};
+  std::atomic<uint64_t> read_total{0};
+  std::atomic<uint64_t> unsent{0};
   // Set, with release, once the task that finished the stream has returned from Finish.
   std::atomic<bool> finish_returned{false};
   // Writes being started (StartWriteOf) that have not returned from StartWrite yet.
@@ -124,6 +129,14 @@ void StartWriteOf(StreamState& s) {
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
+// What FeedStreams::Lag reads of a stream, noted by its task after each read and each message.
+void NoteProgress(StreamState& s) {
+  uint64_t read = 0;
+  for (const storage::AreaPosition& position : s.positions) read += position.after_sequence;
+  s.read_total = read;
+  s.unsent = s.pending.size();
+}
+
 absl::Status Stopping() {
   return errors::Refusal(absl::StatusCode::kUnavailable, v1::SERVER_STOPPING,
                          "the server is stopping; resume from the cursor of the last event "
@@ -194,6 +207,27 @@ void FeedStreams::FinishAll() {
     stream->stopping = true;
     Schedule(stream);
   }
+}
+
+FeedStreams::Statistics FeedStreams::Lag() {
+  std::vector<std::shared_ptr<StreamState>> streams;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    streams = streams_;
+  }
+  Statistics statistics;
+  statistics.subscribers = streams.size();
+  for (const std::shared_ptr<StreamState>& stream : streams) {
+    if (!stream->request.ok() || !stream->positioned.load()) continue;
+    uint64_t heads = 0;
+    const v1::FeedHeartbeat now = reader_.Heartbeat(stream->request->areas);
+    for (const v1::FeedHead& head : now.heads()) heads += head.head_sequence();
+    const uint64_t read = stream->read_total.load();
+    const uint64_t lag = (heads > read ? heads - read : 0) + stream->unsent.load();
+    statistics.lag_events_total += lag;
+    statistics.lag_events_max = std::max(statistics.lag_events_max, lag);
+  }
+  return statistics;
 }
 
 void FeedStreams::AwaitNoStreams() {
@@ -289,6 +323,8 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
     if (!positions.ok()) return finish(positions.status());
     s.positions = *std::move(positions);
     s.started = true;
+    NoteProgress(s);
+    s.positioned = true;
   }
   // A stream that read to the head reads again only once a commit in its areas woke it, and not
   // before min_send_interval has passed since its last message (the ticker wakes it then).
@@ -311,6 +347,7 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
       access::TrimFeedEvent(s.grant, event);
       s.pending.push_back(std::move(event));
     }
+    NoteProgress(s);
   }
   const int64_t now = NowMicros();
   s.in_flight.Clear();
@@ -322,6 +359,7 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
       *s.in_flight.add_events() = std::move(s.pending.front());
       s.pending.pop_front();
     }
+    NoteProgress(s);
   } else if (now - s.last_write_micros >= absl::ToInt64Microseconds(options_.heartbeat_interval)) {
     *s.in_flight.mutable_heartbeat() = reader_.Heartbeat(s.request->areas);
   } else {

@@ -83,6 +83,15 @@ class FeedStreams {
   // store until then, so the server waits for this before closing the store.
   void AwaitNoStreams();
 
+  // The streams open now, and how far behind their areas' heads they are (events committed and
+  // not yet sent): in all, and the furthest behind. For operators' metrics.
+  struct Statistics {
+    size_t subscribers = 0;
+    uint64_t lag_events_total = 0;
+    uint64_t lag_events_max = 0;
+  };
+  Statistics Lag();
+
   // For the streams' own use.
   void Schedule(const std::shared_ptr<StreamState>& stream);
   // Schedules many streams at once, in a task or two rather than one each: a commit wakes every

@@ -97,6 +97,16 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     if (!loaded.ok()) return loaded.status();
     signer = *std::move(loaded);
   }
+  if (!options.metrics_listen_address.empty()) {
+    absl::StatusOr<std::unique_ptr<RegistryMetrics>> metrics =
+        RegistryMetrics::Start(options.metrics_listen_address);
+    if (!metrics.ok()) return metrics.status();
+    server->metrics_ = *std::move(metrics);
+    RegistryMetrics* reported = server->metrics_.get();
+    options.store.on_group_committed = [reported](size_t units, absl::Duration commit) {
+      reported->GroupCommitted(units, commit);
+    };
+  }
   absl::StatusOr<std::unique_ptr<storage::ChildStore>> store =
       storage::RocksDbChildStore::Open(options.store);
   if (!store.ok()) return store.status();
@@ -138,6 +148,9 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
         streams->OnCommit(heads);
       });
 
+  if (server->metrics_ != nullptr) {
+    server->metrics_->Watch(server->store_.get(), server->feed_streams_.get());
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -146,6 +159,11 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.RegisterService(server->feed_service_.get());
   builder.RegisterService(server->audit_service_.get());
   builder.RegisterService(server->admin_service_.get());
+  if (server->metrics_ != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(server->metrics_->CallInterceptor());
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   builder.AddChannelArgument(
       GRPC_ARG_MAX_CONNECTION_AGE_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));
@@ -260,12 +278,15 @@ absl::Status RegistryServer::Stop(absl::Duration grace) {
                     feed_service = std::move(feed_service_),
                     feed_streams = std::move(feed_streams_), feed_reader = std::move(feed_reader_),
                     auditor = std::move(auditor_), audit_service = std::move(audit_service_),
-                    admin_service = std::move(admin_service_),
+                    admin_service = std::move(admin_service_), metrics = metrics_.get(),
                     checkpointer = std::move(checkpointer_), give_up]() mutable {
                      grpc_server->Shutdown(absl::ToChronoTime(cancel_calls));
                      service->AfterShutdown();
                      // A backup under way ends (and is audited) before the store closes.
                      admin_service.reset();
+                     // Scrapes stop reading the store and the feed (the metrics stay: the store
+                     // reports its last groups to them as it closes).
+                     if (metrics != nullptr) metrics->Unwatch();
                      // Shutdown cancelled the feed's streams, but their reactors may not all be
                      // done yet; they read the store until they are.
                      feed_streams->AwaitNoStreams();

@@ -28,6 +28,7 @@
 #include "server/feed_service.h"
 #include "server/feed_streams.h"
 #include "server/grpc_reply_runner.h"
+#include "server/metrics.h"
 #include "server/registry_service.h"
 #include "server/tls_material.h"
 #include "storage/child_store.h"
@@ -77,6 +78,9 @@ struct RegistryServerOptions {
   // Where RegistryAdmin.BackUp puts the store's backups (storage/store_backups.h): a folder kept
   // apart from the data folder, ideally on another disk. Empty: backups are refused.
   std::string backup_folder;
+  // Where the Prometheus metrics are served (host:port, plain HTTP, server/metrics.h): a port of
+  // their own, loopback or an operations network. Empty: no metrics.
+  std::string metrics_listen_address;
   absl::Duration audit_checkpoint_interval = absl::Minutes(1);
 };
 
@@ -118,6 +122,8 @@ class RegistryServer {
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
   std::string address() const;
+  // The port the metrics are served on (0: none).
+  int metrics_port() const { return metrics_ == nullptr ? 0 : metrics_->port(); }
 
  private:
   RegistryServer() = default;
@@ -146,6 +152,7 @@ class RegistryServer {
   std::unique_ptr<CallAuditor> auditor_;
   std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<AdminService> admin_service_;
+  std::unique_ptr<RegistryMetrics> metrics_;  // outlives the store, which reports to it
   std::unique_ptr<AuditCheckpointer> checkpointer_;
   std::unique_ptr<RegistryService> service_;
   std::unique_ptr<feed::FeedReader> feed_reader_;

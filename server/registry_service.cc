@@ -34,8 +34,7 @@ void Finish(grpc::ServerUnaryReactor* reactor, Response* response, absl::string_
   if (result.ok()) {
     *response = *std::move(result);
   } else {
-    LogLine(absl::StrCat(method, " failed: ", absl::StatusCodeToString(result.status().code()), " ",
-                         v1::ErrorReason_Name(errors::ReasonOf(result.status()))));
+    LogCallFailed(method, result.status());
     status = ToGrpcStatus(result.status());
   }
   calls_finished->fetch_add(1, std::memory_order_release);

@@ -7,7 +7,7 @@
 //              [--grace-seconds S] [--call-memory-mib N] [--feed-heartbeat-seconds S]
 //              [--feed-threads N] [--feed-retention-days D] [--tls-refresh-seconds S]
 //              [--max-connection-age-seconds S] [--audit-checkpoint-seconds S]
-//              [--backup-dir DIR]
+//              [--backup-dir DIR] [--metrics-listen HOST:PORT] [--log-format text|json]
 //   cir-server --insecure-plaintext-for-tests AGENCY-ID --access-config FILE ...   (loopback only)
 //   cir-server --unsafe-unencrypted-store --allow-test-nhs-numbers ...   (measurements only)
 //
@@ -142,6 +142,14 @@ int main(int argc, char** argv) {
                  "where `cir-admin backup` puts the store's backups (incremental, encrypted like "
                  "the store): a folder kept apart from the data folder, ideally on another disk; "
                  "without it the registry makes no backups");
+  app.add_option("--metrics-listen", options.metrics_listen_address,
+                 "serve Prometheus metrics (plain HTTP, /metrics) on this host:port, apart from "
+                 "the registry's port; e.g. 127.0.0.1:9464 (port 0 picks one, logged at start)");
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format,
+                 "text, or json: one JSON object a line, for log collectors")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--audit-checkpoint-seconds", checkpoint_seconds,
                  "how often the audit log's checkpoint is signed")
       ->capture_default_str()
@@ -154,6 +162,7 @@ int main(int argc, char** argv) {
                  "TESTS ONLY: serve without TLS on a loopback address, every call made by this "
                  "agency of the access configuration");
   CLI11_PARSE(app, argc, argv);
+  if (log_format == "json") cir::server::SetLogFormat(cir::server::LogFormat::kJson);
   if (master_key_file.empty() == !unencrypted) {
     cir::server::LogLine(
         "cir-server could not start: give --master-key-file (or, for measurements only, "
@@ -257,6 +266,10 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     cir::server::LogLine(absl::StrCat("cir-server could not start: ", server.status().ToString()));
     return 1;
+  }
+  if ((*server)->metrics_port() != 0) {
+    cir::server::LogLine(absl::StrCat("metrics on port ", (*server)->metrics_port(), " (",
+                                      options.metrics_listen_address, "), path /metrics"));
   }
   cir::server::LogLine(absl::StrCat(
       "cir-server serving on ", (*server)->address(), ", data in ", options.store.path,

@@ -131,6 +131,17 @@ struct AreaFeedPage {
 // areas whose head moved and their new heads.
 using AreaFeedWatcher = std::function<void(absl::Span<const AreaHead>)>;
 
+// How the store is doing, for operators' metrics (read when scraped: cheap, from memory and the
+// database's own counters).
+struct StoreStatistics {
+  size_t queued_units = 0;                // units of work waiting for the writer
+  size_t queued_bytes = 0;                // what they hold, as counted against the queue's bound
+  bool accepting_writes = true;           // false while writes are suspended after a failed write
+  uint64_t audit_entries = 0;             // the audit log's committed size
+  uint64_t disk_bytes = 0;                // every file of the database (tables, logs, manifest)
+  uint64_t pending_compaction_bytes = 0;  // RocksDB's estimate of the compaction still owed
+};
+
 // What the registry needs of a store: children by identifier, an identifier index whose entries are
 // claimed atomically, an ordered event log, and atomic, durable, serialised units of work.
 //
@@ -196,6 +207,8 @@ class ChildStore {
   virtual AuditLogStore& audit_log() = 0;
   // Backups of the store, made while it serves (storage/store_backups.h).
   virtual StoreBackups& backups() = 0;
+  // How the store is doing now.
+  virtual StoreStatistics Statistics() = 0;
 };
 
 }  // namespace cir::storage

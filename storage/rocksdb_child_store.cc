@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdarg>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <shared_mutex>  // std::shared_lock
@@ -685,6 +686,31 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
   AuditLogStore& audit_log() override { return *this; }
   StoreBackups& backups() override { return *this; }
 
+  StoreStatistics Statistics() override {
+    StoreStatistics statistics;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      statistics.queued_units = queue_.size();
+      statistics.queued_bytes = queued_bytes_;
+    }
+    statistics.accepting_writes = WriteAvailability().ok();
+    statistics.audit_entries = AuditHead().size;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(options_.path, error)) {
+      std::error_code size_error;
+      if (entry.is_regular_file(size_error)) statistics.disk_bytes += entry.file_size(size_error);
+    }
+    std::shared_lock<WriterPreferringLock> lock(db_mu_);
+    if (database_ != nullptr) {
+      uint64_t owed = 0;
+      if (database_->db()->GetAggregatedIntProperty(
+              rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &owed)) {
+        statistics.pending_compaction_bytes = owed;
+      }
+    }
+    return statistics;
+  }
+
   // A backup reads the database it was given throughout: held against a reopen meanwhile (which
   // waits for it), as reads are.
   absl::StatusOr<BackupSummary> BackUp(const std::string& backup_folder) override {
@@ -991,7 +1017,11 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
     }
     rocksdb::WriteOptions write_options;
     write_options.sync = options_.sync_writes;
+    const absl::Time write_began = absl::Now();
     rocksdb::Status written = database_->db()->Write(write_options, batch.batch().GetWriteBatch());
+    if (written.ok() && options_.on_group_committed) {
+      options_.on_group_committed(group.size(), absl::Now() - write_began);
+    }
     if (written.ok()) {
       next_sequence_ = next_sequence;
       moved_heads = areas_.CommitGroup();

@@ -70,6 +70,9 @@ struct RocksDbStoreOptions {
   // log why) but should return promptly. Not called when the store closes. Default (empty):
   // nobody is told.
   std::function<void(bool accepting_writes)> on_write_availability;
+  // Told, on the writer thread, of each write group committed: how many units it held, and how
+  // long its write and sync took. For metrics; must return promptly. Default (empty): nobody.
+  std::function<void(size_t units, absl::Duration commit)> on_group_committed;
   // While writes are suspended, how often the store tries to recover by itself (DB::Resume, or
   // for a failure RocksDB will not resume from, reopening the database once a synced test write
   // to the data folder succeeds). RocksDB's own recovery (disk space polled by its

@@ -3,17 +3,27 @@
 
 #include "tests/testing/server_process.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "cir/client.h"
 #include "cir/v1/registry.grpc.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -27,10 +37,11 @@
 namespace cir {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FictionalBirth;
 using testing::FictionalNhsNumber;
 using testing::FictionalUpn;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ServerProcessTest : public ::testing::Test {
  protected:
@@ -97,8 +108,12 @@ TEST_F(ServerProcessTest, ASixtyMegabyteRequestIsRefusedWithoutTheServerAllocati
   EXPECT_TRUE(client.Resolve(FictionalNhsNumber(1)).ok());
 }
 
-TEST_F(ServerProcessTest, NoLogLineCarriesAChildsDetails) {
-  ASSERT_TRUE(server_.Start()) << server_.log();
+// The server's log as text and as JSON (--log-format).
+class ServerLogTest : public ServerProcessTest,
+                      public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(ServerLogTest, NoLogLineCarriesAChildsDetails) {
+  ASSERT_TRUE(server_.Start({"--log-format", GetParam()})) << server_.log();
   std::vector<std::string> personal;  // every personal value this test sends, in every form
   {
     Client client({.target = server_.address(),
@@ -162,11 +177,108 @@ TEST_F(ServerProcessTest, NoLogLineCarriesAChildsDetails) {
   }
   ASSERT_EQ(server_.Signal(SIGTERM), 0) << server_.log();
   const std::string log = server_.log();
-  EXPECT_THAT(log, HasSubstr("RegisterBirth failed"));  // refusals were logged
+  if (GetParam() == "json") {
+    // One JSON object a line, a refusal's method, code and reason as fields of their own.
+    EXPECT_THAT(log, HasSubstr(R"("event":"call_failed","method":"RegisterBirth","code":)"));
+    for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
+      google::protobuf::Struct object;
+      EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(std::string(line), &object).ok())
+          << line;
+      EXPECT_TRUE(object.fields().contains("time")) << line;
+    }
+  } else {
+    EXPECT_THAT(log, HasSubstr("RegisterBirth failed"));  // refusals were logged
+  }
   for (const std::string& value : personal) {
     EXPECT_THAT(log, ::testing::Not(HasSubstr(value))) << "the log carries " << value << ":\n"
                                                        << log;
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, ServerLogTest, ::testing::Values("text", "json"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param == "json" ? "Json" : "Text";
+                         });
+
+// An HTTP GET of `path` on 127.0.0.1:`port`: the whole answer, headers included.
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+    const std::string request = absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buffer[65536];
+      for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) answer.append(buffer, n);
+    }
+  }
+  close(fd);
+  return answer;
+}
+
+// The value of the sample `series` (its name and labels exactly as exposed), or -1.
+double Sample(const std::string& exposition, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
+    if (absl::StartsWith(line, series + " ")) {
+      double value = -1;
+      if (absl::SimpleAtod(line.substr(series.size() + 1), &value)) return value;
+    }
+  }
+  return -1;
+}
+
+TEST_F(ServerProcessTest, TheMetricsEndpointAnswersWithCallsStoreAndFeedFigures) {
+  ASSERT_TRUE(server_.Start({"--metrics-listen", "127.0.0.1:0"})) << server_.log();
+  const std::string started = server_.log();
+  const size_t at = started.find("metrics on port ");
+  ASSERT_NE(at, std::string::npos) << started;
+  const int port = std::atoi(started.c_str() + at + std::strlen("metrics on port "));
+  ASSERT_GT(port, 0);
+  Client client({.target = server_.address(),
+                 .end_user = ::cir::testing::kTestEndUser,
+                 .purpose_of_use = ::cir::testing::kTestPurpose});
+  ASSERT_TRUE(client.RegisterBirth(FictionalBirth("metrics-1", FictionalNhsNumber(31))).ok());
+  ASSERT_TRUE(client.Resolve(FictionalNhsNumber(31)).ok());
+  EXPECT_FALSE(client.Resolve(FictionalNhsNumber(32)).ok());  // not found
+  v1::SubscribeRequest follow;
+  follow.add_local_authorities("938");
+  follow.set_from_beginning(true);
+  std::unique_ptr<FeedSubscription> feed = client.Subscribe(follow);
+  v1::SubscribeResponse message;
+  ASSERT_TRUE(feed->Next(&message));
+
+  const std::string metrics = HttpGet(port, "/metrics");
+  ASSERT_THAT(metrics, HasSubstr("200 OK"));
+  EXPECT_EQ(
+      Sample(metrics, R"(cir_calls_total{code="OK",method="/cir.v1.ChildRegistry/RegisterBirth"})"),
+      1);
+  EXPECT_EQ(Sample(metrics, R"(cir_calls_total{code="OK",method="/cir.v1.ChildRegistry/Resolve"})"),
+            1);
+  EXPECT_EQ(Sample(metrics,
+                   R"(cir_calls_total{code="NOT_FOUND",method="/cir.v1.ChildRegistry/Resolve"})"),
+            1);
+  EXPECT_EQ(
+      Sample(metrics, R"(cir_call_duration_seconds_count{method="/cir.v1.ChildRegistry/Resolve"})"),
+      2);
+  EXPECT_GE(Sample(metrics, "cir_store_write_group_units_count"),
+            3);  // the birth, the reads' entries
+  EXPECT_GE(Sample(metrics, "cir_store_commit_duration_seconds_count"), 3);
+  EXPECT_EQ(Sample(metrics, "cir_store_write_queue_units"), 0);
+  EXPECT_EQ(Sample(metrics, "cir_store_accepting_writes"), 1);
+  EXPECT_GT(Sample(metrics, "cir_store_size_bytes"), 0);
+  EXPECT_GE(Sample(metrics, "cir_store_pending_compaction_bytes"), 0);
+  EXPECT_GE(Sample(metrics, "cir_audit_entries_total"), 3);
+  EXPECT_EQ(Sample(metrics, "cir_feed_subscribers"), 1);
+  EXPECT_GE(Sample(metrics, "cir_feed_lag_events"), 0);
+  EXPECT_GE(Sample(metrics, "cir_feed_max_lag_events"), 0);
+  // No child, person or agency in any of it.
+  EXPECT_THAT(metrics, Not(HasSubstr(FictionalNhsNumber(31))));
+  EXPECT_THAT(metrics, Not(HasSubstr(::cir::testing::kTestEndUser)));
+  EXPECT_THAT(metrics, Not(HasSubstr(::cir::testing::kTestAgency)));
+  feed->Cancel();
 }
 
 TEST_F(ServerProcessTest, TheServerStartsOnlyWithAMasterKeyOrTheUnsafeFlagForMeasurements) {
