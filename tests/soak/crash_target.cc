@@ -1,6 +1,7 @@
 #include "tests/soak/crash_target.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -29,6 +30,7 @@ class KilledProcess final : public CrashTarget {
   // testing::ServerProcess keeps its keys beside the data folder.
   std::string signing_key_file() const override { return data_dir_ + ".audit-signing.key"; }
   std::string log() override { return server_.log(); }
+  int pid() const override { return server_.pid(); }
 
  private:
   const std::string data_dir_;
@@ -88,6 +90,7 @@ class PowerCut final : public CrashTarget {
   }
   std::string signing_key_file() const override { return data_dir_ + ".audit-signing.key"; }
   std::string log() override { return log_; }
+  int pid() const override { return getpid(); }
 
  private:
   const std::string data_dir_;

@@ -24,6 +24,8 @@ class CrashTarget {
   // The PEM file of the audit log's signing key (`cir audit verify` needs its public half).
   virtual std::string signing_key_file() const = 0;
   virtual std::string log() = 0;
+  // The process serving it (for its memory), while it runs.
+  virtual int pid() const = 0;
 };
 
 // cir-server as a process of its own (`server_path`), crashed by SIGKILL: what the process had

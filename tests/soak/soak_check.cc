@@ -70,7 +70,12 @@ std::map<std::string, v1::ChildRecord> ResolveAll(Client& client,
   return found;
 }
 
-void CheckRegistrations(Client& client, SoakModel& model, SoakFindings& findings) {
+// The step that spreads `sample` picks over `count` (1: every one).
+size_t StepFor(size_t count, size_t sample) {
+  return sample == 0 || count <= sample ? 1 : count / sample;
+}
+
+void CheckRegistrations(Client& client, SoakModel& model, SoakFindings& findings, size_t sample) {
   // Registrations whose answer was lost, sent again: each must now be answered.
   for (const auto& [notification, request] : model.UnansweredRegistrations()) {
     absl::StatusOr<v1::RegisterBirthResponse> answer = client.RegisterBirth(request);
@@ -84,7 +89,7 @@ void CheckRegistrations(Client& client, SoakModel& model, SoakFindings& findings
   // Every registration sent again names the child it named before: the model counts a
   // notification answered with two children as a duplicate.
   const size_t sent = model.sent_registrations();
-  for (size_t i = 0; i < sent; ++i) {
+  for (size_t i = 0; i < sent; i += StepFor(sent, sample)) {
     std::optional<v1::RegisterBirthRequest> request = model.SentRegistration(i);
     absl::StatusOr<v1::RegisterBirthResponse> answer = client.RegisterBirth(*request);
     const std::string notification =
@@ -105,9 +110,12 @@ void CheckRegistrations(Client& client, SoakModel& model, SoakFindings& findings
 // unknown outcome was made to it, in the area its last acknowledged change left it. Read one by
 // one (a batch read is a school's, which sees no versions), from a few threads.
 void CheckVersionsAndAreas(Client& client, const std::map<std::string, SoakModel::Child>& children,
-                           SoakFindings& findings) {
+                           SoakFindings& findings, size_t sample) {
   std::vector<std::pair<std::string, SoakModel::Child>> todo;
+  size_t seen = 0;
+  const size_t step = StepFor(children.size(), sample);
   for (const auto& [child_id, child] : children) {
+    if (seen++ % step != 0) continue;
     if (child.merged_into.empty()) todo.emplace_back(child_id, child);
   }
   std::mutex mu;
@@ -142,7 +150,7 @@ void CheckVersionsAndAreas(Client& client, const std::map<std::string, SoakModel
   for (std::thread& reader : readers) reader.join();
 }
 
-void CheckChildren(Client& client, const SoakModel& model, SoakFindings& findings) {
+void CheckChildren(Client& client, const SoakModel& model, SoakFindings& findings, size_t sample) {
   const std::map<std::string, SoakModel::Child> children = model.Children();
   std::vector<std::string> identifiers;
   for (const auto& [child_id, child] : children) {
@@ -197,7 +205,7 @@ void CheckChildren(Client& client, const SoakModel& model, SoakFindings& finding
     }
     if (!now.upn().empty()) holders[now.upn()].insert(now.child_id());
   }
-  CheckVersionsAndAreas(client, children, findings);
+  CheckVersionsAndAreas(client, children, findings, sample);
   for (const auto& [identifier, held_by] : holders) {
     if (held_by.size() > 1) {
       findings.Duplicate(
@@ -346,11 +354,12 @@ void SoakFindings::Duplicate(const std::string& what) {
 
 SoakFindings CheckAgainstModel(const std::string& address, SoakModel& model,
                                std::vector<std::unique_ptr<FeedFollower>>& followers,
-                               const std::string& cli_path, const std::string& public_key_file) {
+                               const std::string& cli_path, const std::string& public_key_file,
+                               size_t sample) {
   SoakFindings findings;
   Client client(CheckerOptions(address, ::cir::testing::kTestPurpose));
-  CheckRegistrations(client, model, findings);
-  CheckChildren(client, model, findings);
+  CheckRegistrations(client, model, findings, sample);
+  CheckChildren(client, model, findings, sample);
   const std::map<std::string, std::vector<v1::FeedEvent>> feeds =
       CheckFeeds(client, model, findings);
   CheckFollowers(address, feeds, followers, findings);

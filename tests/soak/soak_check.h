@@ -37,9 +37,13 @@ struct SoakFindings {
 //  - every follower, caught up, received exactly the committed feed;
 //  - the audit log verifies (`cir audit verify` at `cli_path` with `public_key_file`) and holds an
 //    entry naming the child for every acknowledged call.
+//
+// `sample` bounds the registrations sent again and the children read one by one (an even spread
+// of them; 0: all), for long soaks; every other check covers everything.
 SoakFindings CheckAgainstModel(const std::string& address, SoakModel& model,
                                std::vector<std::unique_ptr<FeedFollower>>& followers,
-                               const std::string& cli_path, const std::string& public_key_file);
+                               const std::string& cli_path, const std::string& public_key_file,
+                               size_t sample = 0);
 
 }  // namespace cir::soak
 

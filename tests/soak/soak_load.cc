@@ -58,20 +58,43 @@ void MixedLoad::Stop() {
   }
 }
 
+std::vector<int64_t> MixedLoad::TakeDurations() {
+  std::lock_guard<std::mutex> lock(durations_mu_);
+  return std::exchange(durations_, {});
+}
+
 void MixedLoad::Run(WorkerState& state) {
+  absl::Time next = absl::Now();
   while (!stop_) {
+    if (const double pace = pace_.load(); pace > 0) {
+      // Each worker takes its share of the pace, on a fixed schedule (a late operation does not
+      // make the next one early).
+      next = std::max(next + absl::Seconds(kThreads / pace), absl::Now() - absl::Seconds(1));
+      absl::SleepFor(next - absl::Now());
+    }
+    const absl::Time began = absl::Now();
+    RunOne(state);
+    const int64_t took = absl::ToInt64Microseconds(absl::Now() - began);
+    ++operations_;
+    std::lock_guard<std::mutex> lock(durations_mu_);
+    durations_.push_back(took);
+  }
+}
+
+void MixedLoad::RunOne(WorkerState& state) {
+  {
     const int choice = static_cast<int>(state.random() % 100);
     if (choice < 25 || state.children.empty()) {
       RegisterNew(state);
-      continue;
+      return;
     }
     if (choice < 32) {
       RetryRegistration(state);
-      continue;
+      return;
     }
     if (choice >= 84) {
       BatchRead(state);
-      continue;
+      return;
     }
     const std::string child = state.children[state.random() % state.children.size()];
     if (choice < 42) {

@@ -38,8 +38,17 @@ class MixedLoad {
   ~MixedLoad() { Stop(); }
   void Stop();
 
+  // Operations begun a second, over every worker: 0 (the default) runs them back to back.
+  void Pace(double operations_per_second) { pace_ = operations_per_second; }
+  // Operations done so far, and the durations (microseconds) of those done since the last call,
+  // which it clears: for a soak's per-minute latency.
+  int64_t operations() const { return operations_; }
+  std::vector<int64_t> TakeDurations();
+
  private:
   void Run(WorkerState& state);
+  // One operation, picked at random.
+  void RunOne(WorkerState& state);
   void RegisterNew(WorkerState& state);
   void RetryRegistration(WorkerState& state);
   void LinkUpn(WorkerState& state, const std::string& child);
@@ -63,6 +72,10 @@ class MixedLoad {
   std::unique_ptr<Client> client_;
   std::atomic<uint32_t>& next_number_;
   std::atomic<bool> stop_{false};
+  std::atomic<double> pace_{0};
+  std::atomic<int64_t> operations_{0};
+  std::mutex durations_mu_;
+  std::vector<int64_t> durations_;
   std::vector<std::thread> threads_;
 };
 

@@ -8,6 +8,13 @@
 //
 //   cir-soak --crash N | --power-cuts N [--seed S] [--min-run-ms A --max-run-ms B] [--work-dir DIR]
 //
+// With --hours H (or --minutes M) instead: the mixed load, paced at half the rate measured in
+// its first 30 seconds, for that long with no crash; each minute the server's resident memory
+// and the operations' p99 are printed. It passes when the memory at the end is within 5% of the
+// memory after the first sixth of the run (ten minutes of an hour), the p99 of the last sixth is
+// within 20% of the first sixth's, no operation's outcome was unknown, and the check against the
+// model finds nothing lost or duplicated.
+//
 // With --backup-restore instead: a backup made with `cir-admin backup` under the mixed load,
 // restored with `cir-admin restore` into a new folder, and the registry started on it checked
 // against the model as it was when the backup began (what the backup must hold).
@@ -19,8 +26,10 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -49,6 +58,7 @@ struct SoakOptions {
   std::string cli_path = CIR_CLI_PATH;
   std::string admin_path = CIR_ADMIN_PATH;
   bool backup_restore = false;
+  double soak_minutes = 0;
   int followers = 2;
 };
 
@@ -215,6 +225,112 @@ int RunBackupRestore(const SoakOptions& options) {
   return findings.lost == 0 && findings.duplicates == 0 && findings.audit_verified ? 0 : 1;
 }
 
+// The resident memory of process `pid`, in KiB (0 if unknown).
+int64_t ResidentKib(int pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
+  }
+  return 0;
+}
+
+// The 99th percentile of `micros` (0 for none).
+int64_t P99(std::vector<int64_t> micros) {
+  if (micros.empty()) return 0;
+  const size_t at = micros.size() * 99 / 100;
+  std::nth_element(micros.begin(), micros.begin() + at, micros.end());
+  return micros[at];
+}
+
+int RunSoak(const SoakOptions& options) {
+  using namespace cir::soak;
+  const std::string data_dir = options.work_dir + "/data";
+  std::unique_ptr<CrashTarget> target = KilledServerProcess(options.server_path, data_dir);
+  if (!target->Start()) {
+    std::cerr << "the registry did not start:\n" << target->log() << "\n";
+    return 2;
+  }
+  SoakModel model;
+  std::vector<std::unique_ptr<WorkerState>> workers;
+  std::vector<std::unique_ptr<FeedFollower>> followers;
+  for (int i = 0; i < options.followers; ++i) {
+    followers.push_back(std::make_unique<FeedFollower>(i + 1));
+    followers.back()->Start(target->address());
+  }
+  std::atomic<uint32_t> next_number{1};
+  const int minutes = std::max(6, static_cast<int>(options.soak_minutes + 0.5));
+  const int sixth = minutes / 6;
+  std::vector<int64_t> rss_kib;                 // at the end of each minute
+  std::vector<std::vector<int64_t>> durations;  // each minute's operations
+  double pace = 0;
+  {
+    MixedLoad load(target->address(), model, workers, next_number);
+    // The maximum: back to back for 30 seconds (the first 10 a warm-up).
+    absl::SleepFor(absl::Seconds(10));
+    const int64_t warm = load.operations();
+    absl::SleepFor(absl::Seconds(20));
+    pace = (load.operations() - warm) / 20.0 / 2;
+    load.Pace(pace);
+    load.TakeDurations();
+    std::cerr << "maximum " << pace * 2 << " operations/s; soaking at " << pace << " for "
+              << minutes << " minutes\n";
+    for (int minute = 1; minute <= minutes; ++minute) {
+      absl::SleepFor(absl::Minutes(1));
+      durations.push_back(load.TakeDurations());
+      rss_kib.push_back(ResidentKib(target->pid()));
+      std::cerr << "minute " << minute << ": " << durations.back().size() << " operations, p99 "
+                << P99(durations.back()) << " us, server RSS " << rss_kib.back() / 1024
+                << " MiB, outcome unknown " << model.unknown_outcomes() << "\n";
+    }
+    load.Stop();
+  }
+  for (std::unique_ptr<FeedFollower>& follower : followers) follower->Stop();
+  std::vector<int64_t> first, last;
+  for (int m = 0; m < sixth; ++m)
+    first.insert(first.end(), durations[m].begin(), durations[m].end());
+  for (int m = minutes - sixth; m < minutes; ++m) {
+    last.insert(last.end(), durations[m].begin(), durations[m].end());
+  }
+  const int64_t p99_first = P99(first), p99_last = P99(last);
+  const int64_t rss_base = rss_kib[sixth - 1], rss_end = rss_kib.back();
+  const double rss_growth = rss_base > 0 ? 100.0 * (rss_end - rss_base) / rss_base : 0;
+  const double p99_change = p99_first > 0 ? 100.0 * (p99_last - p99_first) / p99_first : 0;
+  const int64_t acknowledged = model.acknowledged_operations();
+  const int64_t unknown = model.unknown_outcomes();
+
+  const std::string public_key = options.work_dir + "/audit-signing.pub.pem";
+  if (!cir::testing::WriteSigningPublicKeyFile(target->signing_key_file(), public_key)) {
+    std::cerr << "cannot write the audit log's public key\n";
+    return 2;
+  }
+  absl::SleepFor(absl::Milliseconds(1500));
+  SoakFindings findings = CheckAgainstModel(target->address(), model, followers, options.cli_path,
+                                            public_key, /*sample=*/20000);
+  target->Stop();
+  for (const std::string& description : findings.descriptions) std::cout << description << "\n";
+  if (!findings.audit_verified) std::cout << findings.audit_output << "\n";
+  const bool memory_held = rss_growth < 5;
+  const bool p99_held = p99_change <= 20;
+  std::cout << "soak: " << minutes << " minutes at " << pace << " operations/s (half of "
+            << pace * 2 << ")\n"
+            << "acknowledged operations: " << acknowledged << " (outcome unknown: " << unknown
+            << ")\n"
+            << "server RSS: " << rss_base / 1024 << " MiB after minute " << sixth << ", "
+            << rss_end / 1024 << " MiB at the end (" << rss_growth
+            << "%; under 5%: " << (memory_held ? "yes" : "NO") << ")\n"
+            << "p99: " << p99_first << " us in the first " << sixth << " minutes, " << p99_last
+            << " us in the last " << sixth << " (" << p99_change
+            << "%; within 20%: " << (p99_held ? "yes" : "NO") << ")\n"
+            << "audit log: " << (findings.audit_verified ? "verified" : "NOT VERIFIED") << ", "
+            << findings.audit_entries << " entries\n"
+            << "lost: " << findings.lost << "\n"
+            << "duplicates: " << findings.duplicates << "\n";
+  return memory_held && p99_held && unknown == 0 && findings.lost == 0 &&
+                 findings.duplicates == 0 && findings.audit_verified
+             ? 0
+             : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -233,9 +349,18 @@ int main(int argc, char** argv) {
       "--backup-restore", options.backup_restore,
       "instead: a backup under load with cir-admin, restored, checked against the model as it "
       "was when the backup began");
+  double soak_hours = 0;
+  CLI::Option* hours =
+      app.add_option("--hours", soak_hours, "instead: a soak at half the maximum rate, no crash")
+          ->check(CLI::Range(0.1, 1000.0));
+  CLI::Option* minutes =
+      app.add_option("--minutes", options.soak_minutes, "the soak's length in minutes instead")
+          ->check(CLI::Range(6.0, 60000.0));
   crash->excludes(power);
   backup->excludes(crash);
   backup->excludes(power);
+  hours->excludes(crash)->excludes(power)->excludes(backup)->excludes(minutes);
+  minutes->excludes(crash)->excludes(power)->excludes(backup);
   app.add_option("--admin", options.admin_path, "the cir-admin binary")->capture_default_str();
   app.add_option("--seed", options.seed, "the random seed (kill moments, operations)")
       ->capture_default_str();
@@ -254,8 +379,10 @@ int main(int argc, char** argv) {
   app.add_option("--server", options.server_path, "the cir-server binary")->capture_default_str();
   app.add_option("--cli", options.cli_path, "the cir binary")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  if (options.crash_cycles == 0 && options.power_cuts == 0 && !options.backup_restore) {
-    std::cerr << "give --crash N, --power-cuts N or --backup-restore\n";
+  if (soak_hours > 0) options.soak_minutes = soak_hours * 60;
+  if (options.crash_cycles == 0 && options.power_cuts == 0 && !options.backup_restore &&
+      options.soak_minutes == 0) {
+    std::cerr << "give --crash N, --power-cuts N, --backup-restore or --hours H\n";
     return 2;
   }
   if (options.max_run_ms < options.min_run_ms) {
@@ -273,7 +400,9 @@ int main(int argc, char** argv) {
     temporary = true;
   }
   std::filesystem::create_directories(options.work_dir);
-  const int status = options.backup_restore ? RunBackupRestore(options) : RunCrashLoop(options);
+  const int status = options.backup_restore     ? RunBackupRestore(options)
+                     : options.soak_minutes > 0 ? RunSoak(options)
+                                                : RunCrashLoop(options);
   if (temporary && status == 0) std::filesystem::remove_all(options.work_dir);
   if (status != 0) std::cerr << "data kept in " << options.work_dir << "\n";
   return status;
