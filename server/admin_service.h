@@ -15,8 +15,9 @@ namespace cir::server {
 // The RegistryAdmin gRPC service, for operators: online backups into the folder the server was
 // started with. A backup copies the whole store and may take minutes, so it runs on a thread of
 // its own, one backup at a time (a second call waits its turn), never on gRPC's threads. Each
-// call is admitted by the CallGate and audited like every call; the backup holds no child's data
-// in the clear and its entry names no child.
+// call is admitted by the CallGate and audited like every call: an admitted backup's entry is
+// durable before the copy begins (no entry, no backup). The backup holds no child's data in the
+// clear, and its entry names no child.
 class AdminService final : public v1::RegistryAdmin::CallbackService {
  public:
   // `backup_folder` empty: backups are refused (BACKUP_NOT_CONFIGURED).

@@ -102,10 +102,14 @@ int main(int argc, char** argv) {
   std::vector<std::string> issued;
   if (!issued_file.empty()) {
     std::ifstream in(issued_file);
-    if (!in) return cir::cli::UsageError(absl::StrCat("cannot read ", issued_file));
+    if (!in) {
+      return cir::cli::Fail(
+          absl::FailedPreconditionError(absl::StrCat("cannot read ", issued_file)));
+    }
+    // One identifier a line, in any form the registry takes (restore refuses one that is not);
+    // blank lines are skipped.
     for (std::string line; std::getline(in, line);) {
       std::string id(absl::StripAsciiWhitespace(line));
-      id.erase(std::remove(id.begin(), id.end(), '-'), id.end());  // the display form too
       if (!id.empty()) issued.push_back(id);
     }
   }

@@ -2,10 +2,13 @@
 
 #include <array>
 #include <atomic>
+#include <set>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cir/v1/registry.pb.h"
+#include "google/protobuf/descriptor.h"
 #include "prometheus/collectable.h"
 #include "prometheus/gauge.h"
 #include "prometheus/metric_family.h"
@@ -56,12 +59,35 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
   const absl::Time began_;
 };
 
+// The label of a call's method: its path when it names a method the registry serves, otherwise
+// "unknown", so that callers cannot make series of their own by calling paths that do not exist.
+std::string MethodLabel(const char* path) {
+  static const auto* known = [] {
+    auto* methods =
+        new std::set<std::string>{"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
+                                  "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"};
+    (void)v1::ChildRecord::descriptor();  // the registry's descriptors are in the pool
+    for (const char* name : {"cir.v1.ChildRegistry", "cir.v1.ChildrenFeed", "cir.v1.AuditLog",
+                             "cir.v1.RegistryAdmin"}) {
+      const google::protobuf::ServiceDescriptor* service =
+          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+      if (service == nullptr) continue;
+      for (int i = 0; i < service->method_count(); ++i) {
+        methods->insert(absl::StrCat("/", name, "/", service->method(i)->name()));
+      }
+    }
+    return methods;
+  }();
+  if (path != nullptr && known->count(path)) return path;
+  return "unknown";
+}
+
 class CallInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   explicit CallInterceptorFactory(RegistryMetrics& metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new CallInterceptor(metrics_, info->method());
+    return new CallInterceptor(metrics_, MethodLabel(info->method()));
   }
 
  private:

@@ -1,6 +1,7 @@
 #ifndef CIR_SERVER_METRICS_H_
 #define CIR_SERVER_METRICS_H_
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,7 +23,8 @@ namespace cir::server {
 // (http://ADDRESS/metrics), apart from the registry's mutual-TLS port: they name no child, agency
 // or person, only methods, status codes and amounts.
 //
-//   cir_calls_total{method,code}            calls answered, by gRPC method and status code
+//   cir_calls_total{method,code}            calls answered, by gRPC method ("unknown" for a path
+//                                           the registry does not serve) and status code
 //   cir_call_duration_seconds{method}       from a call's arrival to its status (histogram)
 //   cir_store_write_group_units             units of work per committed write group (histogram)
 //   cir_store_commit_duration_seconds       each group's write and sync (histogram)

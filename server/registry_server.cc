@@ -148,9 +148,6 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
         streams->OnCommit(heads);
       });
 
-  if (server->metrics_ != nullptr) {
-    server->metrics_->Watch(server->store_.get(), server->feed_streams_.get());
-  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -195,6 +192,10 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   server->UpdateHealth();
   if (server->checkpointer_ != nullptr) server->checkpointer_->Start();
   server->watcher_ = std::thread([raw = server.get()] { raw->WatchConfiguration(); });
+  // Scrapes read the store and the feed only once the server runs: a start that fails frees them.
+  if (server->metrics_ != nullptr) {
+    server->metrics_->Watch(server->store_.get(), server->feed_streams_.get());
+  }
   return server;
 }
 

@@ -144,6 +144,9 @@ class RegistryServer {
   std::condition_variable watch_cv_;
   bool watch_stopping_ ABSL_GUARDED_BY(watch_mu_) = false;
   std::thread watcher_;
+  // Declared before the store, which reports its write groups to it until it closes: destroyed
+  // after it.
+  std::unique_ptr<RegistryMetrics> metrics_;
   std::unique_ptr<storage::ChildStore> store_;
   // The store, for its own callbacks (on its writer thread): store_ itself is moved away by Stop.
   std::atomic<storage::ChildStore*> store_for_callbacks_ = nullptr;
@@ -152,7 +155,6 @@ class RegistryServer {
   std::unique_ptr<CallAuditor> auditor_;
   std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<AdminService> admin_service_;
-  std::unique_ptr<RegistryMetrics> metrics_;  // outlives the store, which reports to it
   std::unique_ptr<AuditCheckpointer> checkpointer_;
   std::unique_ptr<RegistryService> service_;
   std::unique_ptr<feed::FeedReader> feed_reader_;

@@ -447,6 +447,7 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();  // the writer commits every queued unit first
     replies_.reset();  // and every reply it posted is delivered before the store closes
+    HoldBackups();
     std::unique_ptr<StoreDatabase> closing;
     {
       std::unique_lock<WriterPreferringLock> lock(db_mu_);
@@ -711,12 +712,45 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
     return statistics;
   }
 
-  // A backup reads the database it was given throughout: held against a reopen meanwhile (which
-  // waits for it), as reads are.
+  // A backup copies from the open database without holding db_mu_ (which would hold up readers
+  // behind a reopen for as long as the copy takes): a reopen, or the store closing, first stops
+  // the backup under way (BackupEngine::StopBackup) and waits for it, and no backup starts
+  // meanwhile. One backup at a time.
   absl::StatusOr<BackupSummary> BackUp(const std::string& backup_folder) override {
-    std::shared_lock<WriterPreferringLock> lock(db_mu_);
-    if (database_ == nullptr) return Reopening();
-    return BackUpDatabase(*database_->db(), options_.path, backup_folder);
+    std::lock_guard<std::mutex> one_at_a_time(backup_turn_);
+    rocksdb::DB* db = nullptr;
+    {
+      std::shared_lock<WriterPreferringLock> lock(db_mu_);
+      std::lock_guard<std::mutex> backups(backup_mu_);
+      if (database_ == nullptr || backups_held_) return Reopening();
+      db = database_->db();
+      backup_running_ = true;
+    }
+    absl::StatusOr<BackupSummary> made =
+        BackUpDatabase(*db, options_.path, backup_folder, [this](rocksdb::BackupEngine* engine) {
+          std::lock_guard<std::mutex> backups(backup_mu_);
+          backup_engine_ = engine;
+          if (engine != nullptr && backups_held_) engine->StopBackup();
+        });
+    {
+      std::lock_guard<std::mutex> backups(backup_mu_);
+      backup_running_ = false;
+    }
+    backup_done_.notify_all();
+    return made;
+  }
+
+  // Stops the backup under way, if any, waits for it, and lets none start until ReleaseBackups:
+  // before the database is closed.
+  void HoldBackups() {
+    std::unique_lock<std::mutex> backups(backup_mu_);
+    backups_held_ = true;
+    if (backup_engine_ != nullptr) backup_engine_->StopBackup();
+    backup_done_.wait(backups, [this] { return !backup_running_; });
+  }
+  void ReleaseBackups() {
+    std::lock_guard<std::mutex> backups(backup_mu_);
+    backups_held_ = false;
   }
 
   AuditAppender::Head AuditHead() override {
@@ -1220,6 +1254,7 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
     if (!DiskTakesSyncedWrites(shared_.env, options_.path)) return false;
     RocksDbStoreOptions reopen = options_;
     reopen.create_if_missing = false;
+    HoldBackups();
     std::unique_ptr<StoreDatabase> closing;
     {
       std::unique_lock<WriterPreferringLock> lock(db_mu_);
@@ -1228,8 +1263,11 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
     closing.reset();
     absl::StatusOr<std::unique_ptr<StoreDatabase>> database = StoreDatabase::Open(reopen, shared_);
     if (!database.ok()) return false;
-    std::unique_lock<WriterPreferringLock> lock(db_mu_);
-    database_ = *std::move(database);
+    {
+      std::unique_lock<WriterPreferringLock> lock(db_mu_);
+      database_ = *std::move(database);
+    }
+    ReleaseBackups();
     return true;
   }
 
@@ -1245,6 +1283,14 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
   // uninstrumented absl::Mutex.
   WriterPreferringLock db_mu_;
   std::unique_ptr<StoreDatabase> database_;
+
+  // Backups (BackUp, HoldBackups): taken in the order backup_turn_, db_mu_, backup_mu_.
+  std::mutex backup_turn_;  // held for a whole backup: one at a time
+  std::mutex backup_mu_;
+  std::condition_variable backup_done_;
+  bool backup_running_ ABSL_GUARDED_BY(backup_mu_) = false;
+  bool backups_held_ ABSL_GUARDED_BY(backup_mu_) = false;  // the database is closing
+  rocksdb::BackupEngine* backup_engine_ ABSL_GUARDED_BY(backup_mu_) = nullptr;
 
   // Touched only by the writer thread (and Start, before it runs).
   uint64_t next_sequence_ = 1;

@@ -1,9 +1,13 @@
 #include "storage/store_backups.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <utility>
@@ -11,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "cir/v1/registry.pb.h"
 #include "errors/refusal.h"
+#include "identifiers/child_id.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/env_encryption.h"
@@ -120,16 +125,39 @@ absl::StatusOr<std::set<std::string>> IssuedIdentifiersIn(const std::string& dat
   return issued;
 }
 
+// Puts `from_folder`'s DATA_KEY in `to_folder` unless the same bytes are there: through a
+// temporary file, synced and renamed into place, the folder synced, so that a crash leaves the
+// old key or the new one, never a torn file (the key of every backup in the folder).
 absl::Status CopyDataKey(const std::string& from_folder, const std::string& to_folder) {
-  std::error_code error;
-  fs::copy_file(fs::path(from_folder) / kDataKeyFileName, fs::path(to_folder) / kDataKeyFileName,
-                fs::copy_options::overwrite_existing, error);
-  if (error) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot copy the data key from ", from_folder,
-                                                      " to ", to_folder, ": ", error.message()));
+  const fs::path from = fs::path(from_folder) / kDataKeyFileName;
+  const fs::path to = fs::path(to_folder) / kDataKeyFileName;
+  auto read = [](const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string bytes = read(from);
+  if (bytes.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot read ", from.string()));
   }
-  fs::permissions(fs::path(to_folder) / kDataKeyFileName,
-                  fs::perms::owner_read | fs::perms::owner_write, error);
+  std::error_code error;
+  if (fs::exists(to, error) && read(to) == bytes) return absl::OkStatus();
+  const std::string temporary = to.string() + ".new";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool written = fd >= 0 &&
+                 ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) &&
+                 ::fsync(fd) == 0;
+  if (fd >= 0) written = ::close(fd) == 0 && written;
+  if (written) written = ::rename(temporary.c_str(), to.c_str()) == 0;
+  if (written) {
+    const int folder = ::open(to_folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    written = folder >= 0 && ::fsync(folder) == 0;
+    if (folder >= 0) ::close(folder);
+  }
+  if (!written) {
+    ::unlink(temporary.c_str());
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot write the data key into ", to_folder));
+  }
   return absl::OkStatus();
 }
 
@@ -171,8 +199,9 @@ rocksdb::BackupEngineOptions BackupEngineOptionsFor(const std::string& backup_fo
   return options;
 }
 
-absl::StatusOr<BackupSummary> BackUpDatabase(rocksdb::DB& db, const std::string& data_folder,
-                                             const std::string& backup_folder) {
+absl::StatusOr<BackupSummary> BackUpDatabase(
+    rocksdb::DB& db, const std::string& data_folder, const std::string& backup_folder,
+    const std::function<void(rocksdb::BackupEngine*)>& running) {
   std::error_code error;
   const fs::path data = fs::weakly_canonical(data_folder, error);
   const fs::path backups = fs::weakly_canonical(backup_folder, error);
@@ -278,7 +307,25 @@ absl::StatusOr<std::vector<BackupSummary>> VerifyBackups(const std::string& back
   return summaries;
 }
 
+// Reserves in the (closed) store in `data_folder` each of `issued` it does not hold as a child or
+// a retired identifier; returns how many it reserved.
+absl::StatusOr<size_t> ReserveIssued(const std::string& data_folder,
+                                     const std::string& master_key_file,
+                                     const std::set<std::string>& issued);
+
 absl::StatusOr<size_t> RestoreBackup(const RestoreRequest& request) {
+  // Every identifier given must be one: a list that cannot be read whole protects nothing.
+  std::vector<std::string> given;
+  for (size_t i = 0; i < request.issued_identifiers.size(); ++i) {
+    absl::StatusOr<std::string> id = identifiers::ParseChildId(request.issued_identifiers[i]);
+    if (!id.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("issued identifier ", i + 1, " (\"", request.issued_identifiers[i],
+                       "\") is not a child identifier: ", id.status().message(),
+                       "; correct the list, nothing was restored"));
+    }
+    given.push_back(*std::move(id));
+  }
   std::error_code error;
   if (fs::exists(fs::path(request.data_folder) / "CURRENT", error) ||
       (fs::exists(request.data_folder, error) && !fs::is_empty(request.data_folder, error))) {
@@ -301,8 +348,7 @@ absl::StatusOr<size_t> RestoreBackup(const RestoreRequest& request) {
   const bool encrypted = !request.master_key_file.empty();
 
   // What later backups show as issued, each restored aside and read.
-  std::set<std::string> issued(request.issued_identifiers.begin(),
-                               request.issued_identifiers.end());
+  std::set<std::string> issued(given.begin(), given.end());
   for (const BackupSummary& later : *backups) {
     if (later.id <= id) continue;
     const std::string aside = absl::StrCat(request.data_folder, ".backup-", later.id, ".reading");
@@ -317,15 +363,38 @@ absl::StatusOr<size_t> RestoreBackup(const RestoreRequest& request) {
     issued.insert(names->begin(), names->end());
   }
 
-  if (absl::Status restored =
-          RestoreInto(**engine, id, request.backup_folder, request.data_folder, encrypted);
+  // Restored and reserved in a folder beside the new one, which takes its name only once both
+  // are done: a restore that fails or is interrupted leaves no store the registry would start on
+  // without its reservations.
+  const std::string staging = absl::StrCat(request.data_folder, ".restoring");
+  fs::remove_all(staging, error);
+  if (absl::Status restored = RestoreInto(**engine, id, request.backup_folder, staging, encrypted);
       !restored.ok()) {
+    fs::remove_all(staging, error);
     return restored;
   }
-  // Reserve, in the restored store, each issued identifier it does not hold.
+  absl::StatusOr<size_t> reserved = ReserveIssued(staging, request.master_key_file, issued);
+  if (!reserved.ok()) {
+    fs::remove_all(staging, error);
+    return reserved.status();
+  }
+  fs::remove(request.data_folder, error);  // the empty folder, if the operator made it
+  fs::rename(staging, request.data_folder, error);
+  if (error) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot move the restored store from ",
+                                                      staging, " to ", request.data_folder, ": ",
+                                                      error.message()));
+  }
+  return reserved;
+}
+
+absl::StatusOr<size_t> ReserveIssued(const std::string& data_folder,
+                                     const std::string& master_key_file,
+                                     const std::set<std::string>& issued) {
+  const bool encrypted = !master_key_file.empty();
   RocksDbStoreOptions options;
-  options.path = request.data_folder;
-  if (encrypted) options.encryption = StoreEncryption{.master_key_file = request.master_key_file};
+  options.path = data_folder;
+  if (encrypted) options.encryption = StoreEncryption{.master_key_file = master_key_file};
   absl::StatusOr<std::unique_ptr<ChildStore>> store = RocksDbChildStore::Open(options);
   if (!store.ok()) return store.status();
   std::vector<std::string> to_reserve;

@@ -61,15 +61,16 @@ class StoreBackups {
 // The backups in `backup_folder`, oldest first, each verified: every file present, with the size
 // and checksum it was written with (read back through the store's encryption, so the master key
 // must open the folder's DATA_KEY). An empty `master_key_file` opens an unencrypted store's
-// backups. FAILED_PRECONDITION for a folder without backups or a master key that does not open
-// it; DATA_LOSS naming the backup that does not verify.
+// backups. FAILED_PRECONDITION for a folder without backups; PERMISSION_DENIED for a master key
+// that does not open it; DATA_LOSS naming the backup that does not verify.
 absl::StatusOr<std::vector<BackupSummary>> VerifyBackups(const std::string& backup_folder,
                                                          const std::string& master_key_file);
 
 // Restores backup `backup_id` (0: the newest) of `backup_folder` into `data_folder`, which must
 // not hold a store, then reserves every child identifier that a later backup in the folder, or
-// `issued_identifiers`, shows as issued and the restored store does not hold. The backup is
-// verified first. Returns the number of identifiers reserved.
+// `issued_identifiers` (any form ParseChildId takes), shows as issued and the restored store does
+// not hold. The backup is verified first. Returns the number of identifiers reserved.
+// INVALID_ARGUMENT, naming it, for an issued identifier that is not one (nothing is restored).
 struct RestoreRequest {
   std::string backup_folder;
   uint32_t backup_id = 0;

@@ -150,7 +150,9 @@ void CheckVersionsAndAreas(Client& client, const std::map<std::string, SoakModel
   for (std::thread& reader : readers) reader.join();
 }
 
-void CheckChildren(Client& client, const SoakModel& model, SoakFindings& findings, size_t sample) {
+void CheckChildren(Client& client, const SoakModel& model, SoakFindings& findings, size_t sample,
+                   const SoakModel& later) {
+  const std::map<std::string, SoakModel::Child> everything = later.Children();
   const std::map<std::string, SoakModel::Child> children = model.Children();
   std::vector<std::string> identifiers;
   for (const auto& [child_id, child] : children) {
@@ -159,11 +161,6 @@ void CheckChildren(Client& client, const SoakModel& model, SoakFindings& finding
     if (!child.upn.empty()) identifiers.push_back(child.upn);
   }
   const std::map<std::string, v1::ChildRecord> found = ResolveAll(client, identifiers, findings);
-  auto owner = [&](const std::string& child_id) {
-    auto it = children.find(child_id);
-    return (it != children.end() && !it->second.merged_into.empty()) ? it->second.merged_into
-                                                                     : child_id;
-  };
   std::map<std::string, std::set<std::string>> holders;  // identifier -> children holding it
   for (const auto& [child_id, child] : children) {
     auto record = found.find(child_id);
@@ -177,24 +174,34 @@ void CheckChildren(Client& client, const SoakModel& model, SoakFindings& finding
         findings.Lost(absl::StrCat("child ", child_id, " merged into ", child.merged_into,
                                    " resolves to ", now.child_id()));
       }
+      for (const std::string& nhs : child.nhs_numbers) {
+        auto by_nhs = found.find(nhs);
+        if (by_nhs == found.end() || by_nhs->second.child_id() != child.merged_into) {
+          findings.Lost(absl::StrCat("NHS number ", nhs, " of child ", child_id,
+                                     " does not resolve to the child it was merged into"));
+        }
+      }
       continue;
     }
     if (now.child_id() != child_id) {
-      if (!child.uncertain) {
+      auto after = everything.find(child_id);
+      const bool merged_later =
+          after != everything.end() && after->second.merged_into == now.child_id();
+      if (!child.uncertain && !merged_later) {
         findings.Lost(absl::StrCat("child ", child_id, " resolves to ", now.child_id()));
       }
       continue;
     }
     for (const std::string& nhs : child.nhs_numbers) {
       auto by_nhs = found.find(nhs);
-      if (by_nhs == found.end() || by_nhs->second.child_id() != owner(child_id)) {
+      if (by_nhs == found.end() || by_nhs->second.child_id() != child_id) {
         findings.Lost(absl::StrCat("NHS number ", nhs, " acknowledged for child ", child_id,
                                    " does not resolve to it"));
       }
     }
     if (!child.upn.empty()) {
       auto by_upn = found.find(child.upn);
-      if (by_upn == found.end() || by_upn->second.child_id() != owner(child_id)) {
+      if (by_upn == found.end() || by_upn->second.child_id() != child_id) {
         findings.Lost(absl::StrCat("UPN ", child.upn, " acknowledged for child ", child_id,
                                    " does not resolve to it"));
       }
@@ -216,7 +223,8 @@ void CheckChildren(Client& client, const SoakModel& model, SoakFindings& finding
 
 // Each area's feed: returns the heads, checks gap-free sequences and every expected event.
 std::map<std::string, std::vector<v1::FeedEvent>> CheckFeeds(Client& client, const SoakModel& model,
-                                                             SoakFindings& findings) {
+                                                             SoakFindings& findings,
+                                                             const SoakModel& later) {
   std::map<std::string, std::vector<v1::FeedEvent>> feeds;
   std::map<std::tuple<std::string, std::string, v1::FeedEventKind, int64_t>, int> held;
   for (const std::string& area : SoakAreas()) {
@@ -239,6 +247,19 @@ std::map<std::string, std::vector<v1::FeedEvent>> CheckFeeds(Client& client, con
       }
     }
     feeds[area] = *std::move(events);
+  }
+  // Every child the feeds say was born is one the registry answered a notification with: a child
+  // made by a racing or retried call whose answer was lost, besides the one the notification
+  // names, would show here.
+  const std::map<std::string, std::string> named = later.NotificationChildren();
+  std::set<std::string> answered;
+  for (const auto& [notification, child_id] : named) answered.insert(child_id);
+  for (const auto& [key, count] : held) {
+    const auto& [area, child_id, kind, version] = key;
+    if (kind == v1::FEED_EVENT_KIND_BIRTH_REGISTERED && !answered.count(child_id)) {
+      findings.Duplicate(absl::StrCat("child ", child_id, " was born in area ", area,
+                                      " but no notification names it"));
+    }
   }
   for (const ExpectedEvent& expected : model.ExpectedEvents()) {
     if (!held.count({expected.area, expected.child_id, expected.kind, expected.version})) {
@@ -355,13 +376,14 @@ void SoakFindings::Duplicate(const std::string& what) {
 SoakFindings CheckAgainstModel(const std::string& address, SoakModel& model,
                                std::vector<std::unique_ptr<FeedFollower>>& followers,
                                const std::string& cli_path, const std::string& public_key_file,
-                               size_t sample) {
+                               size_t sample, const SoakModel* later) {
   SoakFindings findings;
+  const SoakModel& whole_run = later != nullptr ? *later : model;
   Client client(CheckerOptions(address, ::cir::testing::kTestPurpose));
   CheckRegistrations(client, model, findings, sample);
-  CheckChildren(client, model, findings, sample);
+  CheckChildren(client, model, findings, sample, whole_run);
   const std::map<std::string, std::vector<v1::FeedEvent>> feeds =
-      CheckFeeds(client, model, findings);
+      CheckFeeds(client, model, findings, whole_run);
   CheckFollowers(address, feeds, followers, findings);
   CheckAudit(address, model, cli_path, public_key_file, findings);
   return findings;

@@ -39,11 +39,13 @@ struct SoakFindings {
 //    entry naming the child for every acknowledged call.
 //
 // `sample` bounds the registrations sent again and the children read one by one (an even spread
-// of them; 0: all), for long soaks; every other check covers everything.
+// of them; 0: all), for long soaks; every other check covers everything. `later`, when given, is
+// the model of the whole run of which `model` is an earlier snapshot (a restored backup): what it
+// acknowledged after the snapshot may be found too (a merge, a child born).
 SoakFindings CheckAgainstModel(const std::string& address, SoakModel& model,
                                std::vector<std::unique_ptr<FeedFollower>>& followers,
                                const std::string& cli_path, const std::string& public_key_file,
-                               size_t sample = 0);
+                               size_t sample = 0, const SoakModel* later = nullptr);
 
 }  // namespace cir::soak
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "identifiers/nhs_number.h"
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/test_access.h"
 
@@ -20,6 +21,17 @@ constexpr char kRecordedBy[] = "Soak data team";
 constexpr int kThreads = 6;
 
 std::string Method(const char* name) { return absl::StrCat("/cir.v1.ChildRegistry/", name); }
+
+// A fictional NHS number never given before in this process, or none once the test range is used
+// up (long soaks): identifiers::kTestRangeNhsNumberCount numbers, less the last, which is the
+// fictional mothers'. A number given twice would make a second registration the same birth as
+// the first, which the model would take for a second child.
+std::optional<std::string> NewNhsNumber() {
+  static std::atomic<uint32_t> next{1};
+  const uint32_t n = next++;
+  if (n >= identifiers::kTestRangeNhsNumberCount - 1) return std::nullopt;
+  return FictionalNhsNumber(n);
+}
 
 ClientOptions OptionsFor(const std::string& address) {
   // One attempt per call: every answer is recorded as the server gave it.
@@ -67,8 +79,8 @@ void MixedLoad::Run(WorkerState& state) {
   absl::Time next = absl::Now();
   while (!stop_) {
     if (const double pace = pace_.load(); pace > 0) {
-      // Each worker takes its share of the pace, on a fixed schedule (a late operation does not
-      // make the next one early).
+      // Each worker takes its share of the pace, on a fixed schedule: a late operation lets the
+      // next ones catch up back to back, by at most a second.
       next = std::max(next + absl::Seconds(kThreads / pace), absl::Now() - absl::Seconds(1));
       absl::SleepFor(next - absl::Now());
     }
@@ -127,7 +139,10 @@ void MixedLoad::Register(const v1::RegisterBirthRequest& request) {
 
 void MixedLoad::RegisterNew(WorkerState& state) {
   const uint32_t n = next_number_++;
-  v1::RegisterBirthRequest birth = FictionalBirth(absl::StrCat("soak-", n), FictionalNhsNumber(n));
+  // Without an NHS number once the test range is used up: still a birth of its own (its own
+  // notification).
+  v1::RegisterBirthRequest birth =
+      FictionalBirth(absl::StrCat("soak-", n), NewNhsNumber().value_or(""));
   birth.set_local_authority(SoakAreas()[state.random() % SoakAreas().size()]);
   birth.add_address_lines(absl::StrCat(n, " Soak Street"));
   model_.RegistrationSent(birth);
@@ -249,7 +264,9 @@ void MixedLoad::RecordDeath(const std::string& child) {
 }
 
 void MixedLoad::SupersedeNhsNumber(const std::string& child) {
-  const std::string replacement = FictionalNhsNumber(next_number_++);
+  std::optional<std::string> fresh = NewNhsNumber();
+  if (!fresh.has_value()) return;  // the test range is used up
+  const std::string replacement = *fresh;
   v1::SupersedeNhsNumberRequest supersede;
   supersede.set_request_id(absl::StrCat("soak-supersede-", next_number_++));
   supersede.set_child_id(child);
@@ -312,7 +329,10 @@ void MixedLoad::BatchRead(WorkerState& state) {
     batch.add_identifiers(asked.back());
   }
   absl::StatusOr<v1::BatchResolveResponse> answer = client_->BatchResolve(batch);
-  if (!answer.ok()) return;
+  if (!answer.ok()) {
+    model_.ReadFailed();
+    return;
+  }
   std::vector<std::string> read;
   for (const v1::BatchResolveResult& result : answer->results()) {
     if (result.outcome() == v1::BatchResolveResult::OUTCOME_FOUND) {

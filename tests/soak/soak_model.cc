@@ -84,6 +84,16 @@ void SoakModel::UnknownOutcome(const std::string& child_id) {
   children_[child_id].uncertain = true;
 }
 
+void SoakModel::ReadFailed() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++failed_reads_;
+}
+
+int64_t SoakModel::failed_reads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failed_reads_;
+}
+
 void SoakModel::NhsNumberAcknowledged(const std::string& child_id, const std::string& nhs_number) {
   std::lock_guard<std::mutex> lock(mu_);
   Child& child = children_[child_id];
@@ -112,6 +122,7 @@ std::unique_ptr<SoakModel> SoakModel::Snapshot() const {
   copy->acknowledged_calls_ = acknowledged_calls_;
   copy->acknowledged_ = acknowledged_;
   copy->unknown_ = unknown_;
+  copy->failed_reads_ = failed_reads_;
   copy->duplicates_ = duplicates_;
   return copy;
 }

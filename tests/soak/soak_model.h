@@ -59,6 +59,9 @@ class SoakModel {
                     const v1::ChildRecord& record, const std::vector<ExpectedEvent>& events);
   void ReadAcknowledged(const std::string& method, const std::vector<std::string>& child_ids);
   void UnknownOutcome(const std::string& child_id);
+  // A read that failed (a soak without crashes expects none).
+  void ReadFailed();
+  int64_t failed_reads() const;
   void NhsNumberAcknowledged(const std::string& child_id, const std::string& nhs_number);
   void UpnAcknowledged(const std::string& child_id, const std::string& upn);
   void MergeAcknowledged(const std::string& survivor, const std::string& retired);
@@ -100,6 +103,7 @@ class SoakModel {
   std::map<std::pair<std::string, std::string>, int> acknowledged_calls_;
   int64_t acknowledged_ = 0;
   int64_t unknown_ = 0;
+  int64_t failed_reads_ = 0;
   std::vector<std::string> duplicates_;
 };
 

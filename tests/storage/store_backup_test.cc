@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "identifiers/child_id.h"
 #include "storage/rocksdb_child_store.h"
 #include "storage/store_backups.h"
 #include "storage/store_keys.h"
@@ -260,7 +261,16 @@ TEST_F(StoreBackupTest, ARestoreReservesWhatLaterBackupsAndTheOperatorsListShowA
   store.reset();
   const std::string elsewhere = identifiers::GenerateChildId();  // e.g. from a feed's consumer
 
-  absl::StatusOr<size_t> reserved = Restore(1, dir_.Sub("restored"), {elsewhere, "not an id"});
+  // An identifier that is not one refuses the whole list: nothing is restored.
+  absl::StatusOr<size_t> refused = Restore(1, dir_.Sub("restored"), {elsewhere, "not an id"});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_THAT(refused.status().message(), HasSubstr("issued identifier 2"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("restored") + "/CURRENT"));
+  // The display form, in lower case, is taken as the identifier it is.
+  std::string display = identifiers::FormatChildId(elsewhere);
+  std::transform(display.begin(), display.end(), display.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  absl::StatusOr<size_t> reserved = Restore(1, dir_.Sub("restored"), {display});
   ASSERT_TRUE(reserved.ok()) << reserved.status();
   EXPECT_EQ(*reserved, 3u);  // the two registered after backup 1, and the one from the list
   std::unique_ptr<ChildStore> restored = Open(dir_.Sub("restored"));
