@@ -12,7 +12,6 @@
 
 #include <fstream>
 #include <iterator>
-#include <mutex>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -326,7 +325,6 @@ int RunScale(const Settings& s, ClientPool& pool) {
   Population population;
   population.child_ids.reserve(s.scale);
   population.nhs_numbers.reserve(s.scale);
-  std::mutex mu;
   absl::Duration load_time;
   std::ostringstream table;
   table << "| children | bulk load calls/s | resolve calls/s | resolve p99 us | vs first | "
