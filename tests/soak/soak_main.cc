@@ -33,6 +33,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -62,6 +63,27 @@ struct SoakOptions {
   double soak_minutes = 0;
   int followers = 2;
 };
+
+// Checks the running `target` against `model` (soak_check.h), stops it, and prints every finding;
+// nullopt (after saying why) if the audit log's public key could not be written.
+std::optional<cir::soak::SoakFindings> CheckAndStop(
+    cir::soak::CrashTarget& target, cir::soak::SoakModel& model,
+    std::vector<std::unique_ptr<cir::soak::FeedFollower>>& followers, const SoakOptions& options,
+    size_t sample = 0, const cir::soak::SoakModel* later = nullptr) {
+  const std::string public_key = options.work_dir + "/audit-signing.pub.pem";
+  if (!cir::testing::WriteSigningPublicKeyFile(target.signing_key_file(), public_key)) {
+    std::cerr << "cannot write the audit log's public key\n";
+    return std::nullopt;
+  }
+  // A checkpoint of every entry made before the check: the server signs one every second.
+  absl::SleepFor(absl::Milliseconds(1500));
+  cir::soak::SoakFindings findings = cir::soak::CheckAgainstModel(
+      target.address(), model, followers, options.cli_path, public_key, sample, later);
+  target.Stop();
+  for (const std::string& description : findings.descriptions) std::cout << description << "\n";
+  if (!findings.audit_verified) std::cout << findings.audit_output << "\n";
+  return findings;
+}
 
 int RunCrashLoop(const SoakOptions& options) {
   using namespace cir::soak;
@@ -104,19 +126,9 @@ int RunCrashLoop(const SoakOptions& options) {
   }
   const int64_t acknowledged = model.acknowledged_operations();
   const int64_t unknown = model.unknown_outcomes();
-  const std::string public_key = options.work_dir + "/audit-signing.pub.pem";
-  if (!cir::testing::WriteSigningPublicKeyFile(target->signing_key_file(), public_key)) {
-    std::cerr << "cannot write the audit log's public key\n";
-    return 2;
-  }
-  // A checkpoint of every entry made before the check: the server signs one every second.
-  absl::SleepFor(absl::Milliseconds(1500));
-  SoakFindings findings =
-      CheckAgainstModel(target->address(), model, followers, options.cli_path, public_key);
-  target->Stop();
-
-  for (const std::string& description : findings.descriptions) std::cout << description << "\n";
-  if (!findings.audit_verified) std::cout << findings.audit_output << "\n";
+  std::optional<SoakFindings> checked = CheckAndStop(*target, model, followers, options);
+  if (!checked.has_value()) return 2;
+  const SoakFindings& findings = *checked;
   std::cout << "cycles: " << cycles << (power_cuts ? " (power cuts)" : " (SIGKILL)") << "\n"
             << "acknowledged operations: " << acknowledged << " (outcome unknown: " << unknown
             << ")\n"
@@ -203,20 +215,12 @@ int RunBackupRestore(const SoakOptions& options) {
     std::cerr << "the restored registry did not start:\n" << restored_registry->log() << "\n";
     return 1;
   }
-  const std::string public_key = options.work_dir + "/audit-signing.pub.pem";
-  if (!cir::testing::WriteSigningPublicKeyFile(restored_registry->signing_key_file(), public_key)) {
-    std::cerr << "cannot write the audit log's public key\n";
-    return 2;
-  }
-  absl::SleepFor(absl::Milliseconds(1500));  // a checkpoint of every entry restored
   std::vector<std::unique_ptr<FeedFollower>> no_followers;
   const int64_t before_backup = at_backup->acknowledged_operations();
-  SoakFindings findings =
-      CheckAgainstModel(restored_registry->address(), *at_backup, no_followers, options.cli_path,
-                        public_key, /*sample=*/0, /*later=*/&model);
-  restored_registry->Stop();
-  for (const std::string& description : findings.descriptions) std::cout << description << "\n";
-  if (!findings.audit_verified) std::cout << findings.audit_output << "\n";
+  std::optional<SoakFindings> checked = CheckAndStop(*restored_registry, *at_backup, no_followers,
+                                                     options, /*sample=*/0, /*later=*/&model);
+  if (!checked.has_value()) return 2;
+  const SoakFindings& findings = *checked;
   std::cout << "backup under load, restored: " << before_backup
             << " operations acknowledged before the backup began ("
             << model.acknowledged_operations() << " in all)\n"
@@ -303,17 +307,10 @@ int RunSoak(const SoakOptions& options) {
   const int64_t acknowledged = model.acknowledged_operations();
   const int64_t unknown = model.unknown_outcomes();
 
-  const std::string public_key = options.work_dir + "/audit-signing.pub.pem";
-  if (!cir::testing::WriteSigningPublicKeyFile(target->signing_key_file(), public_key)) {
-    std::cerr << "cannot write the audit log's public key\n";
-    return 2;
-  }
-  absl::SleepFor(absl::Milliseconds(1500));
-  SoakFindings findings = CheckAgainstModel(target->address(), model, followers, options.cli_path,
-                                            public_key, /*sample=*/20000);
-  target->Stop();
-  for (const std::string& description : findings.descriptions) std::cout << description << "\n";
-  if (!findings.audit_verified) std::cout << findings.audit_output << "\n";
+  std::optional<SoakFindings> checked =
+      CheckAndStop(*target, model, followers, options, /*sample=*/20000);
+  if (!checked.has_value()) return 2;
+  const SoakFindings& findings = *checked;
   const bool memory_held = rss_growth < 5;
   const bool p99_held = p99_change <= 20;
   std::cout << "soak: " << minutes << " minutes at " << pace << " operations/s (half of "
