@@ -133,6 +133,22 @@ class RegistryMetrics::StateCollector final : public prometheus::Collectable {
                                   "RocksDB's estimate of the compaction the store owes",
                                   MetricType::Gauge,
                                   static_cast<double>(store.pending_compaction_bytes)));
+      prometheus::MetricFamily memory;
+      memory.name = "cir_store_memory_bytes";
+      memory.help =
+          "The store's memory by part: block cache contents, memtables outside it, "
+          "open tables' index and filter blocks outside it";
+      memory.type = MetricType::Gauge;
+      for (const auto& [part, bytes] :
+           {std::pair<const char*, uint64_t>{"block_cache", store.block_cache_bytes},
+            {"memtables", store.memtable_bytes},
+            {"table_readers", store.table_reader_bytes}}) {
+        prometheus::ClientMetric metric;
+        metric.label.push_back({"part", part});
+        metric.gauge.value = static_cast<double>(bytes);
+        memory.metric.push_back(std::move(metric));
+      }
+      families.push_back(std::move(memory));
       families.push_back(OneValue("cir_audit_entries_total", "Entries in the audit log",
                                   MetricType::Counter, static_cast<double>(store.audit_entries)));
     }

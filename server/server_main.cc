@@ -76,6 +76,13 @@ int main(int argc, char** argv) {
                  "memory gRPC may use for calls in flight; beyond it calls are slowed or refused")
       ->capture_default_str()
       ->check(CLI::Range(16, 65536));
+  size_t store_memory_mib = 0;
+  app.add_option("--store-memory-mib", store_memory_mib,
+                 "hold the store's memory within N MiB however large it grows: index and filter "
+                 "blocks in the block cache, a quarter of it for memtables charged to it (default: "
+                 "a 256 MiB cache and 128 MiB of memtables, index and filter blocks outside it, "
+                 "faster but growing about 10 bits a key)")
+      ->check(CLI::Range(size_t{16}, size_t{1} << 20));
   double heartbeat_seconds = absl::ToDoubleSeconds(options.feed.heartbeat_interval);
   app.add_option("--feed-heartbeat-seconds", heartbeat_seconds,
                  "a feed stream with nothing to send sends a heartbeat this often (at most 14, "
@@ -247,6 +254,11 @@ int main(int argc, char** argv) {
   if (retention_days > 0) options.store.feed_retention = absl::Hours(24) * retention_days;
   options.drain = absl::Seconds(drain_seconds);
   options.call_memory_bytes = call_memory_mib << 20;
+  if (store_memory_mib > 0) {
+    options.store.memory_within_cache = true;
+    options.store.block_cache_bytes = store_memory_mib << 20;
+    options.store.memtable_bytes = (store_memory_mib << 20) / 4;
+  }
   options.store.sync_writes = !no_sync;
 
   // Debian's Abseil is built with lock-order (deadlock) tracking on, which gRPC pays on every

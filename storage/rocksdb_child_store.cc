@@ -708,7 +708,18 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
               rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &owed)) {
         statistics.pending_compaction_bytes = owed;
       }
+      uint64_t bytes = 0;
+      if (!options_.memory_within_cache &&
+          database_->db()->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables,
+                                                    &bytes)) {
+        statistics.memtable_bytes = bytes;
+      }
+      if (database_->db()->GetAggregatedIntProperty(
+              rocksdb::DB::Properties::kEstimateTableReadersMem, &bytes)) {
+        statistics.table_reader_bytes = bytes;
+      }
     }
+    statistics.block_cache_bytes = shared_.block_cache->GetUsage();
     return statistics;
   }
 

@@ -48,6 +48,12 @@ struct RocksDbStoreOptions {
   // Bytes of memtables across all column families before they are flushed to disk, so that write
   // buffers too stay bounded at any store size. Default: 128 MiB.
   size_t memtable_bytes = 128u << 20;
+  // Holds the store's memory within block_cache_bytes as the store grows: index and filter blocks
+  // are kept in the block cache (and may be evicted from it) and the memtables are charged to it
+  // (RocksDB's WriteBufferManager), so that the store's memory is flat at any store size, at the
+  // cost of reads that re-read evicted filters. Default false: index and filter blocks stay in
+  // memory with their open tables (about 10 bits a key), which is faster at 10 million children.
+  bool memory_within_cache = false;
   // Runs the replies (WriteDone calls) of one committed group, all of them in one task, on a
   // thread other than the writer's, so the writer can start on the next group. The server passes
   // one that runs them on a gRPC thread, where the replies' network writes are combined. Default

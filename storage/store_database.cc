@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/sst_file_manager.h"
 #include "rocksdb/table.h"
+#include "rocksdb/write_buffer_manager.h"
 #include "storage/rocksdb_status.h"
 #include "storage/schema_migrations.h"
 
@@ -30,7 +32,14 @@ rocksdb::Options MakeDbOptions(const RocksDbStoreOptions& options,
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
-  db_options.db_write_buffer_size = options.memtable_bytes;
+  if (options.memory_within_cache) {
+    // Memtables take their bytes out of the block cache's capacity (as placeholder entries), so
+    // one bound holds both.
+    db_options.write_buffer_manager =
+        std::make_shared<rocksdb::WriteBufferManager>(options.memtable_bytes, shared.block_cache);
+  } else {
+    db_options.db_write_buffer_size = options.memtable_bytes;
+  }
   // Hash memtables (see MakeFamilyOptions) take one writer at a time, which the store's single
   // writer thread guarantees anyway.
   db_options.allow_concurrent_memtable_write = false;
@@ -46,6 +55,7 @@ rocksdb::Options MakeDbOptions(const RocksDbStoreOptions& options,
 constexpr size_t kMaxKeyBytes = 1 + 10 + 1 + 128;
 
 rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
+                                               const RocksDbStoreOptions& options,
                                                std::shared_ptr<rocksdb::Cache> cache) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = std::move(cache);
@@ -54,7 +64,9 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
   // million children, random reads through a cache that also held them kept evicting the filters,
   // and a profile showed a quarter of the server's time re-reading and checksumming whole filter
   // blocks. They cost about 10 bits per key (some 60 MiB at 10 million children).
-  table.cache_index_and_filter_blocks = false;
+  // With memory_within_cache they go into the cache instead, the newest tables' pinned there.
+  table.cache_index_and_filter_blocks = options.memory_within_cache;
+  table.pin_l0_filter_and_index_blocks_in_cache = options.memory_within_cache;
   table.format_version = 5;
   rocksdb::ColumnFamilyOptions family;
   family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -139,8 +151,8 @@ absl::StatusOr<std::unique_ptr<StoreDatabase>> StoreDatabase::Open(
       continue;
     }
     descriptor_of_family[i] = static_cast<int>(descriptors.size());
-    descriptors.emplace_back(name, MakeFamilyOptions(static_cast<ColumnFamily>(i),
-                                                     shared.block_cache));
+    descriptors.emplace_back(
+        name, MakeFamilyOptions(static_cast<ColumnFamily>(i), options, shared.block_cache));
   }
   // RocksDB refuses to open a database without naming every family it has: a family of a later
   // release is opened with default options, so that the schema version check can say which
@@ -188,7 +200,7 @@ absl::StatusOr<std::unique_ptr<StoreDatabase>> StoreDatabase::Open(
       if (families[i] != nullptr) continue;
       rocksdb::ColumnFamilyHandle* created = nullptr;
       s = database->db()->CreateColumnFamily(
-          MakeFamilyOptions(static_cast<ColumnFamily>(i), shared.block_cache),
+          MakeFamilyOptions(static_cast<ColumnFamily>(i), options, shared.block_cache),
           std::string(ColumnFamilyName(static_cast<ColumnFamily>(i))), &created);
       if (!s.ok()) return FromRocks(s, "creating a column family this release adds");
       database->families_[i] = created;

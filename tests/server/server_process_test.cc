@@ -270,6 +270,10 @@ TEST_F(ServerProcessTest, TheMetricsEndpointAnswersWithCallsStoreAndFeedFigures)
   EXPECT_EQ(Sample(metrics, "cir_store_accepting_writes"), 1);
   EXPECT_GT(Sample(metrics, "cir_store_size_bytes"), 0);
   EXPECT_GE(Sample(metrics, "cir_store_pending_compaction_bytes"), 0);
+  // By default the memtables are apart from the block cache.
+  EXPECT_GT(Sample(metrics, R"(cir_store_memory_bytes{part="memtables"})"), 0);
+  EXPECT_GE(Sample(metrics, R"(cir_store_memory_bytes{part="block_cache"})"), 0);
+  EXPECT_GE(Sample(metrics, R"(cir_store_memory_bytes{part="table_readers"})"), 0);
   EXPECT_GE(Sample(metrics, "cir_audit_entries_total"), 3);
   EXPECT_EQ(Sample(metrics, "cir_feed_subscribers"), 1);
   EXPECT_GE(Sample(metrics, "cir_feed_lag_events"), 0);
@@ -279,6 +283,30 @@ TEST_F(ServerProcessTest, TheMetricsEndpointAnswersWithCallsStoreAndFeedFigures)
   EXPECT_THAT(metrics, Not(HasSubstr(::cir::testing::kTestEndUser)));
   EXPECT_THAT(metrics, Not(HasSubstr(::cir::testing::kTestAgency)));
   feed->Cancel();
+}
+
+// The metrics port of a server started with --metrics-listen 127.0.0.1:0, from its log (0 if none).
+int MetricsPort(const std::string& log) {
+  const size_t at = log.find("metrics on port ");
+  return at == std::string::npos ? 0
+                                 : std::atoi(log.c_str() + at + std::strlen("metrics on port "));
+}
+
+TEST_F(ServerProcessTest, AStoreHeldWithinItsMemoryChargesItsMemtablesToTheBlockCache) {
+  ASSERT_TRUE(server_.Start({"--metrics-listen", "127.0.0.1:0", "--store-memory-mib", "32"}))
+      << server_.log();
+  const int port = MetricsPort(server_.log());
+  ASSERT_GT(port, 0) << server_.log();
+  Client client({.target = server_.address(),
+                 .end_user = ::cir::testing::kTestEndUser,
+                 .purpose_of_use = ::cir::testing::kTestPurpose});
+  ASSERT_TRUE(client.RegisterBirth(FictionalBirth("memory-1", FictionalNhsNumber(33))).ok());
+
+  const std::string metrics = HttpGet(port, "/metrics");
+  EXPECT_EQ(Sample(metrics, R"(cir_store_memory_bytes{part="memtables"})"), 0) << metrics;
+  // The memtables' placeholder entries (256 KiB each) are in the cache, within its 32 MiB.
+  EXPECT_GE(Sample(metrics, R"(cir_store_memory_bytes{part="block_cache"})"), 256 << 10);
+  EXPECT_LE(Sample(metrics, R"(cir_store_memory_bytes{part="block_cache"})"), 32 << 20);
 }
 
 TEST_F(ServerProcessTest, TheServerStartsOnlyWithAMasterKeyOrTheUnsafeFlagForMeasurements) {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -17,12 +18,16 @@ namespace {
 
 class KilledProcess final : public CrashTarget {
  public:
-  KilledProcess(const std::string& server_path, const std::string& data_dir)
-      : data_dir_(data_dir), server_(server_path, data_dir) {}
+  KilledProcess(const std::string& server_path, const std::string& data_dir,
+                std::vector<std::string> extra_args)
+      : data_dir_(data_dir), extra_args_(std::move(extra_args)), server_(server_path, data_dir) {}
 
   bool Start() override {
-    return server_.Start({"--audit-checkpoint-seconds", "1", "--feed-heartbeat-seconds", "0.2",
-                          "--backup-dir", data_dir_ + ".backups"});
+    std::vector<std::string> args = {
+        "--audit-checkpoint-seconds", "1", "--feed-heartbeat-seconds", "0.2", "--backup-dir",
+        data_dir_ + ".backups"};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    return server_.Start(args);
   }
   std::string address() const override { return server_.address(); }
   void Crash() override { server_.Signal(SIGKILL); }
@@ -34,6 +39,7 @@ class KilledProcess final : public CrashTarget {
 
  private:
   const std::string data_dir_;
+  const std::vector<std::string> extra_args_;
   testing::ServerProcess server_;
 };
 
@@ -102,8 +108,9 @@ class PowerCut final : public CrashTarget {
 }  // namespace
 
 std::unique_ptr<CrashTarget> KilledServerProcess(const std::string& server_path,
-                                                 const std::string& data_dir) {
-  return std::make_unique<KilledProcess>(server_path, data_dir);
+                                                 const std::string& data_dir,
+                                                 std::vector<std::string> extra_args) {
+  return std::make_unique<KilledProcess>(server_path, data_dir, std::move(extra_args));
 }
 
 std::unique_ptr<CrashTarget> PowerCutServer(const std::string& data_dir) {

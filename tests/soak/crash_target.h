@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace cir::soak {
 
@@ -31,8 +32,10 @@ class CrashTarget {
 // cir-server as a process of its own (`server_path`), crashed by SIGKILL: what the process had
 // not written is lost, what it wrote survives in the kernel's cache. Its backups go beside the
 // data folder, into `data_dir`.backups.
+// `extra_args` go to cir-server after the harness's own.
 std::unique_ptr<CrashTarget> KilledServerProcess(const std::string& server_path,
-                                                 const std::string& data_dir);
+                                                 const std::string& data_dir,
+                                                 std::vector<std::string> extra_args = {});
 
 // The registry's server in this process over a file system that loses, at a power cut, every
 // byte not synced (tests/testing/fault_injection_fs.h): from the cut on, every write and sync
