@@ -79,10 +79,10 @@ int main(int argc, char** argv) {
   size_t store_memory_mib = 0;
   app.add_option("--store-memory-mib", store_memory_mib,
                  "hold the store's memory within N MiB however large it grows: index and filter "
-                 "blocks in the block cache, a quarter of it for memtables charged to it (default: "
+                 "blocks in the block cache, half of it for memtables charged to it (default: "
                  "a 256 MiB cache and 128 MiB of memtables, index and filter blocks outside it, "
                  "faster but growing about 10 bits a key)")
-      ->check(CLI::Range(size_t{16}, size_t{1} << 20));
+      ->check(CLI::Range(size_t{128}, size_t{1} << 20));
   double heartbeat_seconds = absl::ToDoubleSeconds(options.feed.heartbeat_interval);
   app.add_option("--feed-heartbeat-seconds", heartbeat_seconds,
                  "a feed stream with nothing to send sends a heartbeat this often (at most 14, "
@@ -257,7 +257,9 @@ int main(int argc, char** argv) {
   if (store_memory_mib > 0) {
     options.store.memory_within_cache = true;
     options.store.block_cache_bytes = store_memory_mib << 20;
-    options.store.memtable_bytes = (store_memory_mib << 20) / 4;
+    // Each hash memtable holds a bucket array of its own (some 8 MiB), so a smaller share would
+    // flush them almost empty, over and over.
+    options.store.memtable_bytes = (store_memory_mib << 20) / 2;
   }
   options.store.sync_writes = !no_sync;
 

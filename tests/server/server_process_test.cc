@@ -293,7 +293,7 @@ int MetricsPort(const std::string& log) {
 }
 
 TEST_F(ServerProcessTest, AStoreHeldWithinItsMemoryChargesItsMemtablesToTheBlockCache) {
-  ASSERT_TRUE(server_.Start({"--metrics-listen", "127.0.0.1:0", "--store-memory-mib", "32"}))
+  ASSERT_TRUE(server_.Start({"--metrics-listen", "127.0.0.1:0", "--store-memory-mib", "128"}))
       << server_.log();
   const int port = MetricsPort(server_.log());
   ASSERT_GT(port, 0) << server_.log();
@@ -304,9 +304,9 @@ TEST_F(ServerProcessTest, AStoreHeldWithinItsMemoryChargesItsMemtablesToTheBlock
 
   const std::string metrics = HttpGet(port, "/metrics");
   EXPECT_EQ(Sample(metrics, R"(cir_store_memory_bytes{part="memtables"})"), 0) << metrics;
-  // The memtables' placeholder entries (256 KiB each) are in the cache, within its 32 MiB.
+  // The memtables' placeholder entries (256 KiB each) are in the cache, within its 128 MiB.
   EXPECT_GE(Sample(metrics, R"(cir_store_memory_bytes{part="block_cache"})"), 256 << 10);
-  EXPECT_LE(Sample(metrics, R"(cir_store_memory_bytes{part="block_cache"})"), 32 << 20);
+  EXPECT_LE(Sample(metrics, R"(cir_store_memory_bytes{part="block_cache"})"), 128 << 20);
 }
 
 TEST_F(ServerProcessTest, TheServerStartsOnlyWithAMasterKeyOrTheUnsafeFlagForMeasurements) {

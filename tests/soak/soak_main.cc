@@ -15,7 +15,7 @@
 // of the highest in it, the p99 of every later window as long as the baseline is within 20% of
 // the baseline's, no operation's outcome was unknown and no read failed, and the check against
 // the model finds nothing lost or duplicated. The server holds its store within
-// --store-memory-mib (64 MiB unless told), so that the store's caches, bounded, are full within
+// --store-memory-mib (256 MiB unless told), so that the store's caches, bounded, are full within
 // the baseline and what grows after it is growth of the registry's own: by default the open
 // tables' index and filter blocks grow with the store, by design.
 //
@@ -64,7 +64,7 @@ struct SoakOptions {
   std::string admin_path = CIR_ADMIN_PATH;
   bool backup_restore = false;
   double soak_minutes = 0;
-  int soak_store_memory_mib = 64;
+  int soak_store_memory_mib = 256;
   int followers = 2;
 };
 
