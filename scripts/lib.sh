@@ -9,7 +9,7 @@ CIR_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev librocksdb-dev libssl-dev
-  libgtest-dev libgmock-dev libcli11-dev libicu-dev openssl prometheus-cpp-dev
+  libgtest-dev libgmock-dev libcli11-dev libicu-dev openssl prometheus-cpp-dev libjemalloc-dev
 )
 
 cir_install_dependencies() {

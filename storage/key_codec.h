@@ -22,6 +22,7 @@
 //                       (schema version 3; deleted when the merge is undone)
 //                  0x06 reserved child identifier (11 chars) -> itself: issued before a restore
 //                       from backup, absent from the restored store, never issued again
+//                       (schema version 5)
 //       index_key                   -> index_entry
 //       index_entry := child_id (11 bytes) [fingerprint (32 bytes; notification ids only)]
 //   3 "events"          the ordered event log
@@ -61,6 +62,8 @@
 //      "events_by_area" emptied
 //   4  the audit log: "audit_log", "audit_tree", "audit_by_child" and "audit_checkpoints", empty
 //      (nothing before version 4 was audited)
+//   5  reserved child identifiers (0x06), written by a restore: nothing to move, but a release
+//      that does not know them must refuse the store rather than issue an identifier they reserve
 // A column family added by a later version is created when a store of an earlier one is opened.
 
 #include <cstdint>
@@ -89,7 +92,7 @@ inline constexpr int kColumnFamilyCount = 11;
 absl::string_view ColumnFamilyName(ColumnFamily family);
 
 inline constexpr absl::string_view kSchemaVersionKey = "schema_version";
-inline constexpr uint32_t kSchemaVersion = 4;
+inline constexpr uint32_t kSchemaVersion = 5;
 
 // The notifying system under which notifications recorded before notifying systems were (schema
 // version 1) are indexed: not an ODS code, which is letters and digits only.

@@ -143,6 +143,13 @@ absl::Status StartAuditLog(rocksdb::DB*, const Families&, rocksdb::WriteBatch&) 
   return absl::OkStatus();
 }
 
+// Schema version 4 to 5: reserved child identifiers (index kind 0x06), which only a restore
+// writes. Nothing to move; the version stamp makes a release that would not check them (and so
+// could issue an identifier issued before the restore) refuse the store.
+absl::Status StartReservations(rocksdb::DB*, const Families&, rocksdb::WriteBatch&) {
+  return absl::OkStatus();
+}
+
 // One forward step: from schema version `from` to `from + 1`, staging its changes into `batch`
 // (a step too large for one batch writes the rest itself beforehand, and must then be safe to run
 // again from the start).
@@ -156,6 +163,7 @@ constexpr MigrationStep kMigrations[] = {
     {1, MigrateNotificationIdsToNotifyingSystems},
     {2, BuildAreaFeeds},
     {3, StartAuditLog},
+    {4, StartReservations},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion - 1,
               "every schema version below kSchemaVersion needs its migration step");

@@ -33,6 +33,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A failure while making a backup: an I/O error or a full disk is the backup's (BACKUP_FAILED,
+// not the live store's STORE_UNAVAILABLE: the store itself is untouched); the rest as FromRocks.
+absl::Status BackupFailure(const rocksdb::Status& status, absl::string_view what) {
+  if (status.IsIOError() || status.IsNoSpace() || status.IsBusy() || status.IsTimedOut() ||
+      status.IsTryAgain()) {
+    return errors::Refusal(absl::StatusCode::kUnavailable, v1::BACKUP_FAILED,
+                           absl::StrCat(what, ": ", status.ToString(),
+                                        "; nothing of the store changed and no backup was kept: "
+                                        "fix the backup folder's disk, then back up again"));
+  }
+  return FromRocks(status, what);
+}
+
 // The environment a backup folder's files are read and written through: the store's encryption
 // under the data key in `key_folder`'s DATA_KEY, or the machine's own for an unencrypted store.
 struct BackupEnv {
@@ -242,7 +255,7 @@ absl::StatusOr<BackupSummary> BackUpDatabase(
   rocksdb::BackupEngine* raw = nullptr;
   rocksdb::IOStatus opened = rocksdb::BackupEngine::Open(
       BackupEngineOptionsFor(backup_folder, db.GetEnv()), db.GetEnv(), &raw);
-  if (!opened.ok()) return FromRocks(opened, "opening the backup folder");
+  if (!opened.ok()) return BackupFailure(opened, "opening the backup folder");
   std::unique_ptr<rocksdb::BackupEngine> engine(raw);
   std::vector<rocksdb::BackupInfo> before;
   engine->GetBackupInfo(&before, /*include_file_details=*/true);
@@ -255,7 +268,7 @@ absl::StatusOr<BackupSummary> BackUpDatabase(
   rocksdb::IOStatus made = engine->CreateNewBackup(rocksdb::CreateBackupOptions(), &db, &id);
   if (!made.ok()) {
     engine->GarbageCollect().PermitUncheckedError();  // the partial backup's files
-    return FromRocks(made, "making a backup");
+    return BackupFailure(made, "making a backup");
   }
   rocksdb::IOStatus verified = engine->VerifyBackup(id, /*verify_with_checksum=*/true);
   if (!verified.ok()) {
@@ -267,7 +280,7 @@ absl::StatusOr<BackupSummary> BackUpDatabase(
   }
   rocksdb::BackupInfo info;
   rocksdb::Status described = engine->GetBackupInfo(id, &info, /*include_file_details=*/true);
-  if (!described.ok()) return FromRocks(described, "describing the new backup");
+  if (!described.ok()) return BackupFailure(described, "describing the new backup");
   BackupSummary summary = SummaryOf(info);
   for (const rocksdb::BackupFileInfo& file : info.file_details) {
     if (!kept.count(file.relative_filename)) summary.new_bytes += file.size;

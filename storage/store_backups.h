@@ -53,7 +53,8 @@ class StoreBackups {
   // Makes a backup of the store as it is now into `backup_folder` (created if missing), while
   // reads and writes go on, then verifies every file of it against the checksums taken while
   // writing. FAILED_PRECONDITION if the folder holds backups of another store (another data key)
-  // or is inside the data folder; UNAVAILABLE if the disk fails (the partial backup is removed);
+  // or is inside the data folder; UNAVAILABLE, BACKUP_FAILED, if a disk fails or is full (the
+  // partial backup is removed and the store is untouched);
   // DATA_LOSS if the backup does not verify.
   virtual absl::StatusOr<BackupSummary> BackUp(const std::string& backup_folder) = 0;
 };

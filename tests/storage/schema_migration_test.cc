@@ -144,5 +144,26 @@ TEST_F(SchemaMigrationTest, ANewStoreIsWrittenAtThisReleasesVersion) {
       });
 }
 
+// Version 5 moves nothing, but its stamp is what keeps a release that does not check reserved
+// identifiers (which only a restore writes) from opening a store a restore has written.
+TEST_F(SchemaMigrationTest,
+       AVersionFourStoreIsStampedVersionFiveWhichReleasesBlindToReservationsRefuse) {
+  const std::vector<std::string> families = {
+      "children", "identifiers", "events",     "events_by_area", "area_feed",
+      "requests", "audit_log",   "audit_tree", "audit_by_child", "audit_checkpoints"};
+  WriteRawStore(path_, families, [](rocksdb::DB& db, Families& families) {
+    ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), families["default"], "schema_version",
+                       EncodeFixed32BigEndian(4))
+                    .ok());
+  });
+  ASSERT_TRUE(RocksDbChildStore::Open(ExistingStore(path_)).ok());
+  WriteRawStore(path_, families, [](rocksdb::DB& db, Families& families) {
+    std::string version;
+    ASSERT_TRUE(
+        db.Get(rocksdb::ReadOptions(), families["default"], "schema_version", &version).ok());
+    EXPECT_EQ(DecodeFixed32BigEndian(version), 5u);
+  });
+}
+
 }  // namespace
 }  // namespace cir::storage

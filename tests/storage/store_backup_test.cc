@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "errors/refusal.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "identifiers/child_id.h"
@@ -21,6 +22,7 @@
 #include "storage/store_keys.h"
 #include "tests/storage/fictional_store.h"
 #include "tests/storage/store_testing.h"
+#include "tests/testing/fault_injection_fs.h"
 #include "tests/testing/temp_dir.h"
 
 namespace cir::storage {
@@ -303,6 +305,28 @@ TEST_F(StoreBackupTest, AFolderOfAnotherStoresBackupsAndAFolderInsideTheStoreAre
   EXPECT_THAT(mixed.status().message(), HasSubstr("another store"));
   absl::StatusOr<BackupSummary> inside = store->backups().BackUp(data_ + "/backups");
   EXPECT_EQ(inside.status().code(), absl::StatusCode::kFailedPrecondition) << inside.status();
+}
+
+TEST_F(StoreBackupTest, ABackupOntoAFullDiskFailsAsTheBackupsAndTheStoreGoesOn) {
+  auto disk = std::make_shared<cir::testing::FaultInjectionFs>();
+  RocksDbStoreOptions options = Options(data_);
+  options.file_system = disk;
+  absl::StatusOr<std::unique_ptr<ChildStore>> opened = RocksDbChildStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  ChildStore& store = **opened;
+  Register(store, 2);
+  disk->FillDisk(true);
+  absl::StatusOr<BackupSummary> failed = store.backups().BackUp(backups_);
+  disk->FillDisk(false);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable) << failed.status();
+  EXPECT_EQ(errors::ReasonOf(failed.status()), v1::BACKUP_FAILED) << failed.status();
+  EXPECT_THAT(failed.status().message(), HasSubstr("back up again"));
+  // No backup was kept, the store goes on taking writes, and the next backup is made.
+  EXPECT_EQ(VerifyBackups(backups_, master_key_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  Register(store, 1);
+  absl::StatusOr<BackupSummary> made = store.backups().BackUp(backups_);
+  ASSERT_TRUE(made.ok()) << made.status();
 }
 
 TEST_F(StoreBackupTest, ARestoreIntoAFolderThatHoldsAnythingIsRefused) {
