@@ -30,6 +30,7 @@
 #include "grpcpp/support/channel_arguments.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fictional_children.h"
+#include "tests/testing/metrics_scrape.h"
 #include "tests/testing/process_memory.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_access.h"
@@ -41,7 +42,10 @@ using testing::FictionalBirth;
 using testing::FictionalNhsNumber;
 using testing::FictionalUpn;
 using ::testing::HasSubstr;
+using testing::HttpGet;
+using testing::MetricsPort;
 using ::testing::Not;
+using testing::Sample;
 
 class ServerProcessTest : public ::testing::Test {
  protected:
@@ -200,42 +204,9 @@ INSTANTIATE_TEST_SUITE_P(Formats, ServerLogTest, ::testing::Values("text", "json
                            return info.param == "json" ? "Json" : "Text";
                          });
 
-// An HTTP GET of `path` on 127.0.0.1:`port`: the whole answer, headers included.
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<uint16_t>(port));
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string answer;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
-    const std::string request = absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: localhost\r\n\r\n");
-    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
-      char buffer[65536];
-      for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) answer.append(buffer, n);
-    }
-  }
-  close(fd);
-  return answer;
-}
-
-// The value of the sample `series` (its name and labels exactly as exposed), or -1.
-double Sample(const std::string& exposition, const std::string& series) {
-  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
-    if (absl::StartsWith(line, series + " ")) {
-      double value = -1;
-      if (absl::SimpleAtod(line.substr(series.size() + 1), &value)) return value;
-    }
-  }
-  return -1;
-}
-
 TEST_F(ServerProcessTest, TheMetricsEndpointAnswersWithCallsStoreAndFeedFigures) {
   ASSERT_TRUE(server_.Start({"--metrics-listen", "127.0.0.1:0"})) << server_.log();
-  const std::string started = server_.log();
-  const size_t at = started.find("metrics on port ");
-  ASSERT_NE(at, std::string::npos) << started;
-  const int port = std::atoi(started.c_str() + at + std::strlen("metrics on port "));
+  const int port = MetricsPort(server_.log());
   ASSERT_GT(port, 0);
   Client client({.target = server_.address(),
                  .end_user = ::cir::testing::kTestEndUser,
@@ -283,13 +254,6 @@ TEST_F(ServerProcessTest, TheMetricsEndpointAnswersWithCallsStoreAndFeedFigures)
   EXPECT_THAT(metrics, Not(HasSubstr(::cir::testing::kTestEndUser)));
   EXPECT_THAT(metrics, Not(HasSubstr(::cir::testing::kTestAgency)));
   feed->Cancel();
-}
-
-// The metrics port of a server started with --metrics-listen 127.0.0.1:0, from its log (0 if none).
-int MetricsPort(const std::string& log) {
-  const size_t at = log.find("metrics on port ");
-  return at == std::string::npos ? 0
-                                 : std::atoi(log.c_str() + at + std::strlen("metrics on port "));
 }
 
 TEST_F(ServerProcessTest, AStoreHeldWithinItsMemoryChargesItsMemtablesToTheBlockCache) {
