@@ -15,10 +15,10 @@
 // minute's mean of samples 5 seconds apart) is within 5% of the baseline's last minute, the p99 of
 // every later window as long as the baseline is within 20% of the baseline's, no operation's
 // outcome was unknown and no read failed, and the check against the model finds nothing lost or
-// duplicated. The server holds its store within
-// --store-memory-mib (128 MiB unless told), so that the store's caches, bounded, are full within
-// the baseline and what grows after it is growth of the registry's own: by default the open
-// tables' index and filter blocks grow with the store, by design.
+// duplicated. The server holds its store within --store-memory-mib (128 MiB unless told), so
+// that the store's caches, bounded, fill early and what grows after them is the registry's own:
+// by default the open tables' index and filter blocks grow with the store, by design. Each minute
+// also prints the store's own account of its memory, scraped from the server's metrics.
 //
 // With --backup-restore instead: a backup made with `cir-admin backup` under the mixed load,
 // restored with `cir-admin restore` into a new folder, and the registry started on it checked
