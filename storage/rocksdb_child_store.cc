@@ -391,6 +391,9 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
       : options_(options), hooks_(std::move(hooks)) {
     rocksdb::LRUCacheOptions cache_options;
     cache_options.capacity = options_.block_cache_bytes;
+    // Index and filter partitions, when they are cached (memory_within_cache), are evicted only
+    // once data blocks have made way for them in up to half the cache.
+    if (options_.memory_within_cache) cache_options.high_pri_pool_ratio = 0.5;
     shared_.block_cache = rocksdb::NewLRUCache(cache_options);
     shared_.listener = std::make_shared<RecoveryListener>(this);
     if (!options_.reply_runner) replies_ = std::make_unique<SerialExecutor>("cir-replies");

@@ -64,9 +64,32 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
   // million children, random reads through a cache that also held them kept evicting the filters,
   // and a profile showed a quarter of the server's time re-reading and checksumming whole filter
   // blocks. They cost about 10 bits per key (some 60 MiB at 10 million children).
-  // With memory_within_cache they go into the cache instead, the newest tables' pinned there.
-  table.cache_index_and_filter_blocks = options.memory_within_cache;
-  table.pin_l0_filter_and_index_blocks_in_cache = options.memory_within_cache;
+  // With memory_within_cache they go into the cache instead, partitioned: a whole filter evicted
+  // and read back on the next lookup (megabytes, checksummed) was most of the writer's time once
+  // a 128 MiB cache was full (BENCHMARKS.md, the soak's memory), where a partition is 4 KiB. The
+  // partitions' top-level indexes stay pinned, and index and filter blocks are evicted after
+  // data blocks (the cache's high-priority pool).
+  if (options.memory_within_cache) {
+    table.cache_index_and_filter_blocks = true;
+    table.cache_index_and_filter_blocks_with_high_priority = true;
+    table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+    table.partition_filters = true;
+    table.metadata_block_size = 4096;
+    table.pin_top_level_index_and_filter = true;
+    table.pin_l0_filter_and_index_blocks_in_cache = true;
+    // What else of the store's memory grows with it is charged to the cache too: the filters
+    // being built by flushes and compactions (8 bytes a key of the file being written: some 20
+    // MiB at once in a heap profile of the soak), the open tables' readers, and each table
+    // file's metadata.
+    using rocksdb::CacheEntryRole;
+    using rocksdb::CacheEntryRoleOptions;
+    for (CacheEntryRole role : {CacheEntryRole::kFilterConstruction,
+                                CacheEntryRole::kBlockBasedTableReader,
+                                CacheEntryRole::kFileMetadata}) {
+      table.cache_usage_options.options_overrides.insert(
+          {role, {/*charged=*/CacheEntryRoleOptions::Decision::kEnabled}});
+    }
+  }
   table.format_version = 5;
   rocksdb::ColumnFamilyOptions family;
   family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
