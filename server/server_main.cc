@@ -254,13 +254,7 @@ int main(int argc, char** argv) {
   if (retention_days > 0) options.store.feed_retention = absl::Hours(24) * retention_days;
   options.drain = absl::Seconds(drain_seconds);
   options.call_memory_bytes = call_memory_mib << 20;
-  if (store_memory_mib > 0) {
-    options.store.memory_within_cache = true;
-    options.store.block_cache_bytes = store_memory_mib << 20;
-    // Each hash memtable holds a bucket array of its own (some 8 MiB), so a smaller share would
-    // flush them almost empty, over and over.
-    options.store.memtable_bytes = (store_memory_mib << 20) / 2;
-  }
+  options.store.memory_bound_bytes = store_memory_mib << 20;
   options.store.sync_writes = !no_sync;
 
   // Debian's Abseil is built with lock-order (deadlock) tracking on, which gRPC pays on every

@@ -140,9 +140,9 @@ struct StoreStatistics {
   uint64_t audit_entries = 0;             // the audit log's committed size
   uint64_t disk_bytes = 0;                // every file of the database (tables, logs, manifest)
   uint64_t pending_compaction_bytes = 0;  // RocksDB's estimate of the compaction still owed
-  // The store's memory as its database accounts for it: the block cache's contents (with the
-  // memtables charged to it, where they are), the memtables not charged to it, and the open
-  // tables' index and filter blocks held outside it.
+  // The store's memory as its database accounts for it: the block cache's contents (with what
+  // is charged to it under a memory bound: memtables, table readers, filters being built), and
+  // the memtables and open tables' readers (with their index and filter blocks) held outside it.
   uint64_t block_cache_bytes = 0;
   uint64_t memtable_bytes = 0;
   uint64_t table_reader_bytes = 0;

@@ -390,10 +390,11 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
   RocksDbStore(const RocksDbStoreOptions& options, RocksDbStoreTestHooks hooks)
       : options_(options), hooks_(std::move(hooks)) {
     rocksdb::LRUCacheOptions cache_options;
-    cache_options.capacity = options_.block_cache_bytes;
-    // Index and filter partitions, when they are cached (memory_within_cache), are evicted only
+    cache_options.capacity =
+        options_.memory_bound_bytes > 0 ? options_.memory_bound_bytes : options_.block_cache_bytes;
+    // Index and filter partitions, when they are cached (under a memory bound), are evicted only
     // once data blocks have made way for them in up to half the cache.
-    if (options_.memory_within_cache) cache_options.high_pri_pool_ratio = 0.5;
+    if (options_.memory_bound_bytes > 0) cache_options.high_pri_pool_ratio = 0.5;
     shared_.block_cache = rocksdb::NewLRUCache(cache_options);
     shared_.listener = std::make_shared<RecoveryListener>(this);
     if (!options_.reply_runner) replies_ = std::make_unique<SerialExecutor>("cir-replies");
@@ -711,13 +712,16 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
               rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &owed)) {
         statistics.pending_compaction_bytes = owed;
       }
+      // Under a memory bound the memtables and table readers are charged to the block cache,
+      // and counted in its usage instead.
       uint64_t bytes = 0;
-      if (!options_.memory_within_cache &&
+      if (options_.memory_bound_bytes == 0 &&
           database_->db()->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables,
                                                     &bytes)) {
         statistics.memtable_bytes = bytes;
       }
-      if (database_->db()->GetAggregatedIntProperty(
+      if (options_.memory_bound_bytes == 0 &&
+          database_->db()->GetAggregatedIntProperty(
               rocksdb::DB::Properties::kEstimateTableReadersMem, &bytes)) {
         statistics.table_reader_bytes = bytes;
       }

@@ -43,17 +43,23 @@ struct RocksDbStoreOptions {
   // Most units of work committed in one group (one WriteBatch, one sync). Default: 1024.
   size_t max_group_size = 1024;
   // Bytes of uncompressed data blocks cached in memory. Index and filter blocks are held apart,
-  // with the open tables (about 10 bits per key). Default: 256 MiB.
+  // with the open tables (about 10 bits per key). Unused when memory_bound_bytes is set.
+  // Default: 256 MiB.
   size_t block_cache_bytes = 256u << 20;
   // Bytes of memtables across all column families before they are flushed to disk, so that write
-  // buffers too stay bounded at any store size. Default: 128 MiB.
+  // buffers too stay bounded at any store size. Unused when memory_bound_bytes is set.
+  // Default: 128 MiB.
   size_t memtable_bytes = 128u << 20;
-  // Holds the store's memory within block_cache_bytes as the store grows: index and filter blocks
-  // are kept in the block cache (and may be evicted from it) and the memtables are charged to it
-  // (RocksDB's WriteBufferManager), so that the store's memory is flat at any store size, at the
-  // cost of reads that re-read evicted filters. Default false: index and filter blocks stay in
-  // memory with their open tables (about 10 bits a key), which is faster at 10 million children.
-  bool memory_within_cache = false;
+  // Holds the store's memory within this many bytes as the store grows (0, the default: not
+  // held). The block cache takes the whole bound, and what else grows with the store is charged
+  // to it: index and filter blocks are kept in it, partitioned (and may be evicted from it), the
+  // memtables take half of it (RocksDB's WriteBufferManager), and so do the filters being built,
+  // the open tables' readers and the table files' metadata. The store's memory is then flat at
+  // any store size, at the cost of reads that re-read evicted filter partitions. Unbounded, index
+  // and filter blocks stay in memory with their open tables (about 10 bits a key), which is
+  // faster at 10 million children. Each hash memtable holds a bucket array of its own (some
+  // 8 MiB), so a bound under 128 MiB would flush them almost empty, over and over.
+  size_t memory_bound_bytes = 0;
   // Runs the replies (WriteDone calls) of one committed group, all of them in one task, on a
   // thread other than the writer's, so the writer can start on the next group. The server passes
   // one that runs them on a gRPC thread, where the replies' network writes are combined. Default

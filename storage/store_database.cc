@@ -32,11 +32,11 @@ rocksdb::Options MakeDbOptions(const RocksDbStoreOptions& options,
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
-  if (options.memory_within_cache) {
+  if (options.memory_bound_bytes > 0) {
     // Memtables take their bytes out of the block cache's capacity (as placeholder entries), so
     // one bound holds both.
-    db_options.write_buffer_manager =
-        std::make_shared<rocksdb::WriteBufferManager>(options.memtable_bytes, shared.block_cache);
+    db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
+        options.memory_bound_bytes / 2, shared.block_cache);
   } else {
     db_options.db_write_buffer_size = options.memtable_bytes;
   }
@@ -64,12 +64,12 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
   // million children, random reads through a cache that also held them kept evicting the filters,
   // and a profile showed a quarter of the server's time re-reading and checksumming whole filter
   // blocks. They cost about 10 bits per key (some 60 MiB at 10 million children).
-  // With memory_within_cache they go into the cache instead, partitioned: a whole filter evicted
+  // With a memory bound they go into the cache instead, partitioned: a whole filter evicted
   // and read back on the next lookup (megabytes, checksummed) was most of the writer's time once
   // a 128 MiB cache was full (BENCHMARKS.md, the soak's memory), where a partition is 4 KiB. The
   // partitions' top-level indexes stay pinned, and index and filter blocks are evicted after
   // data blocks (the cache's high-priority pool).
-  if (options.memory_within_cache) {
+  if (options.memory_bound_bytes > 0) {
     table.cache_index_and_filter_blocks = true;
     table.cache_index_and_filter_blocks_with_high_priority = true;
     table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;

@@ -256,7 +256,7 @@ TEST_F(ServerProcessTest, TheMetricsEndpointAnswersWithCallsStoreAndFeedFigures)
   feed->Cancel();
 }
 
-TEST_F(ServerProcessTest, AStoreHeldWithinItsMemoryChargesItsMemtablesToTheBlockCache) {
+TEST_F(ServerProcessTest, AStoreHeldWithinItsMemoryChargesItsMemtablesAndTablesToTheBlockCache) {
   ASSERT_TRUE(server_.Start({"--metrics-listen", "127.0.0.1:0", "--store-memory-mib", "128"}))
       << server_.log();
   const int port = MetricsPort(server_.log());
@@ -265,9 +265,15 @@ TEST_F(ServerProcessTest, AStoreHeldWithinItsMemoryChargesItsMemtablesToTheBlock
                  .end_user = ::cir::testing::kTestEndUser,
                  .purpose_of_use = ::cir::testing::kTestPurpose});
   ASSERT_TRUE(client.RegisterBirth(FictionalBirth("memory-1", FictionalNhsNumber(33))).ok());
+  // Restarted, the store replays its log into a table file, whose reader is charged too.
+  ASSERT_EQ(server_.Signal(SIGTERM), 0) << server_.log();
+  ASSERT_TRUE(server_.Start({"--metrics-listen", "127.0.0.1:0", "--store-memory-mib", "128"}))
+      << server_.log();
+  const int restarted_port = MetricsPort(server_.log());
 
-  const std::string metrics = HttpGet(port, "/metrics");
+  const std::string metrics = HttpGet(restarted_port, "/metrics");
   EXPECT_EQ(Sample(metrics, R"(cir_store_memory_bytes{part="memtables"})"), 0) << metrics;
+  EXPECT_EQ(Sample(metrics, R"(cir_store_memory_bytes{part="table_readers"})"), 0) << metrics;
   // The memtables' placeholder entries (256 KiB each) are in the cache, within its 128 MiB.
   EXPECT_GE(Sample(metrics, R"(cir_store_memory_bytes{part="block_cache"})"), 256 << 10);
   EXPECT_LE(Sample(metrics, R"(cir_store_memory_bytes{part="block_cache"})"), 128 << 20);
