@@ -27,6 +27,7 @@
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_access.h"
+#include "tests/testing/whole_feed.h"
 
 namespace cir {
 namespace {
@@ -35,23 +36,6 @@ using testing::FictionalBirth;
 using testing::FictionalNhsNumber;
 
 const std::vector<std::string> kAreas = {"938", "201", "316"};
-
-// Every event of `area`'s feed, read page by page from the beginning.
-std::vector<v1::FeedEvent> WholeFeed(Client& client, const std::string& area) {
-  std::vector<v1::FeedEvent> events;
-  v1::ListEventsRequest request;
-  request.set_local_authority(area);
-  request.set_from_beginning(true);
-  request.set_page_size(1000);
-  for (;;) {
-    absl::StatusOr<v1::ListEventsResponse> page = client.ListEvents(request);
-    EXPECT_TRUE(page.ok()) << page.status();
-    if (!page.ok()) return events;
-    for (const v1::FeedEvent& event : page->events()) events.push_back(event);
-    if (page->at_head()) return events;
-    request.set_after_cursor(page->next_cursor());
-  }
-}
 
 // A mixed load on the registry, from several threads, until stopped: registrations in every area,
 // moves between areas, merges of two children registered for it. Records what was acknowledged.
@@ -271,7 +255,9 @@ TEST_F(FeedKillTest, ASubscriberKilledAtRandomAndResumedFromItsCursorGetsEveryEv
   std::map<std::string, std::vector<v1::FeedEvent>> committed;
   size_t total = 0;
   for (const std::string& area : kAreas) {
-    committed[area] = WholeFeed(client, area);
+    absl::StatusOr<std::vector<v1::FeedEvent>> feed = testing::WholeFeed(client, area);
+    ASSERT_TRUE(feed.ok()) << feed.status();
+    committed[area] = *std::move(feed);
     total += committed[area].size();
   }
   {
@@ -326,7 +312,11 @@ TEST_F(FeedKillTest, AServerKilledUnderLoadKeepsEveryAcknowledgedChangeWithItsEv
                  .end_user = ::cir::testing::kTestEndUser,
                  .purpose_of_use = ::cir::testing::kTestPurpose});
   std::map<std::string, std::vector<v1::FeedEvent>> feeds;
-  for (const std::string& area : kAreas) feeds[area] = WholeFeed(client, area);
+  for (const std::string& area : kAreas) {
+    absl::StatusOr<std::vector<v1::FeedEvent>> feed = testing::WholeFeed(client, area);
+    ASSERT_TRUE(feed.ok()) << feed.status();
+    feeds[area] = *std::move(feed);
+  }
 
   // Every area's sequence is gap-free.
   for (const auto& [area, events] : feeds) {

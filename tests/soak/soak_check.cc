@@ -10,9 +10,11 @@
 #include <thread>
 #include <tuple>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "cir/client.h"
 #include "tests/testing/test_access.h"
+#include "tests/testing/whole_feed.h"
 
 namespace cir::soak {
 namespace {
@@ -25,22 +27,6 @@ ClientOptions CheckerOptions(const std::string& address, const std::string& purp
                        .default_timeout = absl::Seconds(30),
                        .end_user = ::cir::testing::kTestEndUser,
                        .purpose_of_use = purpose};
-}
-
-// Every event of `area`'s feed, read page by page from the beginning; nullopt if a page failed.
-std::optional<std::vector<v1::FeedEvent>> WholeFeed(Client& client, const std::string& area) {
-  std::vector<v1::FeedEvent> events;
-  v1::ListEventsRequest request;
-  request.set_local_authority(area);
-  request.set_from_beginning(true);
-  request.set_page_size(1000);
-  for (;;) {
-    absl::StatusOr<v1::ListEventsResponse> page = client.ListEvents(request);
-    if (!page.ok()) return std::nullopt;
-    for (const v1::FeedEvent& event : page->events()) events.push_back(event);
-    if (page->at_head()) return events;
-    request.set_after_cursor(page->next_cursor());
-  }
 }
 
 // The records of `identifiers` in the full view, by identifier (absent: not found).
@@ -228,9 +214,10 @@ std::map<std::string, std::vector<v1::FeedEvent>> CheckFeeds(Client& client, con
   std::map<std::string, std::vector<v1::FeedEvent>> feeds;
   std::map<std::tuple<std::string, std::string, v1::FeedEventKind, int64_t>, int> held;
   for (const std::string& area : SoakAreas()) {
-    std::optional<std::vector<v1::FeedEvent>> events = WholeFeed(client, area);
-    if (!events.has_value()) {
-      findings.Lost(absl::StrCat("area ", area, "'s feed could not be read"));
+    absl::StatusOr<std::vector<v1::FeedEvent>> events = testing::WholeFeed(client, area);
+    if (!events.ok()) {
+      findings.Lost(
+          absl::StrCat("area ", area, "'s feed could not be read: ", events.status().ToString()));
       continue;
     }
     for (size_t i = 0; i < events->size(); ++i) {

@@ -303,7 +303,37 @@ void MixedLoad::MergeDuplicate(WorkerState& state, const std::string& child) {
             {record.local_authority(), child, v1::FEED_EVENT_KIND_MERGED, record.version()}};
       })) {
     model_.MergeAcknowledged(child, retired);
-  } else if (OutcomeOf(answer.status()) == Outcome::kUnknown) {
+  } else {
+    if (OutcomeOf(answer.status()) == Outcome::kUnknown) model_.UnknownOutcome(retired);
+    return;
+  }
+  // One merge in three found to be of two children after all, and undone: the duplicate is
+  // restored as a child of its own (which no worker changes after) and its area told.
+  if (state.random() % 3 != 0) return;
+  v1::UndoMergeRequest undo;
+  undo.set_request_id(absl::StrCat("soak-unmerge-", m));
+  undo.set_retired_child_id(retired);
+  undo.set_recorded_by(kRecordedBy);
+  absl::StatusOr<v1::UndoMergeResponse> undone = client_->UndoMerge(undo);
+  if (Record(Method("UndoMerge"), retired, undone, [&](const v1::ChildRecord& record) {
+        return std::vector<ExpectedEvent>{
+            {record.local_authority(), retired, v1::FEED_EVENT_KIND_UNMERGED, record.version()}};
+      })) {
+    model_.MergeUndone(retired);
+    // Registered without an NHS number, the restored child is given one.
+    std::optional<std::string> nhs_number = NewNhsNumber();
+    if (!nhs_number.has_value()) return;
+    v1::LinkNhsNumberRequest link;
+    link.set_child_id(retired);
+    link.set_nhs_number(*nhs_number);
+    absl::StatusOr<v1::LinkNhsNumberResponse> linked = client_->LinkNhsNumber(link);
+    if (Record(Method("LinkNhsNumber"), retired, linked,
+               [](const v1::ChildRecord&) { return std::vector<ExpectedEvent>{}; })) {
+      model_.NhsNumberAcknowledged(retired, linked->record().nhs_number());
+    }
+  } else if (OutcomeOf(undone.status()) == Outcome::kUnknown) {
+    // Merged or not: the check takes either.
+    model_.MergeUndone(retired);
     model_.UnknownOutcome(retired);
   }
 }

@@ -46,6 +46,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "tests/soak/crash_target.h"
 #include "tests/soak/soak_check.h"
@@ -91,6 +92,16 @@ std::optional<cir::soak::SoakFindings> CheckAndStop(
   for (const std::string& description : findings.descriptions) std::cout << description << "\n";
   if (!findings.audit_verified) std::cout << findings.audit_output << "\n";
   return findings;
+}
+
+// The model's acknowledged calls by method, "RegisterBirth 120, LinkUpn 31, ...".
+std::string ByMethod(const cir::soak::SoakModel& model) {
+  std::string listed;
+  for (const auto& [method, count] : model.AcknowledgedByMethod()) {
+    const absl::string_view name = absl::string_view(method).substr(method.rfind('/') + 1);
+    absl::StrAppend(&listed, listed.empty() ? "" : ", ", name, " ", count);
+  }
+  return listed;
 }
 
 int RunCrashLoop(const SoakOptions& options) {
@@ -141,6 +152,7 @@ int RunCrashLoop(const SoakOptions& options) {
             << "acknowledged operations: " << acknowledged << " (outcome unknown: " << unknown
             << ")\n"
             << "children: " << model.Children().size() << "\n"
+            << "acknowledged by method: " << ByMethod(model) << "\n"
             << "audit log: " << (findings.audit_verified ? "verified" : "NOT VERIFIED") << ", "
             << findings.audit_entries << " entries\n"
             << "lost: " << findings.lost << "\n"
@@ -248,6 +260,25 @@ int64_t ResidentKib(int pid) {
   return 0;
 }
 
+// The store's own account of its memory (cir_store_memory_bytes), in KiB, from one read of the
+// server's metrics page.
+struct StoreMemoryKib {
+  int64_t block_cache = 0;
+  int64_t memtables = 0;      // outside the block cache
+  int64_t table_readers = 0;  // outside the block cache
+};
+StoreMemoryKib ReadStoreMemory(int metrics_port) {
+  const std::string metrics = cir::testing::HttpGet(metrics_port, "/metrics");
+  auto kib = [&metrics](absl::string_view part) {
+    const double bytes =
+        cir::testing::Sample(metrics, absl::StrCat("cir_store_memory_bytes{part=\"", part, "\"}"));
+    return static_cast<int64_t>(std::max(0.0, bytes)) >> 10;
+  };
+  return {.block_cache = kib("block_cache"),
+          .memtables = kib("memtables"),
+          .table_readers = kib("table_readers")};
+}
+
 // The 99th percentile of `micros` (0 for none).
 int64_t P99(std::vector<int64_t> micros) {
   if (micros.empty()) return 0;
@@ -303,32 +334,22 @@ int RunSoak(const SoakOptions& options) {
       // account of its block cache (from its metrics), to tell the bounded cache filling from
       // the rest.
       int64_t rss_sum = 0, cache_sum = 0;
-      std::string metrics;
+      StoreMemoryKib store;
       for (int sample = 0; sample < 12; ++sample) {
         absl::SleepFor(absl::Seconds(5));
         rss_sum += ResidentKib(target->pid());
-        metrics = cir::testing::HttpGet(metrics_port, "/metrics");
-        const int64_t cache =
-            static_cast<int64_t>(std::max(
-                0.0,
-                cir::testing::Sample(metrics, R"(cir_store_memory_bytes{part="block_cache"})"))) >>
-            10;
-        cache_sum += cache;
-        cache_peak_kib = std::max(cache_peak_kib, cache);
+        store = ReadStoreMemory(metrics_port);
+        cache_sum += store.block_cache;
+        cache_peak_kib = std::max(cache_peak_kib, store.block_cache);
       }
       durations.push_back(load.TakeDurations());
       rss_kib.push_back(rss_sum / 12);
       cache_kib.push_back(cache_sum / 12);
-      auto store_mib = [&metrics](const char* part) {
-        return static_cast<int64_t>(cir::testing::Sample(
-                   metrics, absl::StrCat("cir_store_memory_bytes{part=\"", part, "\"}"))) >>
-               20;
-      };
       std::cerr << "minute " << minute << ": " << durations.back().size() << " operations, p99 "
                 << P99(durations.back()) << " us, server RSS " << rss_kib.back() / 1024
                 << " MiB (block cache " << cache_kib.back() / 1024 << " MiB; at the minute's end "
-                << "memtables outside it " << store_mib("memtables") << ", table readers "
-                << store_mib("table_readers") << "), outcome unknown " << model.unknown_outcomes()
+                << "memtables outside it " << store.memtables / 1024 << ", table readers "
+                << store.table_readers / 1024 << "), outcome unknown " << model.unknown_outcomes()
                 << "\n";
     }
     load.Stop();
@@ -375,6 +396,7 @@ int RunSoak(const SoakOptions& options) {
             << pace * 2 << ")\n"
             << "acknowledged operations: " << acknowledged << " (outcome unknown: " << unknown
             << ")\n"
+            << "acknowledged by method: " << ByMethod(model) << "\n"
             << "server RSS (each minute's mean): " << rss_base / 1024 << " MiB in minute "
             << baseline << ", at most " << rss_end / 1024 << " MiB after it (" << rss_growth
             << "%)\n"

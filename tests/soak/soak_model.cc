@@ -39,6 +39,7 @@ void SoakModel::RegistrationAnswered(const std::string& notification,
   if (outcome == Outcome::kRefused) return;
   ++acknowledged_;
   unanswered_.erase(notification);
+  ++acknowledged_by_method_["/cir.v1.ChildRegistry/RegisterBirth"];
   ++acknowledged_calls_[{"/cir.v1.ChildRegistry/RegisterBirth", record->child_id()}];
   auto [it, first] = notification_child_.emplace(notification, record->child_id());
   if (!first && it->second != record->child_id()) {
@@ -62,6 +63,7 @@ void SoakModel::Acknowledged(const std::string& method, const std::string& child
                              const std::vector<ExpectedEvent>& events) {
   std::lock_guard<std::mutex> lock(mu_);
   ++acknowledged_;
+  ++acknowledged_by_method_[method];
   ++acknowledged_calls_[{method, child_id}];
   Child& child = children_[child_id];
   if (record.version() >= child.version) {
@@ -75,6 +77,7 @@ void SoakModel::ReadAcknowledged(const std::string& method,
                                  const std::vector<std::string>& child_ids) {
   std::lock_guard<std::mutex> lock(mu_);
   ++acknowledged_;
+  ++acknowledged_by_method_[method];
   for (const std::string& child_id : child_ids) ++acknowledged_calls_[{method, child_id}];
 }
 
@@ -111,6 +114,11 @@ void SoakModel::MergeAcknowledged(const std::string& survivor, const std::string
   children_[retired].merged_into = survivor;
 }
 
+void SoakModel::MergeUndone(const std::string& retired) {
+  std::lock_guard<std::mutex> lock(mu_);
+  children_[retired].merged_into.clear();
+}
+
 std::unique_ptr<SoakModel> SoakModel::Snapshot() const {
   auto copy = std::make_unique<SoakModel>();
   std::lock_guard<std::mutex> lock(mu_);
@@ -120,6 +128,7 @@ std::unique_ptr<SoakModel> SoakModel::Snapshot() const {
   copy->sent_ = sent_;
   copy->expected_events_ = expected_events_;
   copy->acknowledged_calls_ = acknowledged_calls_;
+  copy->acknowledged_by_method_ = acknowledged_by_method_;
   copy->acknowledged_ = acknowledged_;
   copy->unknown_ = unknown_;
   copy->failed_reads_ = failed_reads_;
@@ -180,6 +189,11 @@ std::set<ExpectedEvent> SoakModel::ExpectedEvents() const {
 std::map<std::pair<std::string, std::string>, int> SoakModel::AcknowledgedCalls() const {
   std::lock_guard<std::mutex> lock(mu_);
   return acknowledged_calls_;
+}
+
+std::map<std::string, int64_t> SoakModel::AcknowledgedByMethod() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return acknowledged_by_method_;
 }
 
 int64_t SoakModel::acknowledged_operations() const {

@@ -65,6 +65,9 @@ class SoakModel {
   void NhsNumberAcknowledged(const std::string& child_id, const std::string& nhs_number);
   void UpnAcknowledged(const std::string& child_id, const std::string& upn);
   void MergeAcknowledged(const std::string& survivor, const std::string& retired);
+  // The merge of `retired` undone: a child of its own again (uncertain as well, when the undo's
+  // outcome is unknown).
+  void MergeUndone(const std::string& retired);
 
   // A copy of everything recorded so far: what a backup made now must hold.
   std::unique_ptr<SoakModel> Snapshot() const;
@@ -88,6 +91,8 @@ class SoakModel {
   // The acknowledged calls by (method, child), with how many each: the audit log must hold at
   // least as many entries of that method naming that child with status OK.
   std::map<std::pair<std::string, std::string>, int> AcknowledgedCalls() const;
+  // The acknowledged calls by method: the load's mix as it ran.
+  std::map<std::string, int64_t> AcknowledgedByMethod() const;
   int64_t acknowledged_operations() const;
   int64_t unknown_outcomes() const;
   int64_t duplicates() const;
@@ -101,6 +106,7 @@ class SoakModel {
   std::vector<v1::RegisterBirthRequest> sent_;
   std::set<ExpectedEvent> expected_events_;
   std::map<std::pair<std::string, std::string>, int> acknowledged_calls_;
+  std::map<std::string, int64_t> acknowledged_by_method_;
   int64_t acknowledged_ = 0;
   int64_t unknown_ = 0;
   int64_t failed_reads_ = 0;
