@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "prometheus/collectable.h"
 #include "prometheus/gauge.h"
 #include "prometheus/metric_family.h"
+#include "server/heap_statistics.h"
 
 namespace cir::server {
 namespace {
@@ -151,6 +153,27 @@ class RegistryMetrics::StateCollector final : public prometheus::Collectable {
       families.push_back(std::move(memory));
       families.push_back(OneValue("cir_audit_entries_total", "Entries in the audit log",
                                   MetricType::Counter, static_cast<double>(store.audit_entries)));
+    }
+    if (const std::optional<HeapStatistics> heap = ReadHeapStatistics(); heap.has_value()) {
+      prometheus::MetricFamily family;
+      family.name = "cir_heap_bytes";
+      family.help =
+          "The memory allocator's account of the heap: allocated (held by the server), active "
+          "(the pages those occupy), resident (the allocator's pages in memory), retained "
+          "(returned to the system but kept mapped), metadata (the allocator's own)";
+      family.type = MetricType::Gauge;
+      for (const auto& [state, bytes] :
+           {std::pair<const char*, uint64_t>{"allocated", heap->allocated},
+            {"active", heap->active},
+            {"resident", heap->resident},
+            {"retained", heap->retained},
+            {"metadata", heap->metadata}}) {
+        prometheus::ClientMetric metric;
+        metric.label.push_back({"state", state});
+        metric.gauge.value = static_cast<double>(bytes);
+        family.metric.push_back(std::move(metric));
+      }
+      families.push_back(std::move(family));
     }
     if (feed_ != nullptr) {
       const FeedStreams::Statistics feed = feed_->Lag();

@@ -33,6 +33,9 @@ namespace cir::server {
 //   cir_store_accepting_writes              1, or 0 while writes are suspended after a failure
 //   cir_store_size_bytes                    the store's files on disk
 //   cir_store_pending_compaction_bytes      RocksDB's estimate of compaction owed
+//   cir_store_memory_bytes{part}            the store's memory: block_cache, memtables and
+//                                           table_readers (the last two outside the cache)
+//   cir_heap_bytes{state}                   jemalloc's account of the heap (heap_statistics.h)
 //   cir_audit_entries_total                 entries in the audit log
 //   cir_feed_subscribers                    feed streams open
 //   cir_feed_lag_events                     events committed and not yet sent, all streams

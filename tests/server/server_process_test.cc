@@ -246,6 +246,15 @@ TEST_F(ServerProcessTest, TheMetricsEndpointAnswersWithCallsStoreAndFeedFigures)
   EXPECT_GE(Sample(metrics, R"(cir_store_memory_bytes{part="block_cache"})"), 0);
   EXPECT_GE(Sample(metrics, R"(cir_store_memory_bytes{part="table_readers"})"), 0);
   EXPECT_GE(Sample(metrics, "cir_audit_entries_total"), 3);
+#if defined(CIR_SERVER_ON_JEMALLOC)
+  // The allocator's account of the heap, where cir-server runs on jemalloc (not in sanitizer
+  // builds): what the server holds, within the allocator's pages in memory.
+  EXPECT_GT(Sample(metrics, R"(cir_heap_bytes{state="allocated"})"), 1 << 20);
+  EXPECT_GE(Sample(metrics, R"(cir_heap_bytes{state="resident"})"),
+            Sample(metrics, R"(cir_heap_bytes{state="allocated"})"));
+#else
+  EXPECT_EQ(Sample(metrics, R"(cir_heap_bytes{state="allocated"})"), -1);
+#endif
   EXPECT_EQ(Sample(metrics, "cir_feed_subscribers"), 1);
   EXPECT_GE(Sample(metrics, "cir_feed_lag_events"), 0);
   EXPECT_GE(Sample(metrics, "cir_feed_max_lag_events"), 0);
