@@ -8,19 +8,20 @@
 //
 //   cir-soak --crash N | --power-cuts N [--seed S] [--min-run-ms A --max-run-ms B] [--work-dir DIR]
 //
-// With --hours H (or --minutes M) instead: the mixed load at its full rate for --preload-minutes
-// (10 unless told), filling the store past its cache as a registry in service is, then paced at
+// With --hours H (or --minutes M) instead: the mixed load at its full rate until the store on
+// disk is five times its memory bound (at most --preload-minutes, 30 unless told), filling the
+// store past its cache as a registry in service is, then paced at
 // half the rate measured over the next 30 seconds, for that long with no crash; each minute the
 // server's resident memory and the operations' p99 are printed. The baseline is the first ten
 // minutes (the first sixth of a run shorter than an hour). The server holds its store within
 // --store-memory-mib (128 MiB unless told): its block cache, with the index and filter blocks and
-// the memtables charged to it, is bounded, and is full by the end of the preload. Memory is
-// sampled every 5 seconds (the server's RSS, and from its metrics the cache's contents and the
+// the memtables charged to it, is bounded, and is near its bound by the end of the preload. Memory
+// is sampled every 5 seconds (the server's RSS, and from its metrics the cache's contents and the
 // heap as its allocator counts it) and averaged by the minute. It passes when the cache never held
-// more than its bound, the RSS in every minute after the baseline grew less than 5% over the
-// baseline's last minute, the p99 of every later window as long as the baseline within 20% of the
-// baseline's, no operation's outcome was unknown and no read failed, and the check against the
-// model finds nothing lost or duplicated.
+// more than its bound, the RSS at the end (the mean of the last five minutes) is less than 5%
+// above the RSS at the end of the baseline (the mean of its last five minutes), the p99 of every
+// later window as long as the baseline within 20% of the baseline's, no operation's outcome was
+// unknown and no read failed, and the check against the model finds nothing lost or duplicated.
 //
 // With --backup-restore instead: a backup made with `cir-admin backup` under the mixed load,
 // restored with `cir-admin restore` into a new folder, and the registry started on it checked
@@ -70,7 +71,7 @@ struct SoakOptions {
   bool backup_restore = false;
   double soak_minutes = 0;
   int soak_store_memory_mib = 128;
-  int preload_minutes = 10;
+  int preload_minutes = 30;
   int followers = 2;
 };
 
@@ -331,12 +332,17 @@ int RunSoak(const SoakOptions& options) {
     // The store filled first, at the load's full rate, so that the soak measures a registry in
     // service, its tables well past its cache, and not a store filling up from empty, whose first
     // minutes find nearly every read in the cache and whose cache is still growing.
+    // It stops once the store on disk is five times its memory bound: a 128 MiB cache reached
+    // its steady contents (some 118 MiB, the rest reserved for memtables and the filters being
+    // built) only with some 600 MiB on disk.
+    const int64_t preloaded_kib = int64_t{options.soak_store_memory_mib} * 5 << 10;
     for (int minute = 1; minute <= options.preload_minutes; ++minute) {
       absl::SleepFor(absl::Minutes(1));
       const ServerFiguresKib store = ReadServerFigures(metrics_port);
       std::cerr << "preload minute " << minute << ": " << load.operations()
                 << " operations, block cache " << store.block_cache / 1024 << " MiB, store "
                 << store.disk / 1024 << " MiB on disk\n";
+      if (preloaded_kib > 0 && store.disk >= preloaded_kib) break;
     }
     // The maximum: back to back for 30 seconds (the first 10 a warm-up).
     absl::SleepFor(absl::Seconds(10));
@@ -386,16 +392,26 @@ int RunSoak(const SoakOptions& options) {
   for (int from = baseline; from + baseline <= minutes; from += baseline) {
     p99_worst = std::max(p99_worst, window(from, from + baseline));
   }
-  // The last minute of the baseline against the highest minute after it: growth at any time
-  // after the baseline counts, not only at the end. The store, filled past its cache first, has
-  // its cache full by then; the cache's contents, never above its capacity, and the rest of the
-  // RSS are printed apart, to say where any growth was.
-  const int64_t rss_base = rss_kib[baseline - 1];
-  const int64_t rss_end = *std::max_element(rss_kib.begin() + baseline, rss_kib.end());
+  // The RSS after the first ten minutes (the mean of the baseline's last five minutes) against
+  // the RSS at the end (the mean of the last five): five-minute means, as the cache's contents
+  // alone swing by some 10 MiB from one minute to the next, as memtables are flushed and their
+  // reservation in the cache handed back. The highest minute after the baseline is printed too.
+  // The cache's contents, never above its capacity, and the rest of the RSS are printed apart, to
+  // say where any growth was.
+  const int span = std::max(1, baseline / 2);
+  auto mean = [span](const std::vector<int64_t>& kib, int to) {  // minutes [to - span, to)
+    int64_t sum = 0;
+    for (int m = to - span; m < to; ++m) sum += kib[m];
+    return sum / span;
+  };
+  std::vector<int64_t> rest_kib;
+  for (size_t m = 0; m < rss_kib.size(); ++m) rest_kib.push_back(rss_kib[m] - cache_kib[m]);
+  const int64_t rss_base = mean(rss_kib, baseline);
+  const int64_t rss_end = mean(rss_kib, minutes);
+  const int64_t rss_peak = *std::max_element(rss_kib.begin() + baseline, rss_kib.end());
   const double rss_growth = rss_base > 0 ? 100.0 * (rss_end - rss_base) / rss_base : 0;
-  int64_t rest_end = 0;
-  for (int m = baseline; m < minutes; ++m) rest_end = std::max(rest_end, rss_kib[m] - cache_kib[m]);
-  const int64_t rest_base = rss_kib[baseline - 1] - cache_kib[baseline - 1];
+  const int64_t rest_base = mean(rest_kib, baseline);
+  const int64_t rest_end = mean(rest_kib, minutes);
   const double rest_growth = rss_base > 0 ? 100.0 * (rest_end - rest_base) / rss_base : 0;
   const int64_t cache_capacity_kib = int64_t{options.soak_store_memory_mib} << 10;
   // RocksDB's LRU cache may go a little over its capacity while entries are pinned.
@@ -416,15 +432,18 @@ int RunSoak(const SoakOptions& options) {
             << "acknowledged operations: " << acknowledged << " (outcome unknown: " << unknown
             << ")\n"
             << "acknowledged by method: " << ByMethod(model) << "\n"
-            << "server RSS (each minute's mean): " << rss_base / 1024 << " MiB in minute "
-            << baseline << ", at most " << rss_end / 1024 << " MiB after it (" << rss_growth
-            << "%)\n"
-            << "  block cache: " << cache_kib[baseline - 1] / 1024 << " MiB in minute " << baseline
-            << ", at most " << cache_peak_kib / 1024 << " MiB at any sample, against "
-            << cache_capacity_kib / 1024 << " MiB (within it: " << (cache_bounded ? "yes" : "NO")
-            << ")\n"
-            << "  the rest: " << rest_base / 1024 << " MiB in minute " << baseline << ", at most "
-            << rest_end / 1024 << " MiB after it, grown by " << rest_growth << "% of the RSS\n"
+            << "server RSS (means of " << span << " minutes): " << rss_base / 1024
+            << " MiB at the end of the first " << baseline << " minutes, " << rss_end / 1024
+            << " MiB at the end (" << rss_growth
+            << "%; under 5%: " << (rss_growth < 5 ? "yes" : "NO")
+            << "); the highest minute after the first " << baseline << ": " << rss_peak / 1024
+            << " MiB\n"
+            << "  block cache: " << mean(cache_kib, baseline) / 1024 << " MiB, then "
+            << mean(cache_kib, minutes) / 1024 << " MiB; at most " << cache_peak_kib / 1024
+            << " MiB at any sample, against " << cache_capacity_kib / 1024
+            << " MiB (within it: " << (cache_bounded ? "yes" : "NO") << ")\n"
+            << "  the rest: " << rest_base / 1024 << " MiB, then " << rest_end / 1024 << " MiB ("
+            << rest_growth << "% of the RSS)\n"
             << "p99: " << p99_first << " us in the first " << baseline
             << " minutes; the worst later " << baseline << "-minute window " << p99_worst << " us ("
             << p99_change << "%; within 20%: " << (p99_held ? "yes" : "NO") << ")\n"
@@ -483,8 +502,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65536));
   app.add_option("--preload-minutes", options.preload_minutes,
-                 "with --hours or --minutes: the load at its full rate for this long first, "
-                 "filling the store past its cache, before the maximum is measured")
+                 "with --hours or --minutes: the load at its full rate first, at most this "
+                 "long, until the store on disk is five times --store-memory-mib (or for this "
+                 "long with 0), before the maximum is measured")
       ->capture_default_str()
       ->check(CLI::Range(0, 600));
   app.add_option("--followers", options.followers, "feed followers")
