@@ -432,9 +432,11 @@ int RunSoak(const SoakOptions& options) {
             << "acknowledged operations: " << acknowledged << " (outcome unknown: " << unknown
             << ")\n"
             << "acknowledged by method: " << ByMethod(model) << "\n"
-            << "server RSS (means of " << span << " minutes): " << rss_base / 1024
-            << " MiB at the end of the first " << baseline << " minutes, " << rss_end / 1024
-            << " MiB at the end (" << rss_growth
+            << "server RSS ("
+            << (span == 1 ? std::string("one minute's mean")
+                          : absl::StrCat("means of ", span, " minutes"))
+            << "): " << rss_base / 1024 << " MiB at the end of the first " << baseline
+            << " minutes, " << rss_end / 1024 << " MiB at the end (" << rss_growth
             << "%; under 5%: " << (rss_growth < 5 ? "yes" : "NO")
             << "); the highest minute after the first " << baseline << ": " << rss_peak / 1024
             << " MiB\n"
