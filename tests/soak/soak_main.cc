@@ -24,8 +24,9 @@
 // unknown and no read failed, and the check against the model finds nothing lost or duplicated.
 //
 // With --backup-restore instead: a backup made with `cir-admin backup` under the mixed load,
-// restored with `cir-admin restore` into a new folder, and the registry started on it checked
-// against the model as it was when the backup began (what the backup must hold).
+// checked with `cir-admin verify-backup`, restored with `cir-admin restore` into a new folder, and
+// the registry started on it checked against the model as it was when the backup began (what the
+// backup must hold).
 //
 // Prints cycles, acknowledged operations, lost and duplicates; exits 0 only when nothing was lost
 // or duplicated and the audit log verifies. scripts/soak builds and runs it.
@@ -213,6 +214,17 @@ int RunBackupRestore(const SoakOptions& options) {
   std::cerr << backup_output;
   if (backed_up != 0) {
     std::cerr << "cir-admin backup failed\n";
+    return 1;
+  }
+  // Checked offline, every file against the checksums taken while it was written.
+  std::string verify_output;
+  const int verified =
+      RunCommand(absl::StrCat(options.admin_path, " verify-backup --backup-dir ", data_dir,
+                              ".backups --master-key-file ", data_dir, ".master.key"),
+                 verify_output);
+  std::cerr << verify_output;
+  if (verified != 0) {
+    std::cerr << "cir-admin verify-backup failed\n";
     return 1;
   }
   std::string restore_output;
