@@ -121,14 +121,15 @@ cir_fuzz_build() {
   )
 }
 
-# Runs fuzz target `target` for `seconds` on a working copy of its seed corpus
+# Runs fuzz target `target` for `seconds` (or until it has made `runs` executions, if given and
+# sooner) on a working copy of its seed corpus
 # (build-fuzz/fuzz-runs/<target>/corpus/, so the repository's corpus keeps only the seeds), with
 # every sanitizer report fatal, and prints its executions. A crash, broken property, sanitizer
 # report, leak, input slower than 25 seconds or memory above 2.5 GB fails the run: the log's end
 # is printed, and the input is kept in build-fuzz/fuzz-runs/<target>/ with how to reproduce it.
 # Each run's temporary folders (the stores some targets open) are removed after it.
 cir_fuzz_run() {
-  local target=$1 seconds=$2
+  local target=$1 seconds=$2 runs=${3:-}
   local binary="$CIR_ROOT/build-fuzz/tests/fuzz/${target}_fuzzer"
   local seeds="$CIR_ROOT/tests/fuzz/corpus/$target"
   local run="$CIR_ROOT/build-fuzz/fuzz-runs/$target"
@@ -146,7 +147,8 @@ cir_fuzz_run() {
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp" \
     LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0" \
     "$binary" "$run/corpus" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 \
-    -print_final_stats=1 -artifact_prefix="$run/" >"$run/fuzz.log" 2>&1 || status=$?
+    -print_final_stats=1 -artifact_prefix="$run/" ${runs:+-runs="$runs"} \
+    >"$run/fuzz.log" 2>&1 || status=$?
   rm -rf "$run/tmp"
   local done_line rate
   done_line=$(grep -E '^Done [0-9]+ runs' "$run/fuzz.log" | tail -n 1 || true)
