@@ -42,7 +42,9 @@
 // evicts and allocates blocks at the rate its reads miss, which rises as the store grows, and
 // pages freed and not yet handed back made the RSS outside the cache grow with it (15-30 MiB
 // above the heap's allocated bytes early in an hour's soak, 25-45 MiB late: BENCHMARKS.md).
-extern "C" const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
+extern "C" {
+const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
+}
 
 int main(int argc, char** argv) {
   cir::server::RegistryServerOptions options;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/string_view.h"
 
@@ -23,6 +24,25 @@ namespace cir::fuzz {
 
 // `text` with every byte outside printable ASCII escaped, for messages.
 inline std::string Printable(absl::string_view text) { return absl::CHexEscape(text); }
+
+// Whether a request, however bad, may be refused with `code`: never with a code that says the
+// registry failed (INTERNAL, UNKNOWN, DATA_LOSS, UNAVAILABLE, UNIMPLEMENTED) or that the call was
+// cut short (CANCELLED, DEADLINE_EXCEEDED); nor OK, which is no refusal.
+inline bool BadInputMayEarn(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kUnimplemented:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kDeadlineExceeded:
+      return false;
+    default:
+      return true;
+  }
+}
 
 }  // namespace cir::fuzz
 

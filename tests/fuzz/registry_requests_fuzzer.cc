@@ -469,22 +469,6 @@ Answer Call(Method method, const Message& request, const Caller& caller) {
 
 // ---- What an answer must be ------------------------------------------------------------------
 
-bool BadInputMayEarn(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk:
-    case absl::StatusCode::kUnknown:
-    case absl::StatusCode::kInternal:
-    case absl::StatusCode::kDataLoss:
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kUnimplemented:
-    case absl::StatusCode::kCancelled:
-    case absl::StatusCode::kDeadlineExceeded:
-      return false;
-    default:
-      return true;
-  }
-}
-
 void CheckRefusal(const absl::Status& refusal, const NamedIdentifiers& named,
                   const std::string& context) {
   const std::string about = absl::StrCat(refusal.ToString(), "\n  ", context);

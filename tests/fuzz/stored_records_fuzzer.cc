@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "audit/audit_log_reader.h"
 #include "audit/merkle_tree.h"
 #include "cir/v1/registry.pb.h"
 #include "errors/refusal.h"
@@ -631,18 +632,6 @@ void EncryptedPrefix(absl::string_view input) {
 
 // ---- 7: the audit log -------------------------------------------------------------------------
 
-// The audit log's perfect subtrees, as the store keeps them.
-class StoredSubtrees final : public audit::SubtreeHashes {
- public:
-  explicit StoredSubtrees(storage::AuditLogStore& log) : log_(log) {}
-  absl::StatusOr<audit::Hash> Perfect(int level, uint64_t index) const override {
-    return log_.AuditSubtree(storage::AuditNode{level, index});
-  }
-
- private:
-  storage::AuditLogStore& log_;
-};
-
 // Entries naming a child are looked up only while the log is this small: the lookup reads every
 // entry naming the child, and a long run names the seeds' children in a great many.
 constexpr uint64_t kMaxLogForLookups = 50000;
@@ -692,7 +681,7 @@ void AuditRecords(absl::string_view input) {
   CIR_FUZZ_CHECK(MessageDifferencer::Equals(logged, entry), context);
 
   // Included in the tree's new root, as the store's own subtrees prove.
-  const StoredSubtrees tree(log);
+  const audit::StoredSubtrees tree(log);
   absl::StatusOr<audit::Hash> root = audit::RootOf(tree, head.size);
   CIR_FUZZ_CHECK(root.ok() && *root == head.root, context);
   absl::StatusOr<std::vector<audit::Hash>> proof = audit::InclusionProof(tree, index, head.size);
