@@ -1,7 +1,7 @@
 #ifndef CIR_SERVER_AUDIT_SERVICE_H_
 #define CIR_SERVER_AUDIT_SERVICE_H_
 
-#include "audit/audit_log_reader.h"
+#include "audit_log/audit_log_reader.h"
 #include "cir/v1/registry.grpc.pb.h"
 #include "registry/registry.h"
 #include "server/call_auditor.h"
@@ -12,8 +12,8 @@ namespace cir::server {
 
 // The AuditLog gRPC service, for auditors: the log's entries, its signed checkpoints,
 // consistency proofs between two sizes, and a child's access report with an inclusion proof per
-// entry against the newest signed checkpoint (each answered by audit::AuditLogReader). Each call
-// is admitted by the CallGate and, like every call, audited before its answer leaves (an
+// entry against the newest signed checkpoint (each answered by audit_log::AuditLogReader). Each
+// call is admitted by the CallGate and, like every call, audited before its answer leaves (an
 // auditor's reading is itself on the record).
 class AuditService final : public v1::AuditLog::CallbackService {
  public:
@@ -41,7 +41,7 @@ class AuditService final : public v1::AuditLog::CallbackService {
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, Response* response,
                                   absl::string_view method, Answer answer);
 
-  const audit::AuditLogReader reader_;
+  const audit_log::AuditLogReader reader_;
   const CallGate& gate_;
   CallAuditor& auditor_;
 };

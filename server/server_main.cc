@@ -37,11 +37,14 @@
 #include "storage/store_keys.h"
 
 // jemalloc's settings, read by it at start (MALLOC_CONF in the environment still overrides them).
-// Pages the server frees are handed back to the system after about a second instead of ten
-// (dirty_decay_ms), and without a second, "muzzy" stage. Under a memory bound the block cache
-// evicts and allocates blocks at the rate its reads miss, which rises as the store grows, and
-// pages freed and not yet handed back made the RSS outside the cache grow with it (15-30 MiB
-// above the heap's allocated bytes early in an hour's soak, 25-45 MiB late: BENCHMARKS.md).
+// Pages the server frees are handed back to the system about a second after they are freed rather
+// than ten (dirty_decay_ms; jemalloc purges as it allocates, so under load), with no "muzzy"
+// stage between (muzzy_decay_ms 0, jemalloc 5.2's default, stated here so that it stays so).
+// Under a memory bound the block cache evicts and allocates blocks at the rate its reads miss,
+// which rises as the store grows, and the allocator's resident bytes above those allocated (its
+// pages freed and not yet handed back, with its metadata and part-filled pages) grew with it in
+// an hour's soak, from 15-30 MiB to 25-45 MiB; with these settings they stayed near 18
+// (BENCHMARKS.md, the soak's memory).
 extern "C" {
 const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
 }

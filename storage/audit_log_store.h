@@ -41,6 +41,19 @@ class AuditLogStore {
   virtual absl::StatusOr<std::optional<v1::AuditCheckpoint>> LatestAuditCheckpoint() = 0;
 };
 
+// A store's audit log as the tree's roots and proofs read it (audit/merkle_tree.h): its stored
+// perfect subtrees.
+class AuditLogSubtrees final : public audit::SubtreeHashes {
+ public:
+  explicit AuditLogSubtrees(AuditLogStore& log) : log_(log) {}
+  absl::StatusOr<audit::Hash> Perfect(int level, uint64_t index) const override {
+    return log_.AuditSubtree(AuditNode{level, index});
+  }
+
+ private:
+  AuditLogStore& log_;
+};
+
 }  // namespace cir::storage
 
 #endif  // CIR_STORAGE_AUDIT_LOG_STORE_H_

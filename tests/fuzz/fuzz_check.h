@@ -3,6 +3,7 @@
 
 // A property a fuzz target checks: when it does not hold, the target prints where, what and the
 // details it is given, and aborts, which libFuzzer reports as a crash and saves the input of.
+// Beside it, what the targets that call the registry ask of every refusal (BadInputMayEarn).
 
 #include <cstdio>
 #include <cstdlib>

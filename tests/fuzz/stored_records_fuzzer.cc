@@ -49,7 +49,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "audit/audit_log_reader.h"
 #include "audit/merkle_tree.h"
 #include "cir/v1/registry.pb.h"
 #include "errors/refusal.h"
@@ -681,7 +680,7 @@ void AuditRecords(absl::string_view input) {
   CIR_FUZZ_CHECK(MessageDifferencer::Equals(logged, entry), context);
 
   // Included in the tree's new root, as the store's own subtrees prove.
-  const audit::StoredSubtrees tree(log);
+  const storage::AuditLogSubtrees tree(log);
   absl::StatusOr<audit::Hash> root = audit::RootOf(tree, head.size);
   CIR_FUZZ_CHECK(root.ok() && *root == head.root, context);
   absl::StatusOr<std::vector<audit::Hash>> proof = audit::InclusionProof(tree, index, head.size);

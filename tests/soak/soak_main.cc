@@ -357,6 +357,10 @@ int RunSoak(const SoakOptions& options) {
                 << " operations, block cache " << store.block_cache / 1024 << " MiB, store "
                 << store.disk / 1024 << " MiB on disk\n";
       if (preloaded_kib > 0 && store.disk >= preloaded_kib) break;
+      if (preloaded_kib > 0 && minute == options.preload_minutes) {
+        std::cerr << "preload: stopped at --preload-minutes with the store short of "
+                  << preloaded_kib / 1024 << " MiB on disk; the baseline is of a smaller store\n";
+      }
     }
     // The maximum: back to back for 30 seconds (the first 10 a warm-up).
     absl::SleepFor(absl::Seconds(10));

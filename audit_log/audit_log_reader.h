@@ -1,27 +1,12 @@
-#ifndef CIR_AUDIT_AUDIT_LOG_READER_H_
-#define CIR_AUDIT_AUDIT_LOG_READER_H_
-
-#include <cstdint>
+#ifndef CIR_AUDIT_LOG_AUDIT_LOG_READER_H_
+#define CIR_AUDIT_LOG_AUDIT_LOG_READER_H_
 
 #include "absl/status/statusor.h"
-#include "audit/merkle_tree.h"
 #include "cir/v1/registry.pb.h"
 #include "registry/registry.h"
 #include "storage/audit_log_store.h"
 
-namespace cir::audit {
-
-// A store's audit log as the tree's proofs read it: its stored perfect subtrees.
-class StoredSubtrees final : public SubtreeHashes {
- public:
-  explicit StoredSubtrees(storage::AuditLogStore& log) : log_(log) {}
-  absl::StatusOr<Hash> Perfect(int level, uint64_t index) const override {
-    return log_.AuditSubtree(storage::AuditNode{level, index});
-  }
-
- private:
-  storage::AuditLogStore& log_;
-};
+namespace cir::audit_log {
 
 // The answers of the AuditLog RPCs, read from a store's audit log: what the AuditLog service
 // (server/audit_service.cc) sends once a call is admitted, and what the audit_requests fuzz target
@@ -46,8 +31,9 @@ class AuditLogReader {
   absl::StatusOr<v1::ProveConsistencyResponse> ProveConsistency(
       const v1::ProveConsistencyRequest& request) const;
   // Every entry naming the child (or a record merged into it) in the newest signed checkpoint's
-  // tree, each with its inclusion proof against that checkpoint. `entry`, the call's own audit
-  // entry, is told the child it names.
+  // tree, each with its inclusion proof against that checkpoint; neither checkpoint nor entries
+  // while no checkpoint has been signed. `entry`, the call's own audit entry, is told the child
+  // it names.
   absl::StatusOr<v1::GetAccessReportResponse> GetAccessReport(
       const v1::GetAccessReportRequest& request, v1::AuditEntry& entry) const;
 
@@ -56,6 +42,6 @@ class AuditLogReader {
   registry::Registry& registry_;
 };
 
-}  // namespace cir::audit
+}  // namespace cir::audit_log
 
-#endif  // CIR_AUDIT_AUDIT_LOG_READER_H_
+#endif  // CIR_AUDIT_LOG_AUDIT_LOG_READER_H_

@@ -1,4 +1,4 @@
-#include "audit/audit_log_reader.h"
+#include "audit_log/audit_log_reader.h"
 
 #include <algorithm>
 #include <string>
@@ -6,9 +6,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "audit/merkle_tree.h"
 #include "errors/refusal.h"
 
-namespace cir::audit {
+namespace cir::audit_log {
 namespace {
 
 constexpr int kDefaultPage = 1000;
@@ -23,7 +24,7 @@ absl::StatusOr<int> PageSize(int requested, absl::string_view field) {
   return requested;
 }
 
-std::string Bytes(const Hash& hash) { return std::string(hash.begin(), hash.end()); }
+std::string Bytes(const audit::Hash& hash) { return std::string(hash.begin(), hash.end()); }
 
 absl::Status SizeOutOfRange(uint64_t size) {
   return errors::Refusal(
@@ -68,11 +69,11 @@ absl::StatusOr<v1::ProveConsistencyResponse> AuditLogReader::ProveConsistency(
   if (request.old_size() > request.new_size()) {
     return errors::InvalidField("old_size", "must not exceed new_size");
   }
-  absl::StatusOr<std::vector<Hash>> proof =
-      ConsistencyProof(StoredSubtrees(log_), request.old_size(), request.new_size());
+  absl::StatusOr<std::vector<audit::Hash>> proof = audit::ConsistencyProof(
+      storage::AuditLogSubtrees(log_), request.old_size(), request.new_size());
   if (!proof.ok()) return proof.status();
   v1::ProveConsistencyResponse answer;
-  for (const Hash& hash : *proof) answer.add_proof(Bytes(hash));
+  for (const audit::Hash& hash : *proof) answer.add_proof(Bytes(hash));
   return answer;
 }
 
@@ -102,7 +103,7 @@ absl::StatusOr<v1::GetAccessReportResponse> AuditLogReader::GetAccessReport(
   }
   std::sort(indexes.begin(), indexes.end());
   indexes.erase(std::unique(indexes.begin(), indexes.end()), indexes.end());
-  const StoredSubtrees tree(log_);
+  const storage::AuditLogSubtrees tree(log_);
   for (uint64_t index : indexes) {
     absl::StatusOr<std::vector<v1::AuditRecord>> record = log_.ReadAuditEntries(index, 1);
     if (!record.ok()) return record.status();
@@ -110,13 +111,13 @@ absl::StatusOr<v1::GetAccessReportResponse> AuditLogReader::GetAccessReport(
       return errors::Refusal(absl::StatusCode::kDataLoss, v1::STORED_DATA_UNREADABLE,
                              "an audit entry named in the index is missing from the log");
     }
-    absl::StatusOr<std::vector<Hash>> proof = InclusionProof(tree, index, size);
+    absl::StatusOr<std::vector<audit::Hash>> proof = audit::InclusionProof(tree, index, size);
     if (!proof.ok()) return proof.status();
     v1::AccessReportEntry& reported = *answer.add_entries();
     *reported.mutable_record() = std::move(record->front());
-    for (const Hash& hash : *proof) reported.add_inclusion_proof(Bytes(hash));
+    for (const audit::Hash& hash : *proof) reported.add_inclusion_proof(Bytes(hash));
   }
   return answer;
 }
 
-}  // namespace cir::audit
+}  // namespace cir::audit_log
