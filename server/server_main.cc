@@ -43,8 +43,9 @@
 // Under a memory bound the block cache evicts and allocates blocks at the rate its reads miss,
 // which rises as the store grows, and the allocator's resident bytes above those allocated (its
 // pages freed and not yet handed back, with its metadata and part-filled pages) grew with it in
-// an hour's soak, from 15-30 MiB to 25-45 MiB; with these settings they stayed near 18
-// (BENCHMARKS.md, the soak's memory).
+// an hour's soak (a median of 27 MiB, 18-71, at the minutes' ends); in the next, with these
+// settings and a larger store from the start, a median of 19 MiB (16-42) and the RSS level
+// (BENCHMARKS.md, the hour met).
 extern "C" {
 const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
 }
