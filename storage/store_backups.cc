@@ -21,6 +21,7 @@
 #include "rocksdb/env_encryption.h"
 #include "rocksdb/utilities/backup_engine.h"
 #include "storage/aes_ctr_encryption.h"
+#include "storage/backup_copy_hand_off.h"
 #include "storage/backup_engine_support.h"
 #include "storage/child_store.h"
 #include "storage/key_codec.h"
@@ -186,7 +187,10 @@ absl::Status RestoreInto(rocksdb::BackupEngineReadOnly& engine, uint32_t id,
   }
   fs::permissions(data_folder, fs::perms::owner_all, error);
   // The engine empties the folder before it restores: the data key goes in after.
-  rocksdb::IOStatus restored = engine.RestoreDBFromBackup(id, data_folder, data_folder);
+  rocksdb::IOStatus restored = [&] {
+    BackupCopyHandOff hand_off;
+    return engine.RestoreDBFromBackup(id, data_folder, data_folder);
+  }();
   if (!restored.ok()) return FromRocks(restored, absl::StrCat("restoring backup ", id));
   if (encrypted) return CopyDataKey(backup_folder, data_folder);
   return absl::OkStatus();
@@ -265,7 +269,10 @@ absl::StatusOr<BackupSummary> BackUpDatabase(
       kept.insert(file.relative_filename);
   }
   rocksdb::BackupID id = 0;
-  rocksdb::IOStatus made = engine->CreateNewBackup(rocksdb::CreateBackupOptions(), &db, &id);
+  rocksdb::IOStatus made = [&] {
+    BackupCopyHandOff hand_off;
+    return engine->CreateNewBackup(rocksdb::CreateBackupOptions(), &db, &id);
+  }();
   if (!made.ok()) {
     engine->GarbageCollect().PermitUncheckedError();  // the partial backup's files
     return BackupFailure(made, "making a backup");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -212,36 +213,103 @@ FaultInjectionFs::FaultInjectionFs() : FileSystemWrapper(rocksdb::FileSystem::De
 FaultInjectionFs::~FaultInjectionFs() { std::lock_guard<std::mutex> lock(mu_); }
 
 // A file opened for random access whose reads fail while FailReads is on.
+//
+// RocksDB opens a table's file on one thread and reads it on others, handing it over through its
+// table cache under its own locks, which ThreadSanitizer cannot see. As TrackedFile's, every
+// virtual method runs under an InOrder, and the destructor acquires what every call did.
 class FaultInjectionFs::FailingReadsFile final : public rocksdb::FSRandomAccessFileOwnerWrapper {
  public:
   FailingReadsFile(std::unique_ptr<rocksdb::FSRandomAccessFile> file, const FaultInjectionFs* fs)
-      : FSRandomAccessFileOwnerWrapper(std::move(file)), fs_(fs) {}
+      : FSRandomAccessFileOwnerWrapper(std::move(file)), fs_(fs) {
+    calls_.store(0, std::memory_order_release);
+  }
+  ~FailingReadsFile() override { calls_.load(std::memory_order_acquire); }
 
   rocksdb::IOStatus Read(uint64_t offset, size_t n, const rocksdb::IOOptions& options,
                          rocksdb::Slice* result, char* scratch,
                          rocksdb::IODebugContext* dbg) const override {
-    if (fs_->fail_reads_) return rocksdb::IOStatus::IOError("read failed (injected)");
+    InOrder in_order(*this);
+    if (fs_->fail_reads_) return Injected();
     return target()->Read(offset, n, options, result, scratch, dbg);
   }
   rocksdb::IOStatus MultiRead(rocksdb::FSReadRequest* requests, size_t count,
                               const rocksdb::IOOptions& options,
                               rocksdb::IODebugContext* dbg) override {
+    InOrder in_order(*this);
     if (fs_->fail_reads_) {
-      for (size_t i = 0; i < count; ++i) {
-        requests[i].status = rocksdb::IOStatus::IOError("read failed (injected)");
-      }
-      return rocksdb::IOStatus::IOError("read failed (injected)");
+      for (size_t i = 0; i < count; ++i) requests[i].status = Injected();
+      return Injected();
     }
     return target()->MultiRead(requests, count, options, dbg);
   }
   rocksdb::IOStatus Prefetch(uint64_t offset, size_t n, const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override {
-    if (fs_->fail_reads_) return rocksdb::IOStatus::IOError("read failed (injected)");
+    InOrder in_order(*this);
+    if (fs_->fail_reads_) return Injected();
     return target()->Prefetch(offset, n, options, dbg);
+  }
+  rocksdb::IOStatus ReadAsync(rocksdb::FSReadRequest& request, const rocksdb::IOOptions& options,
+                              std::function<void(const rocksdb::FSReadRequest&, void*)> callback,
+                              void* callback_argument, void** io_handle,
+                              rocksdb::IOHandleDeleter* deleter,
+                              rocksdb::IODebugContext* dbg) override {
+    InOrder in_order(*this);
+    if (fs_->fail_reads_) {
+      request.status = Injected();
+      callback(request, callback_argument);
+      return rocksdb::IOStatus::OK();
+    }
+    return target()->ReadAsync(request, options, std::move(callback), callback_argument, io_handle,
+                               deleter, dbg);
+  }
+
+  // Forwarded as they are, in order.
+  size_t GetUniqueId(char* id, size_t max_size) const override {
+    InOrder in_order(*this);
+    return target()->GetUniqueId(id, max_size);
+  }
+  void Hint(AccessPattern pattern) override {
+    InOrder in_order(*this);
+    target()->Hint(pattern);
+  }
+  bool use_direct_io() const override {
+    InOrder in_order(*this);
+    return target()->use_direct_io();
+  }
+  size_t GetRequiredBufferAlignment() const override {
+    InOrder in_order(*this);
+    return target()->GetRequiredBufferAlignment();
+  }
+  rocksdb::IOStatus InvalidateCache(size_t offset, size_t length) override {
+    InOrder in_order(*this);
+    return target()->InvalidateCache(offset, length);
+  }
+  rocksdb::Temperature GetTemperature() const override {
+    InOrder in_order(*this);
+    return target()->GetTemperature();
   }
 
  private:
+  // Held for the length of one call, as TrackedFile's.
+  class InOrder {
+   public:
+    explicit InOrder(const FailingReadsFile& file) : file_(file) {
+      file_.calls_.load(std::memory_order_acquire);
+    }
+    ~InOrder() { file_.calls_.fetch_add(1, std::memory_order_release); }
+    InOrder(const InOrder&) = delete;
+    InOrder& operator=(const InOrder&) = delete;
+
+   private:
+    const FailingReadsFile& file_;
+  };
+
+  static rocksdb::IOStatus Injected() {
+    return rocksdb::IOStatus::IOError("read failed (injected)");
+  }
+
   const FaultInjectionFs* const fs_;
+  mutable std::atomic<uint64_t> calls_;  // see the class comment
 };
 
 rocksdb::IOStatus FaultInjectionFs::PowerFault() const {
