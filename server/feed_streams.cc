@@ -309,6 +309,10 @@ void FeedStreams::Pump(const std::shared_ptr<StreamState>& stream) {
                            v1::ErrorReason_Name(errors::ReasonOf(status))));
     }
     s.finished = true;
+    // A write this stream started may still be returning from StartWrite on another thread (gRPC
+    // can complete it, and this task run, first): wait for it, so that what StartWrite did to the
+    // call is ordered, visibly, before Finish reads it.
+    while (s.writes_starting.load(std::memory_order_acquire) != 0) std::this_thread::yield();
     s.reactor->Finish(ToGrpcStatus(status));
     s.finish_returned.store(true, std::memory_order_release);
   };

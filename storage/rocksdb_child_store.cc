@@ -1033,7 +1033,9 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
           for (size_t j = 0; j < group.size(); ++j) {
             if (j == i) continue;
             if (j > i) outcomes.push_back(Abandoned(group[j].options, commit_time));
-            if (errors::ReasonOf(outcomes[j]) != v1::CALL_ABANDONED) outcomes[j] = group_discarded;
+            if (errors::ReasonOf(outcomes[j]) != v1::CALL_ABANDONED) {
+              outcomes[j] = errors::Unshared(group_discarded);  // see Suspend
+            }
           }
           areas_.DiscardGroup();
           audit_.DiscardGroup();
@@ -1092,7 +1094,7 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
                      "), so whether it took effect is unknown; retrying with the same ids is "
                      "safe once the registry takes writes again"));
     for (absl::Status& outcome : outcomes) {
-      if (outcome.ok()) outcome = unknown;
+      if (outcome.ok()) outcome = errors::Unshared(unknown);  // see Suspend
     }
     return failure;
   }
@@ -1194,8 +1196,12 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
     }
     if (options_.on_write_availability) options_.on_write_availability(false);
     if (refused.empty()) return;
-    std::vector<absl::Status> outcomes(refused.size(), refusal);
-    // The copies go to the reply task alone: this thread keeps none that it could free after them.
+    // Each unit hears a copy of its own (errors::Unshared): the replies go to callers on other
+    // threads (a waiting future, the reactor of a call), and one record shared between them would
+    // be freed by whichever lets go last, out of ThreadSanitizer's sight of the others' reads.
+    std::vector<absl::Status> outcomes;
+    outcomes.reserve(refused.size());
+    for (size_t i = 0; i < refused.size(); ++i) outcomes.push_back(errors::Unshared(refusal));
     refusal = absl::OkStatus();
     Deliver(refused, std::move(outcomes));
   }

@@ -188,7 +188,10 @@ TEST_P(ServerLogTest, NoLogLineCarriesAChildsDetails) {
       google::protobuf::Struct object;
       EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(std::string(line), &object).ok())
           << line;
-      EXPECT_TRUE(object.fields().contains("time")) << line;
+      // Each line starts with its time. Checked on the text, not through Struct's map: under
+      // ThreadSanitizer protobuf's MapFieldBase has two more members (map_field.h), so code
+      // inlined here would read the map of a Struct that Debian's library built at the wrong place.
+      EXPECT_TRUE(absl::StartsWith(line, R"({"time":")")) << line;
     }
   } else {
     EXPECT_THAT(log, HasSubstr("RegisterBirth failed"));  // refusals were logged

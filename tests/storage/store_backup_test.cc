@@ -69,10 +69,14 @@ class StoreBackupTest : public ::testing::Test {
   }
 
   // Waits until the data folder's table files have stayed the same for half a second.
-  void AwaitSettledTables() {
+  // Waits until `store` owes no compaction and its table files have stayed as they are for two
+  // seconds: a compaction under way (slow in a sanitizer build) may not have written its output
+  // yet.
+  void AwaitSettledTables(ChildStore& store) {
     std::vector<std::string> last;
     absl::Time since = absl::Now();
-    while (absl::Now() - since < absl::Milliseconds(500)) {
+    while (absl::Now() - since < absl::Seconds(2) ||
+           store.Statistics().pending_compaction_bytes != 0) {
       std::vector<std::string> tables;
       for (const auto& entry : std::filesystem::directory_iterator(data_)) {
         if (entry.path().extension() == ".sst") tables.push_back(entry.path().string());
@@ -158,7 +162,7 @@ TEST_F(StoreBackupTest, ALaterBackupCopiesOnlyWhatChanged) {
   // flush (up to a memtable's worth), which the backups do not share.
   Register(**store, 300);
   // Once flushes and compactions have settled, so that the table files stay as they are.
-  AwaitSettledTables();
+  AwaitSettledTables(**store);
   absl::StatusOr<BackupSummary> first = (*store)->backups().BackUp(backups_);
   ASSERT_TRUE(first.ok()) << first.status();
   Register(**store, 2);

@@ -208,7 +208,9 @@ class FaultInjectionFs::TrackedFile final : public rocksdb::FSWritableFileOwnerW
   mutable std::atomic<uint64_t> calls_;  // see the class comment
 };
 
-FaultInjectionFs::FaultInjectionFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+FaultInjectionFs::FaultInjectionFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {
+  constructed_.store(true, std::memory_order_release);
+}
 
 FaultInjectionFs::~FaultInjectionFs() { std::lock_guard<std::mutex> lock(mu_); }
 
@@ -400,6 +402,7 @@ uint64_t FaultInjectionFs::SyncedBytes(const std::string& path) {
 rocksdb::IOStatus FaultInjectionFs::NewWritableFile(
     const std::string& path, const rocksdb::FileOptions& options,
     std::unique_ptr<rocksdb::FSWritableFile>* result, rocksdb::IODebugContext* dbg) {
+  Entered();
   if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -416,6 +419,7 @@ rocksdb::IOStatus FaultInjectionFs::NewWritableFile(
 rocksdb::IOStatus FaultInjectionFs::ReopenWritableFile(
     const std::string& path, const rocksdb::FileOptions& options,
     std::unique_ptr<rocksdb::FSWritableFile>* result, rocksdb::IODebugContext* dbg) {
+  Entered();
   if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
   std::error_code error;
   uint64_t existing = std::filesystem::file_size(path, error);
@@ -429,6 +433,7 @@ rocksdb::IOStatus FaultInjectionFs::ReopenWritableFile(
 rocksdb::IOStatus FaultInjectionFs::ReuseWritableFile(
     const std::string& path, const std::string& old_path, const rocksdb::FileOptions& options,
     std::unique_ptr<rocksdb::FSWritableFile>* result, rocksdb::IODebugContext* dbg) {
+  Entered();
   if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
   std::unique_ptr<rocksdb::FSWritableFile> file;
   rocksdb::IOStatus s = target()->ReuseWritableFile(path, old_path, options, &file, dbg);
@@ -444,6 +449,7 @@ rocksdb::IOStatus FaultInjectionFs::ReuseWritableFile(
 rocksdb::IOStatus FaultInjectionFs::NewRandomAccessFile(
     const std::string& path, const rocksdb::FileOptions& options,
     std::unique_ptr<rocksdb::FSRandomAccessFile>* result, rocksdb::IODebugContext* dbg) {
+  Entered();
   std::unique_ptr<rocksdb::FSRandomAccessFile> file;
   rocksdb::IOStatus s = target()->NewRandomAccessFile(path, options, &file, dbg);
   if (s.ok()) *result = std::make_unique<FailingReadsFile>(std::move(file), this);
@@ -453,6 +459,7 @@ rocksdb::IOStatus FaultInjectionFs::NewRandomAccessFile(
 rocksdb::IOStatus FaultInjectionFs::NewRandomRWFile(
     const std::string& path, const rocksdb::FileOptions& options,
     std::unique_ptr<rocksdb::FSRandomRWFile>* result, rocksdb::IODebugContext* dbg) {
+  Entered();
   // Not tracked: the store never writes files in place. Refused once the power is cut.
   if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
   return target()->NewRandomRWFile(path, options, result, dbg);
@@ -461,6 +468,7 @@ rocksdb::IOStatus FaultInjectionFs::NewRandomRWFile(
 rocksdb::IOStatus FaultInjectionFs::RenameFile(const std::string& from, const std::string& to,
                                                const rocksdb::IOOptions& options,
                                                rocksdb::IODebugContext* dbg) {
+  Entered();
   if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
   rocksdb::IOStatus s = target()->RenameFile(from, to, options, dbg);
   if (s.ok()) {
@@ -479,6 +487,7 @@ rocksdb::IOStatus FaultInjectionFs::RenameFile(const std::string& from, const st
 rocksdb::IOStatus FaultInjectionFs::LinkFile(const std::string& from, const std::string& to,
                                              const rocksdb::IOOptions& options,
                                              rocksdb::IODebugContext* dbg) {
+  Entered();
   if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
   return target()->LinkFile(from, to, options, dbg);
 }
@@ -486,6 +495,7 @@ rocksdb::IOStatus FaultInjectionFs::LinkFile(const std::string& from, const std:
 rocksdb::IOStatus FaultInjectionFs::DeleteFile(const std::string& path,
                                                const rocksdb::IOOptions& options,
                                                rocksdb::IODebugContext* dbg) {
+  Entered();
   if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
   rocksdb::IOStatus s = target()->DeleteFile(path, options, dbg);
   if (s.ok()) {
@@ -498,6 +508,7 @@ rocksdb::IOStatus FaultInjectionFs::DeleteFile(const std::string& path,
 rocksdb::IOStatus FaultInjectionFs::Truncate(const std::string& path, size_t size,
                                              const rocksdb::IOOptions& options,
                                              rocksdb::IODebugContext* dbg) {
+  Entered();
   if (rocksdb::IOStatus fault = PowerFault(); !fault.ok()) return fault;
   rocksdb::IOStatus s = target()->Truncate(path, size, options, dbg);
   if (s.ok()) {
@@ -515,6 +526,7 @@ rocksdb::IOStatus FaultInjectionFs::GetFreeSpace(const std::string& path,
                                                  const rocksdb::IOOptions& options,
                                                  uint64_t* free_bytes,
                                                  rocksdb::IODebugContext* dbg) {
+  Entered();
   if (disk_full_) {
     *free_bytes = 0;
     return rocksdb::IOStatus::OK();
