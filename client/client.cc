@@ -5,45 +5,62 @@
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
+#include <string>
 #include <utility>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cir/v1/registry.grpc.pb.h"
-#include "errors/refusal.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
-#include "grpc/health/v1/health.grpc.pb.h"
+#include "client/wire/wire_messages.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/channel_arguments.h"
 
 namespace cir {
 namespace {
 
+namespace wire = client::wire;
+
 // Replies of BatchResolve with 10,000 full records are a few MiB.
 constexpr int kMaxReceiveBytes = 64 << 20;
 
+// The payload URL under which a status carries the registry's google.rpc.ErrorInfo (the type URL
+// of the Any that held it), as the registry's own layers carry it.
+constexpr absl::string_view kErrorInfoTypeUrl = "type.googleapis.com/google.rpc.ErrorInfo";
+
 // The registry's grpc::Status as absl::Status: the code, the message and, when the status details
-// (google.rpc.Status) hold a google.rpc.ErrorInfo, that ErrorInfo as the status's payload.
+// (google.rpc.Status) hold a google.rpc.ErrorInfo, that ErrorInfo's bytes as the status's payload.
 absl::Status FromGrpc(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   absl::Status out(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-  google::rpc::Status details;
+  wire::RichStatus details;
   if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return out;
-  for (const google::protobuf::Any& detail : details.details()) {
-    google::rpc::ErrorInfo info;
-    if (detail.UnpackTo(&info)) {
-      out.SetPayload(errors::kErrorInfoTypeUrl, absl::Cord(info.SerializeAsString()));
+  for (const wire::AnyDetail& detail : details.details()) {
+    wire::ErrorInfo info;
+    if (detail.type_url() == kErrorInfoTypeUrl && info.ParseFromString(detail.value())) {
+      out.SetPayload(kErrorInfoTypeUrl, absl::Cord(detail.value()));
       break;
     }
   }
   return out;
+}
+
+// The ErrorInfo a status carries, if any.
+std::optional<wire::ErrorInfo> ErrorInfoOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kErrorInfoTypeUrl);  // absl::optional in this Abseil
+  if (!payload.has_value()) return std::nullopt;
+  wire::ErrorInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
+  return info;
 }
 
 // Retries of UNAVAILABLE for reads, done by the channel (gRPC's retry policy in the service
@@ -74,20 +91,39 @@ std::string RetryServiceConfig(int max_attempts) {
 // reads) visible. gRPC's own inline code, compiled into this file, still reads the context and
 // serialises the request after Started(); that part is gRPC's ordering of its own work, covered
 // by the entries for gRPC's client call code in tests/sanitizers/tsan.supp.
-template <typename Request, typename Response>
+// `done` is the caller's callback, kept here so that it may be move-only (gRPC's own callback,
+// a std::function, must be copyable and so holds only the pointer to this).
+template <typename Request, typename Response, typename Done>
 struct PendingCall {
   void Started() { started.store(true, std::memory_order_release); }
-  void Done() { started.load(std::memory_order_acquire); }
+  void Finished() { started.load(std::memory_order_acquire); }
 
   grpc::ClientContext context;
   Request request;
   Response response;
+  Done done;
   std::atomic<bool> started{false};
 };
 
+// The standard health check's method, called through a generic stub with the library's own
+// reading of its messages (client/wire/wire_messages.proto).
+constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
+using HealthStub = grpc::TemplatedGenericStub<wire::HealthCheckRequest, wire::HealthCheckResponse>;
+
 }  // namespace
 
-v1::ErrorReason ErrorReasonOf(const absl::Status& status) { return errors::ReasonOf(status); }
+v1::ErrorReason ErrorReasonOf(const absl::Status& status) {
+  std::optional<wire::ErrorInfo> info = ErrorInfoOf(status);
+  v1::ErrorReason reason = v1::ERROR_REASON_UNSPECIFIED;
+  if (info.has_value()) v1::ErrorReason_Parse(info->reason(), &reason);
+  return reason;
+}
+
+std::map<std::string, std::string> ErrorMetadataOf(const absl::Status& status) {
+  std::optional<wire::ErrorInfo> info = ErrorInfoOf(status);
+  if (!info.has_value()) return {};
+  return std::map<std::string, std::string>(info->metadata().begin(), info->metadata().end());
+}
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MutualTlsFromFiles(
     const MutualTlsFiles& files) {
@@ -112,7 +148,7 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MutualTlsFromFiles(
 }
 
 std::string ErrorReasonNameOf(const absl::Status& status) {
-  std::optional<google::rpc::ErrorInfo> info = errors::ErrorInfoOf(status);
+  std::optional<wire::ErrorInfo> info = ErrorInfoOf(status);
   return info.has_value() ? info->reason() : std::string();
 }
 
@@ -120,6 +156,7 @@ class Client::Channel {
  public:
   explicit Channel(const ClientOptions& options)
       : default_timeout_(options.default_timeout),
+        wait_for_ready_(options.wait_for_ready),
         end_user_(options.end_user),
         purpose_of_use_(options.purpose_of_use) {
     grpc::ChannelArguments args;
@@ -128,6 +165,15 @@ class Client::Channel {
     // Each Client gets connections of its own rather than sharing them with other Clients of the
     // process, so that several Clients spread load over several connections.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    // Keepalive: see ClientOptions::keepalive_time.
+    if (options.keepalive_time > absl::ZeroDuration()) {
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
+                  static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                  static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
+      args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+      args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    }
     std::shared_ptr<grpc::ChannelCredentials> credentials =
         options.credentials != nullptr ? options.credentials : grpc::InsecureChannelCredentials();
     channel_ = grpc::CreateCustomChannel(options.target, credentials, args);
@@ -135,13 +181,14 @@ class Client::Channel {
     feed_ = v1::ChildrenFeed::NewStub(channel_);
     audit_ = v1::AuditLog::NewStub(channel_);
     admin_ = v1::RegistryAdmin::NewStub(channel_);
-    health_ = grpc::health::v1::Health::NewStub(channel_);
+    health_ = std::make_unique<HealthStub>(channel_);
   }
 
   // Sets the call's deadline and the person it is made for.
   void SetDeadline(grpc::ClientContext& context, const CallOptions& call) const {
     absl::Duration timeout = call.timeout > absl::ZeroDuration() ? call.timeout : default_timeout_;
     context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+    context.set_wait_for_ready(call.wait_for_ready.value_or(wait_for_ready_));
     AddPerson(context, call);
   }
 
@@ -175,15 +222,16 @@ class Client::Channel {
   template <typename Request, typename Response, typename Start>
   void CallAsync(Start start, const Request& request, Callback<Response> done,
                  const CallOptions& call) {
-    auto* pending = new PendingCall<Request, Response>();
+    auto* pending = new PendingCall<Request, Response, Callback<Response>>();
     pending->request = request;
+    pending->done = std::move(done);
     SetDeadline(pending->context, call);
-    std::function<void(grpc::Status)> on_done = [pending, done = std::move(done)](
-                                                    grpc::Status status) {
-      pending->Done();
+    std::function<void(grpc::Status)> on_done = [pending](grpc::Status status) {
+      pending->Finished();
       // The call's context (and its hold on the channel) goes before the caller hears, so that a
       // caller may destroy its Client as soon as its callback has run.
       Response response = std::move(pending->response);
+      Callback<Response> done = std::move(pending->done);
       delete pending;
       if (status.ok()) {
         done(std::move(response));
@@ -196,18 +244,19 @@ class Client::Channel {
           std::move(on_done));
   }
 
-  grpc::health::v1::Health::Stub& health() { return *health_; }
+  HealthStub& health() { return *health_; }
   v1::ChildrenFeed::Stub& feed() { return *feed_; }
   v1::AuditLog::Stub& audit() { return *audit_; }
   v1::RegistryAdmin::Stub& admin() { return *admin_; }
 
  private:
   absl::Duration default_timeout_;
+  bool wait_for_ready_;
   std::string end_user_;
   std::string purpose_of_use_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ChildRegistry::Stub> registry_;
-  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+  std::unique_ptr<HealthStub> health_;
   std::unique_ptr<v1::ChildrenFeed::Stub> feed_;
   std::unique_ptr<v1::AuditLog::Stub> audit_;
   std::unique_ptr<v1::RegistryAdmin::Stub> admin_;
@@ -338,8 +387,7 @@ std::unique_ptr<FeedSubscription> Client::Subscribe(const v1::SubscribeRequest& 
 class FeedStream::Reactor final : public grpc::ClientReadReactor<v1::SubscribeResponse> {
  public:
   Reactor(v1::ChildrenFeed::Stub& stub, const v1::SubscribeRequest& request,
-          std::function<void(const v1::SubscribeResponse&)> on_message,
-          std::function<void(absl::Status)> on_done,
+          FeedStream::MessageCallback on_message, FeedStream::DoneCallback on_done,
           const std::function<void(grpc::ClientContext&)>& prepare)
       : request_(request), on_message_(std::move(on_message)), on_done_(std::move(on_done)) {
     prepare(context_);
@@ -375,8 +423,8 @@ class FeedStream::Reactor final : public grpc::ClientReadReactor<v1::SubscribeRe
   grpc::ClientContext context_;
   const v1::SubscribeRequest request_;
   v1::SubscribeResponse message_;
-  std::function<void(const v1::SubscribeResponse&)> on_message_;
-  std::function<void(absl::Status)> on_done_;
+  FeedStream::MessageCallback on_message_;
+  FeedStream::DoneCallback on_done_;
   std::atomic<bool> started_{false};
   std::mutex mu_;
   std::condition_variable cv_;
@@ -391,10 +439,9 @@ FeedStream::~FeedStream() {
 
 void FeedStream::Cancel() { reactor_->Cancel(); }
 
-std::unique_ptr<FeedStream> Client::SubscribeAsync(
-    const v1::SubscribeRequest& request,
-    std::function<void(const v1::SubscribeResponse&)> on_message,
-    std::function<void(absl::Status)> on_done) {
+std::unique_ptr<FeedStream> Client::SubscribeAsync(const v1::SubscribeRequest& request,
+                                                   FeedStream::MessageCallback on_message,
+                                                   FeedStream::DoneCallback on_done) {
   return std::unique_ptr<FeedStream>(new FeedStream(new FeedStream::Reactor(
       channel_->feed(), request, std::move(on_message), std::move(on_done),
       [this](grpc::ClientContext& context) { channel_->AddPerson(context, {}); })));
@@ -407,29 +454,32 @@ absl::StatusOr<v1::ResolveResponse> Client::Resolve(absl::string_view identifier
   return Resolve(request, call);
 }
 
+// The blocking check waits for the asynchronous one.
 absl::Status Client::CheckHealth(CallOptions call) {
-  grpc::ClientContext context;
-  channel_->SetDeadline(context, call);
-  grpc::health::v1::HealthCheckRequest request;
-  grpc::health::v1::HealthCheckResponse response;
-  grpc::Status status = channel_->health().Check(&context, request, &response);
-  if (!status.ok()) return FromGrpc(status);
-  if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
-    return absl::UnavailableError("the registry is not serving");
-  }
-  return absl::OkStatus();
+  std::mutex mu;
+  std::condition_variable answered;
+  std::optional<absl::Status> outcome;
+  CheckHealthAsync(
+      [&](absl::Status status) {
+        std::lock_guard<std::mutex> lock(mu);
+        outcome = std::move(status);
+        answered.notify_all();
+      },
+      std::move(call));
+  std::unique_lock<std::mutex> lock(mu);
+  answered.wait(lock, [&] { return outcome.has_value(); });
+  return *std::move(outcome);
 }
 
-void Client::CheckHealthAsync(std::function<void(absl::Status)> done, CallOptions call) {
-  using Pending =
-      PendingCall<grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse>;
+void Client::CheckHealthAsync(HealthCallback done, CallOptions call) {
+  using Pending = PendingCall<wire::HealthCheckRequest, wire::HealthCheckResponse, HealthCallback>;
   auto* pending = new Pending();
+  pending->done = std::move(done);
   channel_->SetDeadline(pending->context, call);
-  std::function<void(grpc::Status)> on_done = [pending, done = std::move(done)](
-                                                  grpc::Status status) {
-    pending->Done();
-    const bool serving =
-        pending->response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  std::function<void(grpc::Status)> on_done = [pending](grpc::Status status) {
+    pending->Finished();
+    const bool serving = pending->response.status() == wire::HealthCheckResponse::SERVING;
+    HealthCallback done = std::move(pending->done);
     delete pending;  // before the caller hears: see CallAsync
     if (!status.ok()) {
       done(FromGrpc(status));
@@ -440,8 +490,8 @@ void Client::CheckHealthAsync(std::function<void(absl::Status)> done, CallOption
     }
   };
   pending->Started();
-  channel_->health().async()->Check(&pending->context, &pending->request, &pending->response,
-                                    std::move(on_done));
+  channel_->health().UnaryCall(&pending->context, kHealthCheckMethod, grpc::StubOptions(),
+                               &pending->request, &pending->response, std::move(on_done));
 }
 
 }  // namespace cir

@@ -167,6 +167,11 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.AddChannelArgument(
       GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age_grace)));
+  // Clients may keep their connections alive with pings every 10 seconds or more, with calls in
+  // flight or not (the client library pings every 30: cir::ClientOptions::keepalive_time); gRPC's
+  // default would close a connection pinged more often than every 5 minutes without data.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxRequestBytes));
   builder.SetMaxSendMessageSize(static_cast<int>(kMaxResponseBytes));
   grpc::ResourceQuota quota("cir-server-calls");

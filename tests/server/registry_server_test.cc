@@ -334,6 +334,40 @@ TEST_F(RegistryServerTest, AsynchronousCallsCompleteWithTheSameAnswers) {
   EXPECT_TRUE(health.get_future().get().ok());
 }
 
+// An agency's callback may own what it needs (a promise, a buffer): the callbacks take move-only
+// callables.
+TEST_F(RegistryServerTest, AsynchronousCallsTakeMoveOnlyCallbacks) {
+  std::string id = RegisterNew(10);
+  v1::ResolveRequest request;
+  request.set_identifier(FictionalNhsNumber(10));
+  std::promise<absl::StatusOr<v1::ResolveResponse>> resolved;
+  std::future<absl::StatusOr<v1::ResolveResponse>> answer = resolved.get_future();
+  client_->ResolveAsync(request, [promise = std::move(resolved)](auto r) mutable {
+    promise.set_value(std::move(r));
+  });
+  absl::StatusOr<v1::ResolveResponse> r = answer.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->record().child_id(), id);
+  auto healthy = std::make_unique<std::promise<absl::Status>>();
+  std::future<absl::Status> health = healthy->get_future();
+  client_->CheckHealthAsync(
+      [healthy = std::move(healthy)](absl::Status s) mutable { healthy->set_value(s); });
+  EXPECT_TRUE(health.get().ok());
+}
+
+// A refusal's machine-readable reason and its facts come back through the client library.
+TEST_F(RegistryServerTest, ARefusalsReasonAndFactsReachTheClient) {
+  v1::ResolveRequest request;
+  request.set_identifier("not an identifier");
+  absl::StatusOr<v1::ResolveResponse> r = client_->Resolve(request);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(ErrorReasonOf(r.status()), v1::ERROR_REASON_UNSPECIFIED);
+  EXPECT_EQ(ErrorReasonNameOf(r.status()), v1::ErrorReason_Name(ErrorReasonOf(r.status())));
+  EXPECT_EQ(ErrorMetadataOf(r.status()),
+            (std::map<std::string, std::string>{{"field", "identifier"}}));
+}
+
 TEST_F(RegistryServerTest, AcknowledgedWritesSurviveAStopAndARestart) {
   std::atomic<int> acknowledged = 0;
   std::vector<std::string> expected;

@@ -19,14 +19,15 @@
 // Thread safety: a Client is safe to use from many threads at once; share one per process and
 // target. Calls made with the *Async methods complete on gRPC's own threads.
 
-#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
-#include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cir/v1/registry.pb.h"
 
@@ -42,6 +43,9 @@ namespace cir {
 v1::ErrorReason ErrorReasonOf(const absl::Status& status);
 // The reason's name as the registry sent it, e.g. "UPN_HELD_BY_ANOTHER_CHILD"; "" if none.
 std::string ErrorReasonNameOf(const absl::Status& status);
+// The facts the registry gave with the reason (never a child's details), e.g. {"field":
+// "mother_nhs_number"} for a field refused; empty if none.
+std::map<std::string, std::string> ErrorMetadataOf(const absl::Status& status);
 
 // The files of an agency's mutual TLS (PEM).
 struct MutualTlsFiles {
@@ -70,6 +74,17 @@ struct ClientOptions {
   // is idempotent by notifying system and notification id, links by their own effect). 1 turns
   // retries off. Default: 4 (1-5).
   int max_attempts = 4;
+  // Whether a call made while the registry cannot be reached waits for it (until the call's
+  // deadline) rather than failing at once with UNAVAILABLE: for a batch job that should ride out
+  // a restart of the registry. CallOptions::wait_for_ready may set it per call. Default: false.
+  bool wait_for_ready = false;
+  // Keepalive: an idle connection is pinged every keepalive_time (calls in flight or not), and
+  // closed if no answer comes within keepalive_timeout, so that a connection a firewall or NAT
+  // dropped silently is found before a call waits on it, and a feed subscriber learns that its
+  // stream is gone (and resubscribes from its cursor). The registry accepts pings every 10
+  // seconds or more; zero turns keepalive off. Defaults: 30 seconds, 10 seconds.
+  absl::Duration keepalive_time = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
   // The person the calls are made for, and why: sent with every call as the metadata
   // "x-cir-end-user" and "x-cir-purpose-of-use" (a cir.v1.PurposeOfUse name without its prefix,
   // e.g. "DIRECT_CARE"). Required by the roles that act for a person (health visiting, local
@@ -86,6 +101,8 @@ struct CallOptions {
   // The person and purpose for this call, if not ClientOptions'.
   std::string end_user;
   std::string purpose_of_use;
+  // ClientOptions::wait_for_ready for this call, if set.
+  std::optional<bool> wait_for_ready;
 };
 
 // A Subscribe stream (Client::Subscribe). One reader at a time; Cancel may be called from any
@@ -117,6 +134,9 @@ class FeedSubscription {
 // last callback has returned.
 class FeedStream {
  public:
+  using MessageCallback = absl::AnyInvocable<void(const v1::SubscribeResponse&)>;
+  using DoneCallback = absl::AnyInvocable<void(absl::Status)>;
+
   ~FeedStream();
   FeedStream(const FeedStream&) = delete;
   FeedStream& operator=(const FeedStream&) = delete;
@@ -133,8 +153,10 @@ class FeedStream {
 
 class Client {
  public:
+  // The callbacks of the *Async methods: any callable, move-only ones included.
   template <typename T>
-  using Callback = std::function<void(absl::StatusOr<T>)>;
+  using Callback = absl::AnyInvocable<void(absl::StatusOr<T>)>;
+  using HealthCallback = absl::AnyInvocable<void(absl::Status)>;
 
   explicit Client(ClientOptions options);
   ~Client();
@@ -183,10 +205,9 @@ class Client {
   // The same stream read by callbacks on gRPC's threads: `on_message` for each event or heartbeat,
   // one at a time and in order, then `on_done` once with why the stream ended. A callback must not
   // destroy the FeedStream.
-  std::unique_ptr<FeedStream> SubscribeAsync(
-      const v1::SubscribeRequest& request,
-      std::function<void(const v1::SubscribeResponse&)> on_message,
-      std::function<void(absl::Status)> on_done);
+  std::unique_ptr<FeedStream> SubscribeAsync(const v1::SubscribeRequest& request,
+                                             FeedStream::MessageCallback on_message,
+                                             FeedStream::DoneCallback on_done);
 
   // The audit log (cir.v1.AuditLog), for auditors acting for a person (ClientOptions::end_user
   // and purpose_of_use, e.g. "AUDIT"): a page of entries, a page of signed checkpoints, the proof
@@ -221,7 +242,7 @@ class Client {
                           Callback<v1::LinkNhsNumberResponse> done, CallOptions call = {});
   void BatchResolveAsync(const v1::BatchResolveRequest& request,
                          Callback<v1::BatchResolveResponse> done, CallOptions call = {});
-  void CheckHealthAsync(std::function<void(absl::Status)> done, CallOptions call = {});
+  void CheckHealthAsync(HealthCallback done, CallOptions call = {});
 
  private:
   class Channel;

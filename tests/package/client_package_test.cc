@@ -1,0 +1,155 @@
+// The client library as an agency installs it: `cmake --install` of the client's components into
+// a folder of the test's own, then the quickstart example (examples/quickstart) built out of tree
+// against that folder, by find_package(cir) and by pkg-config, and run against a real server.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "cir/client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fictional_children.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_access.h"
+
+namespace cir {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandRun {
+  int exit_code;
+  std::string output;  // standard output and standard error together
+};
+
+CommandRun RunCommand(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+class ClientPackageTest : public ::testing::Test {
+ protected:
+  // One install for the whole suite: it is what every test reads.
+  static void SetUpTestSuite() {
+    install_dir_ = new testing::TempDir();
+    for (const char* component : {"client", "client-dev"}) {
+      CommandRun install = RunCommand("cmake --install " + std::string(CIR_BUILD_DIR) + " --prefix " +
+                               Prefix() + " --component " + component);
+      ASSERT_EQ(install.exit_code, 0) << install.output;
+    }
+  }
+  static void TearDownTestSuite() {
+    delete install_dir_;
+    install_dir_ = nullptr;
+  }
+  static std::string Prefix() { return install_dir_->Sub("prefix"); }
+
+  void SetUp() override { ASSERT_TRUE(server_.Start()) << server_.log(); }
+
+  // A child registered through the in-tree client; its NHS number is what the program resolves.
+  std::string RegisterAChild(const std::string& nhs_number) {
+    Client registry({.target = server_.address()});
+    absl::StatusOr<v1::RegisterBirthResponse> born =
+        registry.RegisterBirth(testing::FictionalBirth("package-1", nhs_number));
+    EXPECT_TRUE(born.ok()) << born.status();
+    return born.ok() ? born->record().child_id_display() : "";
+  }
+
+  // Runs the built quickstart against the server, as the test agency acting for its test user.
+  CommandRun Quickstart(const std::string& binary, const std::string& identifier) {
+    return RunCommand("CIR_END_USER=" + std::string(testing::kTestEndUser) +
+               " CIR_PURPOSE_OF_USE=" + testing::kTestPurpose + " LD_LIBRARY_PATH=" +
+               LibDir() + " " + binary + " " + server_.address() + " " + identifier);
+  }
+
+  static std::string LibDir() {
+    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(Prefix())) {
+      if (entry.path().filename() == "libcir-client.so") return entry.path().parent_path();
+    }
+    return "";
+  }
+
+  static testing::TempDir* install_dir_;
+  testing::TempDir dir_;
+  testing::ServerProcess server_{CIR_SERVER_PATH, dir_.Sub("db")};
+};
+
+testing::TempDir* ClientPackageTest::install_dir_ = nullptr;
+
+TEST_F(ClientPackageTest, AProgramBuiltByFindPackageResolvesAChild) {
+  const std::string child_id = RegisterAChild(testing::FictionalNhsNumber(501));
+  const std::string build = dir_.Sub("build-quickstart");
+  CommandRun configure = RunCommand("cmake -S " + std::string(CIR_SOURCE_DIR) +
+                             "/examples/quickstart -B " + build + " -G Ninja -DCMAKE_PREFIX_PATH=" +
+                             Prefix());
+  ASSERT_EQ(configure.exit_code, 0) << configure.output;
+  CommandRun compile = RunCommand("cmake --build " + build);
+  ASSERT_EQ(compile.exit_code, 0) << compile.output;
+
+  CommandRun resolved = Quickstart(build + "/quickstart", testing::FictionalNhsNumber(501));
+  EXPECT_EQ(resolved.exit_code, 0) << resolved.output;
+  EXPECT_EQ(resolved.output, child_id + "\n");
+
+  CommandRun unknown = Quickstart(build + "/quickstart", testing::FictionalNhsNumber(502));
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
+  EXPECT_THAT(unknown.output, ::testing::StartsWith("IDENTIFIER_NOT_FOUND: "));
+}
+
+TEST_F(ClientPackageTest, AProgramBuiltWithPkgConfigResolvesAChild) {
+  const std::string child_id = RegisterAChild(testing::FictionalNhsNumber(503));
+  const std::string binary = dir_.Sub("quickstart-pkg-config");
+  CommandRun compile =
+      RunCommand("PKG_CONFIG_PATH=" + LibDir() + "/pkgconfig c++ -std=c++17 -o " + binary + " " +
+          std::string(CIR_SOURCE_DIR) + "/examples/quickstart/quickstart.cc $(PKG_CONFIG_PATH=" +
+          LibDir() + "/pkgconfig pkg-config --cflags --libs cir)");
+  ASSERT_EQ(compile.exit_code, 0) << compile.output;
+
+  CommandRun resolved = Quickstart(binary, testing::FictionalNhsNumber(503));
+  EXPECT_EQ(resolved.exit_code, 0) << resolved.output;
+  EXPECT_EQ(resolved.output, child_id + "\n");
+}
+
+// The package holds the public contract and nothing of the registry's insides: no storage
+// records, no copy of gRPC's health.proto or of Google's status protos, no RocksDB.
+TEST_F(ClientPackageTest, ThePackageHoldsOnlyThePublicContract) {
+  std::set<std::string> headers;
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(Prefix())) {
+    if (entry.path().extension() == ".h") {
+      headers.insert(fs::relative(entry.path(), Prefix() + "/include").string());
+    }
+  }
+  EXPECT_EQ(headers, (std::set<std::string>{"cir/client.h", "cir/v1/registry.pb.h"}));
+
+  const std::string library = LibDir() + "/libcir-client.so";
+  CommandRun needed = RunCommand("objdump -p " + library + " | grep NEEDED");
+  EXPECT_THAT(needed.output, ::testing::Not(::testing::HasSubstr("rocksdb")));
+  // Every symbol the library exports is the registry's (cir::, the contract's messages).
+  CommandRun exported = RunCommand("nm -DC --defined-only " + library);
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  std::istringstream lines(exported.output);
+  int cir_symbols = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("cir") != std::string::npos) {
+      ++cir_symbols;
+      continue;
+    }
+    ADD_FAILURE() << "exported: " << line;
+  }
+  EXPECT_GT(cir_symbols, 100);
+  for (const char* foreign : {"google::rpc::", "grpc::health::", "cir::storage::"}) {
+    EXPECT_THAT(exported.output, ::testing::Not(::testing::HasSubstr(foreign)));
+  }
+}
+
+}  // namespace
+}  // namespace cir
