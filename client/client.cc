@@ -86,7 +86,7 @@ std::string RetryServiceConfig(int max_attempts) {
 //
 // The call is set up on the caller's thread and its callback runs on one of gRPC's; gRPC orders
 // the two with synchronisation of its own, which ThreadSanitizer cannot see in Debian's
-// uninstrumented gRPC. Started() just before the call starts and Done() first thing in the
+// uninstrumented gRPC. Started() just before the call starts and Finished() first thing in the
 // callback make the hand-off of what our code wrote (the request, the caller's state the callback
 // reads) visible. gRPC's own inline code, compiled into this file, still reads the context and
 // serialises the request after Started(); that part is gRPC's ordering of its own work, covered
@@ -165,10 +165,10 @@ class Client::Channel {
     // Each Client gets connections of its own rather than sharing them with other Clients of the
     // process, so that several Clients spread load over several connections.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    // Keepalive: see ClientOptions::keepalive_time.
+    // Keepalive: see ClientOptions::keepalive_time. Never more often than the registry accepts.
     if (options.keepalive_time > absl::ZeroDuration()) {
-      args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
-                  static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));
+      const absl::Duration every = std::max(options.keepalive_time, absl::Seconds(10));
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(absl::ToInt64Milliseconds(every)));
       args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
                   static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
       args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

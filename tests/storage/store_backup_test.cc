@@ -68,15 +68,19 @@ class StoreBackupTest : public ::testing::Test {
     return registered;
   }
 
-  // Waits until the data folder's table files have stayed the same for half a second.
   // Waits until `store` owes no compaction and its table files have stayed as they are for two
   // seconds: a compaction under way (slow in a sanitizer build) may not have written its output
-  // yet.
+  // yet. Fails the test if that takes more than two minutes.
   void AwaitSettledTables(ChildStore& store) {
     std::vector<std::string> last;
+    const absl::Time give_up = absl::Now() + absl::Minutes(2);
     absl::Time since = absl::Now();
     while (absl::Now() - since < absl::Seconds(2) ||
            store.Statistics().pending_compaction_bytes != 0) {
+      if (absl::Now() > give_up) {
+        ADD_FAILURE() << "the store's tables did not settle within two minutes";
+        return;
+      }
       std::vector<std::string> tables;
       for (const auto& entry : std::filesystem::directory_iterator(data_)) {
         if (entry.path().extension() == ".sst") tables.push_back(entry.path().string());

@@ -217,13 +217,16 @@ FaultInjectionFs::~FaultInjectionFs() { std::lock_guard<std::mutex> lock(mu_); }
 // A file opened for random access whose reads fail while FailReads is on.
 //
 // RocksDB opens a table's file on one thread and reads it on others, handing it over through its
-// table cache under its own locks, which ThreadSanitizer cannot see. As TrackedFile's, every
-// virtual method runs under an InOrder, and the destructor acquires what every call did.
+// table cache under its own locks, which ThreadSanitizer cannot see. Every virtual method runs
+// under an InOrder, which acquires what the constructor did and releases what the call did; the
+// destructor acquires what every call did. Unlike TrackedFile's, a call does not acquire what
+// other calls did: RocksDB reads a table from several threads at once, unordered, and a race
+// between two of them in our code must still show.
 class FaultInjectionFs::FailingReadsFile final : public rocksdb::FSRandomAccessFileOwnerWrapper {
  public:
   FailingReadsFile(std::unique_ptr<rocksdb::FSRandomAccessFile> file, const FaultInjectionFs* fs)
       : FSRandomAccessFileOwnerWrapper(std::move(file)), fs_(fs) {
-    calls_.store(0, std::memory_order_release);
+    constructed_.store(true, std::memory_order_release);
   }
   ~FailingReadsFile() override { calls_.load(std::memory_order_acquire); }
 
@@ -292,11 +295,11 @@ class FaultInjectionFs::FailingReadsFile final : public rocksdb::FSRandomAccessF
   }
 
  private:
-  // Held for the length of one call, as TrackedFile's.
+  // Held for the length of one call: see the class comment.
   class InOrder {
    public:
     explicit InOrder(const FailingReadsFile& file) : file_(file) {
-      file_.calls_.load(std::memory_order_acquire);
+      file_.constructed_.load(std::memory_order_acquire);
     }
     ~InOrder() { file_.calls_.fetch_add(1, std::memory_order_release); }
     InOrder(const InOrder&) = delete;
@@ -311,7 +314,8 @@ class FaultInjectionFs::FailingReadsFile final : public rocksdb::FSRandomAccessF
   }
 
   const FaultInjectionFs* const fs_;
-  mutable std::atomic<uint64_t> calls_;  // see the class comment
+  std::atomic<bool> constructed_{false};    // see the class comment
+  mutable std::atomic<uint64_t> calls_{0};  // released by each call, acquired by the destructor
 };
 
 rocksdb::IOStatus FaultInjectionFs::PowerFault() const {

@@ -111,9 +111,10 @@ class FaultInjectionFs final : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus SyncFault() const;
   rocksdb::IOStatus PowerFault() const;
   std::shared_ptr<FileState> Track(const std::string& path, uint64_t size_on_disk);
-  // First in every method RocksDB calls: acquires what the constructor did. RocksDB's background
-  // threads, which call them, are started inside librocksdb, where ThreadSanitizer cannot see
-  // them start, so nothing else orders the construction before their calls.
+  // First in every method this class overrides: acquires what the constructor did. RocksDB's
+  // background threads, which call them, are started inside librocksdb, where ThreadSanitizer
+  // cannot see them start, so nothing else orders the construction before their calls. (The
+  // methods it inherits only forward to RocksDB's own FileSystem: see tests/sanitizers/tsan.supp.)
   void Entered() const { constructed_.load(std::memory_order_acquire); }
 
   std::atomic<bool> fail_syncs_ = false;

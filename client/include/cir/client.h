@@ -82,7 +82,8 @@ struct ClientOptions {
   // closed if no answer comes within keepalive_timeout, so that a connection a firewall or NAT
   // dropped silently is found before a call waits on it, and a feed subscriber learns that its
   // stream is gone (and resubscribes from its cursor). The registry accepts pings every 10
-  // seconds or more; zero turns keepalive off. Defaults: 30 seconds, 10 seconds.
+  // seconds or more, so a shorter keepalive_time is taken as 10 seconds; zero turns keepalive
+  // off. Defaults: 30 seconds, 10 seconds.
   absl::Duration keepalive_time = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(10);
   // The person the calls are made for, and why: sent with every call as the metadata
@@ -153,7 +154,7 @@ class FeedStream {
 
 class Client {
  public:
-  // The callbacks of the *Async methods: any callable, move-only ones included.
+  // The callbacks of the *Async methods: any callable, move-only ones included; never empty.
   template <typename T>
   using Callback = absl::AnyInvocable<void(absl::StatusOr<T>)>;
   using HealthCallback = absl::AnyInvocable<void(absl::Status)>;
@@ -228,7 +229,8 @@ class Client {
   absl::StatusOr<v1::BackUpResponse> BackUp(CallOptions call = {});
 
   // The server's standard health check (grpc.health.v1.Health/Check for the whole server):
-  // OK when serving.
+  // OK when serving. It waits for CheckHealthAsync: do not call it from a callback of this
+  // library, which runs on one of gRPC's threads.
   absl::Status CheckHealth(CallOptions call = {});
 
   // Non-blocking forms for callers with many calls in flight: `done` runs once, on a gRPC thread.
