@@ -24,7 +24,8 @@ set(CIR_PYTHON_DIR ${CMAKE_CURRENT_BINARY_DIR}/python)
 set(CIR_PYTHON_PACKAGE_DIR ${CIR_PYTHON_DIR}/cir_registry)
 set(cir_python_protoc_dir ${CMAKE_CURRENT_BINARY_DIR}/python-protoc)
 
-# protoc's output, named after the protos' paths; then placed inside the package. The gRPC plugin
+# protoc's output, named after the protos' paths; then placed inside the package. The .pyi stubs
+# (--pyi_out, protoc 3.20 and later: Debian 12 has 3.21) type the messages. The gRPC plugin
 # writes an empty wire_messages_pb2_grpc.py too (the wire messages have no service): not placed.
 set(cir_python_generated
   cir/v1/registry_pb2.py cir/v1/registry_pb2.pyi cir/v1/registry_pb2_grpc.py

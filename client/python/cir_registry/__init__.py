@@ -7,7 +7,8 @@
 
     with cir_registry.Client("registry.example:443", ca_file="registry-ca.pem",
                              cert_file="agency.pem", key_file="agency.key",
-                             end_user="smartcard-5551234", purpose_of_use="DIRECT_CARE") as registry:
+                             end_user="smartcard-5551234",
+                             purpose_of_use="DIRECT_CARE") as registry:
         try:
             print(registry.resolve("999 000 0018").record.child_id_display)
         except cir_registry.NotFound as refusal:

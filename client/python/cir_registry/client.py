@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from types import TracebackType
 from typing import Any, Callable, Iterable, List, Optional, Tuple, Type, TypeVar, Union
 
@@ -15,10 +14,9 @@ from cir_registry._generated import wire_messages_pb2 as wire
 from cir_registry.errors import error_from_rpc
 from cir_registry.feed import FeedSubscription
 from cir_registry.health import HEALTH_CHECK_METHOD, ServingStatus
-from cir_registry.tls import mutual_tls_from_files
+from cir_registry.tls import PathLike, mutual_tls_from_files
 
 Response = TypeVar("Response")
-PathLike = Union[str, "os.PathLike[str]"]
 
 # The metadata naming the person a call is made for, and why.
 _END_USER_KEY = "x-cir-end-user"
@@ -82,16 +80,15 @@ class Client:
                  wait_for_ready: bool = False, keepalive_time: float = 30.0,
                  keepalive_timeout: float = 10.0) -> None:
         options = channel_options(max_attempts, keepalive_time, keepalive_timeout)
-        files = (ca_file, cert_file, key_file)
         if insecure_plaintext:
-            if any(file is not None for file in files):
+            if ca_file is not None or cert_file is not None or key_file is not None:
                 raise ValueError("insecure_plaintext takes no TLS files")
             self._channel = grpc.insecure_channel(target, options=options)
         else:
-            if any(file is None for file in files):
+            if ca_file is None or cert_file is None or key_file is None:
                 raise ValueError("the registry answers over mutual TLS: give ca_file, cert_file "
                                  "and key_file (or insecure_plaintext for a test server)")
-            credentials = mutual_tls_from_files(ca_file, cert_file, key_file)  # type: ignore
+            credentials = mutual_tls_from_files(ca_file, cert_file, key_file)
             self._channel = grpc.secure_channel(target, credentials, options=options)
         self._timeout = timeout
         self._wait_for_ready = wait_for_ready

@@ -39,7 +39,7 @@ class FeedSubscription(Iterator[v1.SubscribeResponse]):
 
     def __next__(self) -> v1.SubscribeResponse:
         try:
-            return next(self._call)  # type: ignore[call-overload]
+            return next(self._call)
         except grpc.RpcError as error:
             if self._cancelled and self._call.code() == grpc.StatusCode.CANCELLED:
                 raise StopIteration from None
