@@ -12,6 +12,11 @@
 //   cir-server --unsafe-unencrypted-store --allow-test-nhs-numbers ...   (measurements only)
 //
 //   cir-server --data-dir DIR --master-key-file OLD --rotate-master-key-to NEW   (then exits)
+//   cir-server --data-dir DIR --master-key-file FILE --init-store   (creates the store, exits)
+//
+//   cir-server --config FILE ...   reads options from FILE (one `name = value` a line, each an
+//   option above without its dashes; see server/package/cir-server.conf), the command line
+//   overriding it.
 //
 // SIGHUP reads the access configuration again (so does a change to the file, within a second).
 // Runs until SIGTERM or SIGINT. Then health turns NOT_SERVING, the server keeps answering for the
@@ -34,6 +39,7 @@
 #include "access/policy_source.h"
 #include "server/log.h"
 #include "server/registry_server.h"
+#include "storage/rocksdb_child_store.h"
 #include "storage/store_keys.h"
 
 // jemalloc's settings, read by it at start (MALLOC_CONF in the environment still overrides them).
@@ -50,6 +56,30 @@ extern "C" {
 const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
 }
 
+namespace {
+
+// --init-store: creates the store if the data folder holds none, and closes it again. Exit
+// status 0 when a store is there afterwards (made now, or found), 1 otherwise.
+int InitStore(cir::storage::RocksDbStoreOptions store) {
+  store.create_if_missing = false;
+  if (cir::storage::RocksDbChildStore::Open(store).ok()) {
+    cir::server::LogLine(absl::StrCat("a store is already in ", store.path, "; left as it is"));
+    return 0;
+  }
+  store.create_if_missing = true;
+  absl::StatusOr<std::unique_ptr<cir::storage::ChildStore>> created =
+      cir::storage::RocksDbChildStore::Open(store);
+  if (!created.ok()) {
+    cir::server::LogLine(
+        absl::StrCat("no store created in ", store.path, ": ", created.status().message()));
+    return 1;
+  }
+  cir::server::LogLine(absl::StrCat("an empty store is made in ", store.path));
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   cir::server::RegistryServerOptions options;
   options.store.path = "cir-data";
@@ -60,6 +90,12 @@ int main(int argc, char** argv) {
   size_t call_memory_mib = options.call_memory_bytes >> 20;
 
   CLI::App app{"Child Identifier Registry server"};
+  app.set_config("--config", "",
+                 "read options from this file: one `name = value` a line, each an option of "
+                 "this list without its leading dashes (e.g. data-dir = \"/var/lib/cir/store\"); "
+                 "options given on the command line override it");
+  // A setting the server does not know (a mistyped name) is an error, never silently ignored.
+  app.allow_config_extras(CLI::config_extras_mode::error);
   app.add_option("--listen", options.listen_address,
                  "address to listen on, host:port (port 0 picks a free one)")
       ->capture_default_str();
@@ -175,6 +211,11 @@ int main(int argc, char** argv) {
                  "how often the audit log's checkpoint is signed")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 3600.0));
+  bool init_store = false;
+  app.add_flag("--init-store", init_store,
+               "create an empty store in --data-dir under --master-key-file, then exit (once, "
+               "when installing: a store already there is left as it is); the server itself "
+               "never creates one without --create-if-missing");
   std::string rotate_to;
   app.add_option("--rotate-master-key-to", rotate_to,
                  "re-wrap the store's data key under the master key in this file (make it with "
@@ -221,6 +262,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  if (init_store) return InitStore(options.store);
   if (!rotate_to.empty()) {
     absl::Status rotated =
         cir::storage::RotateMasterKey(options.store.path, master_key_file, rotate_to);

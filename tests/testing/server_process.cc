@@ -32,8 +32,12 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
   }
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return false;
-  std::vector<std::string> args = {binary_, "--listen", "127.0.0.1:0", "--data-dir", data_dir_,
-                                   "--create-if-missing"};
+  std::vector<std::string> args = {binary_, "--listen", "127.0.0.1:0"};
+  if (arguments_only_) {
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    return Spawn(args, pipe_fds);
+  }
+  args.insert(args.end(), {"--data-dir", data_dir_, "--create-if-missing"});
   if (test_environment_) args.push_back("--allow-test-nhs-numbers");
   // The store is encrypted under a master key of the test's own, beside the data folder.
   if (store_key_ == StoreKey::kMasterKey) {
@@ -53,6 +57,10 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
                 {"--insecure-plaintext-for-tests", kTestAgency, "--access-config", access_config});
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  return Spawn(args, pipe_fds);
+}
+
+bool ServerProcess::Spawn(std::vector<std::string> args, const int pipe_fds[2]) {
   std::vector<char*> argv;  // built before fork: the child may only make async-signal-safe calls
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);

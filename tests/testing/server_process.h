@@ -30,6 +30,10 @@ class ServerProcess {
   enum class StoreKey { kMasterKey, kUnencrypted, kNone };
   void set_store_key(StoreKey store_key) { store_key_ = store_key; }
 
+  // Whether Start gives the server only `--listen 127.0.0.1:0` and its extra arguments, none of
+  // the options above (a test of a settings file passes `--config FILE`). Default: false.
+  void set_arguments_only(bool arguments_only) { arguments_only_ = arguments_only; }
+
   // Starts the server and waits until it serves; false if it exited first (see log()).
   bool Start(const std::vector<std::string>& extra_args = {});
   // Sends `signal` and waits for the process to end; returns its wait status.
@@ -41,6 +45,8 @@ class ServerProcess {
   std::string log();
 
  private:
+  // Runs `args` with its standard error into `pipe_fds`, and reads it until the server serves.
+  bool Spawn(std::vector<std::string> args, const int pipe_fds[2]);
   void DrainLog(int fd);
 
   std::string binary_;
@@ -48,6 +54,7 @@ class ServerProcess {
   bool test_environment_ = true;
   bool plaintext_test_access_ = true;
   StoreKey store_key_ = StoreKey::kMasterKey;
+  bool arguments_only_ = false;
   pid_t pid_ = -1;
   int port_ = 0;
   std::thread drainer_;
