@@ -24,6 +24,7 @@ std::vector<RoleGrant> EveryRoleAsASystem() {
 const std::vector<MethodRule>& Rules() {
   static const auto* rules = new std::vector<MethodRule>{
       {"/cir.v1.ChildRegistry/RegisterBirth", {{ROLE_MATERNITY, kSystem, kOwnRecords}}},
+      {"/cir.v1.ChildRegistry/RegisterBirths", {{ROLE_MATERNITY, kSystem, kOwnRecords}}},
       {"/cir.v1.ChildRegistry/RecordDeath",
        {{ROLE_MATERNITY, kSystem, kOwnRecords}, {ROLE_REGISTRAR, kSystem, kAnyRecord}}},
       {"/cir.v1.ChildRegistry/Resolve",

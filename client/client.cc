@@ -286,6 +286,7 @@ Client::~Client() = default;
   }
 
 CIR_CLIENT_UNARY(RegisterBirth)
+CIR_CLIENT_UNARY(RegisterBirths)
 CIR_CLIENT_UNARY(Resolve)
 CIR_CLIENT_UNARY(LinkUpn)
 CIR_CLIENT_UNARY(LinkNhsNumber)
@@ -299,6 +300,7 @@ CIR_CLIENT_UNARY(MergeRecords)
 CIR_CLIENT_UNARY(UndoMerge)
 CIR_CLIENT_UNARY(RestrictSharing)
 CIR_CLIENT_ASYNC(RegisterBirth)
+CIR_CLIENT_ASYNC(RegisterBirths)
 CIR_CLIENT_ASYNC(Resolve)
 CIR_CLIENT_ASYNC(LinkUpn)
 CIR_CLIENT_ASYNC(LinkNhsNumber)

@@ -25,6 +25,22 @@ void ToChildIdentifiers(const storage::StoredChild& stored, v1::ChildRecord* rec
   record->set_version(stored.version());
 }
 
+void NarrowToView(v1::RecordView view, v1::ChildRecord& record) {
+  if (view != v1::RECORD_VIEW_IDENTIFIERS && view != v1::RECORD_VIEW_CHILD_ID) return;
+  v1::ChildRecord narrowed;
+  narrowed.set_child_id(std::move(*record.mutable_child_id()));
+  narrowed.set_child_id_display(std::move(*record.mutable_child_id_display()));
+  if (view == v1::RECORD_VIEW_IDENTIFIERS) {
+    narrowed.set_nhs_number(std::move(*record.mutable_nhs_number()));
+    narrowed.mutable_former_nhs_numbers()->Swap(record.mutable_former_nhs_numbers());
+    narrowed.set_upn(std::move(*record.mutable_upn()));
+    narrowed.mutable_former_upns()->Swap(record.mutable_former_upns());
+    narrowed.set_status(record.status());
+    narrowed.set_version(record.version());
+  }
+  record = std::move(narrowed);
+}
+
 void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record) {
   ToChildIdentifiers(stored, record);
   ToDate(stored.date_of_birth(), record->mutable_date_of_birth());

@@ -18,6 +18,11 @@ void ToChildRecord(const storage::StoredChild& stored, v1::ChildRecord* record);
 // Only the identifying fields: the identifiers, current and former, the status and the version.
 void ToChildIdentifiers(const storage::StoredChild& stored, v1::ChildRecord* record);
 
+// Narrows a record made whole (or to its identifiers) to what `view` asks for: RECORD_VIEW_FULL
+// and RECORD_VIEW_UNSPECIFIED keep it as it is; RECORD_VIEW_IDENTIFIERS keeps the fields
+// ToChildIdentifiers sets; RECORD_VIEW_CHILD_ID keeps child_id and child_id_display.
+void NarrowToView(v1::RecordView view, v1::ChildRecord& record);
+
 }  // namespace cir::registry
 
 #endif  // CIR_REGISTRY_RECORD_MAPPING_H_

@@ -245,6 +245,77 @@ absl::Status RegisterInTxn(const ValidBirth& birth, const std::string& fingerpri
   return absl::OkStatus();
 }
 
+// One birth of a RegisterBirths call: valid, with its fingerprint, or refused before the unit.
+struct PendingBirth {
+  std::optional<ValidBirth> birth;
+  std::string fingerprint;
+  absl::Status refusal;
+};
+
+// Whether `outcome`, a refusal of one birth, is the birth's own (its details, its notification
+// id, its NHS number), which leaves the other births of its call to go on; anything else (the
+// store failing to read or stage, a part that could not be undone) fails the whole unit.
+bool IsTheBirthsOwnRefusal(const absl::Status& outcome) {
+  switch (outcome.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kOutOfRange:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A birth's refusal as its result carries it: the code, reason, message and metadata
+// RegisterBirth's status would carry.
+v1::BirthRefusal ToBirthRefusal(const absl::Status& refusal) {
+  v1::BirthRefusal result;
+  result.set_code(static_cast<int32_t>(refusal.code()));
+  result.set_message(std::string(refusal.message()));
+  if (std::optional<google::rpc::ErrorInfo> info = errors::ErrorInfoOf(refusal); info.has_value()) {
+    v1::ErrorReason reason = v1::ERROR_REASON_UNSPECIFIED;
+    if (v1::ErrorReason_Parse(info->reason(), &reason)) result.set_reason(reason);
+    result.mutable_metadata()->insert(info->metadata().begin(), info->metadata().end());
+  }
+  return result;
+}
+
+// The unit of work of RegisterBirths: each birth in turn as a part of the unit (RegisterInTxn),
+// so that a refused birth's writes, if it staged any, go and the others' stay.
+absl::Status RegisterEachInTxn(const std::vector<PendingBirth>& births, v1::RecordView view,
+                               const RecordScope& scope,
+                               const std::function<std::string()>& draw_child_id, WriteTxn& txn,
+                               v1::RegisterBirthsResponse& response) {
+  response.Clear();
+  response.mutable_results()->Reserve(static_cast<int>(births.size()));
+  int registered = 0;
+  for (const PendingBirth& pending : births) {
+    v1::RegisterBirthsResult* result = response.add_results();
+    absl::Status outcome = pending.refusal;
+    if (outcome.ok()) {
+      v1::RegisterBirthResponse answer;
+      outcome = txn.RunPart([&] {
+        return RegisterInTxn(*pending.birth, pending.fingerprint, scope, txn.CommitTime(),
+                             draw_child_id, txn, answer);
+      });
+      if (outcome.ok()) {
+        NarrowToView(view, *answer.mutable_record());
+        *result->mutable_registered() = std::move(answer);
+        ++registered;
+        continue;
+      }
+      if (!IsTheBirthsOwnRefusal(outcome)) return outcome;
+    }
+    *result->mutable_refused() = ToBirthRefusal(outcome);
+  }
+  response.set_registered_count(registered);
+  response.set_refused_count(static_cast<int32_t>(births.size()) - registered);
+  return absl::OkStatus();
+}
+
 // Refuses an identifier that resolves to another child (ALREADY_EXISTS, `held_by_another`, without
 // saying which child). Returns whether it already resolves to this child.
 absl::StatusOr<bool> CheckNotHeldByAnother(WriteTxn& txn, IndexKind kind, const std::string& value,
@@ -427,6 +498,55 @@ void Registry::RegisterBirth(const v1::RegisterBirthRequest& request,
       [birth = *std::move(birth), fingerprint = std::move(fingerprint), scope = actor.scope,
        draw = options_.draw_child_id](WriteTxn& txn, v1::RegisterBirthResponse& response) {
         return RegisterInTxn(birth, fingerprint, scope, txn.CommitTime(), draw, txn, response);
+      },
+      std::move(reply), std::move(submit), actor);
+}
+
+void Registry::RegisterBirths(const v1::RegisterBirthsRequest& request,
+                              Reply<v1::RegisterBirthsResponse> reply,
+                              storage::SubmitOptions submit, const Actor& actor,
+                              std::vector<absl::Status> refused) {
+  const int count = request.births_size();
+  if (count == 0) {
+    reply(errors::InvalidField("births", "give at least one birth", v1::FIELD_REQUIRED));
+    return;
+  }
+  if (count > options_.max_bulk_births) {
+    reply(errors::Refusal(absl::StatusCode::kInvalidArgument, v1::BATCH_TOO_LARGE,
+                          absl::StrCat("births: at most ", options_.max_bulk_births,
+                                       " per call, got ", count, "; split them into several calls"),
+                          {{"field", "births"}}));
+    return;
+  }
+  if (!v1::RecordView_IsValid(request.view())) {
+    reply(errors::InvalidField("view", "not a known record view"));
+    return;
+  }
+  if (!refused.empty() && refused.size() != static_cast<size_t>(count)) {
+    reply(InternalFault("RegisterBirths was given refusals for another number of births"));
+    return;
+  }
+  // Each birth checked here, off the writer; only those that pass go to the unit of work.
+  std::vector<PendingBirth> births(count);
+  for (int i = 0; i < count; ++i) {
+    if (!refused.empty() && !refused[i].ok()) {
+      births[i].refusal = std::move(refused[i]);
+      continue;
+    }
+    absl::StatusOr<ValidBirth> birth =
+        ValidateBirth(request.births(i), options_.today(), options_.allow_test_nhs_numbers);
+    if (!birth.ok()) {
+      births[i].refusal = birth.status();
+      continue;
+    }
+    births[i].fingerprint = NotificationFingerprint(*birth);
+    births[i].birth = *std::move(birth);
+  }
+  SubmitChange<v1::RegisterBirthsResponse>(
+      store_,
+      [births = std::move(births), view = request.view(), scope = actor.scope,
+       draw = options_.draw_child_id](WriteTxn& txn, v1::RegisterBirthsResponse& response) {
+        return RegisterEachInTxn(births, view, scope, draw, txn, response);
       },
       std::move(reply), std::move(submit), actor);
 }

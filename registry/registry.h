@@ -2,6 +2,7 @@
 #define CIR_REGISTRY_REGISTRY_H_
 
 #include <functional>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -18,6 +19,8 @@ struct RegistryOptions {
   std::function<absl::CivilDay()> today;
   // Most identifiers in one BatchResolve. Default: 10,000.
   int max_batch_identifiers = 10000;
+  // Most births in one RegisterBirths. Default: 10,000.
+  int max_bulk_births = 10000;
   // Whether NHS numbers of the test range (beginning 999, never issued to a person) are accepted in
   // writes: the child's and the mother's in RegisterBirth, the one LinkNhsNumber adds. Only test
   // environments set it; otherwise such a number is refused with INVALID_ARGUMENT, reason
@@ -64,6 +67,15 @@ class Registry {
   void RegisterBirth(const v1::RegisterBirthRequest& request,
                      Reply<v1::RegisterBirthResponse> reply, storage::SubmitOptions submit = {},
                      const Actor& actor = {});
+  // Registers each birth of `request` as RegisterBirth would, in request order and all in one
+  // unit of work (one durable write), each with its own result: a birth refused changes nothing
+  // and the others go on. The call itself is refused only for no births, too many, or an unknown
+  // view, or when the store fails the unit (then no birth of it was written). `refused`, empty or
+  // one status per birth: a birth whose status is not OK was refused by the caller's own rules (a
+  // notifying system its agency may not use) and is answered with that refusal unread.
+  void RegisterBirths(const v1::RegisterBirthsRequest& request,
+                      Reply<v1::RegisterBirthsResponse> reply, storage::SubmitOptions submit = {},
+                      const Actor& actor = {}, std::vector<absl::Status> refused = {});
   void LinkUpn(const v1::LinkUpnRequest& request, Reply<v1::LinkUpnResponse> reply,
                storage::SubmitOptions submit = {}, const Actor& actor = {});
   void LinkNhsNumber(const v1::LinkNhsNumberRequest& request,

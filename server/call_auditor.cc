@@ -98,6 +98,12 @@ registry::Actor CallAuditor::ActorFor(const access::Caller& caller,
                    static_cast<const v1::ChildRecord&>(reflection->GetMessage(*response, field)),
                    entry);
       }
+      // A bulk registration's records, one in each birth's result.
+      if (const auto* births = dynamic_cast<const v1::RegisterBirthsResponse*>(response)) {
+        for (const v1::RegisterBirthsResult& result : births->results()) {
+          if (result.has_registered()) NoteRecord(grant, result.registered().record(), entry);
+        }
+      }
     }
     audited->store(true, std::memory_order_release);
     return entry;

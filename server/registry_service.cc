@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -203,6 +205,15 @@ absl::AnyInvocable<void(absl::StatusOr<Response>)> RegistryService::ChangeReply(
       return;
     }
     if (result.ok()) TrimRecords(caller.grant, *result);
+    if constexpr (std::is_same_v<Response, v1::RegisterBirthsResponse>) {
+      if (result.ok()) {
+        for (v1::RegisterBirthsResult& item : *result->mutable_results()) {
+          if (item.has_registered()) {
+            access::TrimChildRecord(caller.grant, *item.mutable_registered()->mutable_record());
+          }
+        }
+      }
+    }
     Finish(reactor, response, method, &calls_finished_, std::move(result));
   };
 }
@@ -224,6 +235,30 @@ grpc::ServerUnaryReactor* RegistryService::RegisterBirth(grpc::CallbackServerCon
   registry_.RegisterBirth(
       *request, ChangeReply(reactor, context, response, "RegisterBirth", *caller, audited),
       WriteCall(context, *request), actor);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RegistryService::RegisterBirths(grpc::CallbackServerContext* context,
+                                                          const v1::RegisterBirthsRequest* request,
+                                                          v1::RegisterBirthsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = Enter(context);
+  absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "RegisterBirths");
+  if (!caller.ok()) return reactor;
+  if (absl::Status size = CheckRequestSize(*request, kMaxRegisterBirthsBytes, "RegisterBirths");
+      !size.ok()) {
+    Refuse(reactor, context, response, "RegisterBirths", &*caller, std::move(size));
+    return reactor;
+  }
+  // A birth naming a notifying system the agency may not use is refused alone.
+  std::vector<absl::Status> refused;
+  refused.reserve(request->births_size());
+  for (const v1::RegisterBirthRequest& birth : request->births()) {
+    refused.push_back(CheckNotifyingSystem(*caller, birth.notifying_system()));
+  }
+  auto audited = std::make_shared<std::atomic<bool>>(false);
+  registry_.RegisterBirths(
+      *request, ChangeReply(reactor, context, response, "RegisterBirths", *caller, audited),
+      WriteCall(context, *request), CallAuditor::ActorFor(*caller, audited), std::move(refused));
   return reactor;
 }
 

@@ -38,6 +38,9 @@ class RegistryService final : public v1::ChildRegistry::CallbackService {
   grpc::ServerUnaryReactor* Resolve(grpc::CallbackServerContext* context,
                                     const v1::ResolveRequest* request,
                                     v1::ResolveResponse* response) override;
+  grpc::ServerUnaryReactor* RegisterBirths(grpc::CallbackServerContext* context,
+                                           const v1::RegisterBirthsRequest* request,
+                                           v1::RegisterBirthsResponse* response) override;
   grpc::ServerUnaryReactor* LinkUpn(grpc::CallbackServerContext* context,
                                     const v1::LinkUpnRequest* request,
                                     v1::LinkUpnResponse* response) override;

@@ -9,11 +9,14 @@
 
 namespace cir::server {
 
-// The largest request any method takes, the server-wide receive limit: a BatchResolve of 10,000
-// identifiers, each at most 64 bytes as sent (13 characters with separators, or full-width forms of
-// three bytes each), is under 700 KiB. gRPC refuses a larger message with RESOURCE_EXHAUSTED (after
-// buffering it, up to the server's call memory quota: see RegistryServerOptions).
-inline constexpr size_t kMaxRequestBytes = size_t{1} << 20;
+// The largest request any method takes, the server-wide receive limit: a RegisterBirths of 4 MiB
+// (10,000 births of some 200-400 bytes each as maternity systems send them; births with every
+// field at its longest fit about 2,000 to a call). A BatchResolve of 10,000 identifiers, each at
+// most 64 bytes as sent, is under 700 KiB. gRPC refuses a larger message with RESOURCE_EXHAUSTED
+// (after buffering it, up to the server's call memory quota: see RegistryServerOptions).
+inline constexpr size_t kMaxRequestBytes = size_t{4} << 20;
+// RegisterBirths: the server-wide limit.
+inline constexpr size_t kMaxRegisterBirthsBytes = kMaxRequestBytes;
 // The largest response: a BatchResolve of 10,000 full records is a few MiB.
 inline constexpr size_t kMaxResponseBytes = size_t{64} << 20;
 

@@ -30,16 +30,19 @@ uint64_t AreaSequencer::Next(absl::string_view local_authority) {
   return next;
 }
 
-void AreaSequencer::DiscardUnit() {
+void AreaSequencer::DiscardUnit() { DiscardPart(0); }
+
+void AreaSequencer::DiscardPart(size_t start) {
   // Undone newest first, so an area the unit took several numbers from ends at its first undo.
-  for (auto it = unit_undo_.rbegin(); it != unit_undo_.rend(); ++it) {
-    if (it->second.has_value()) {
-      group_[it->first] = *it->second;
+  for (size_t i = unit_undo_.size(); i > start; --i) {
+    const auto& [area, before] = unit_undo_[i - 1];
+    if (before.has_value()) {
+      group_[area] = *before;
     } else {
-      group_.erase(it->first);
+      group_.erase(area);
     }
   }
-  unit_undo_.clear();
+  unit_undo_.resize(start);
 }
 
 std::vector<AreaHead> AreaSequencer::CommitGroup() {

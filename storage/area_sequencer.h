@@ -20,10 +20,10 @@ namespace cir::storage {
 //
 // The writer thread stages a group: Next assigns an area's next number (its committed head, or
 // the last number given in this group, plus one); a unit that fails gives back what it took
-// (BeginUnit / DiscardUnit); once the group's batch is durable, CommitGroup makes the group's
-// numbers the committed heads, and DiscardGroup forgets them if the write failed.
-// Readers on any thread ask for committed heads (Heads), which never run ahead of what a read of
-// the store can see.
+// (BeginUnit / DiscardUnit), and so does a refused part of a unit (BeginPart / DiscardPart); once
+// the group's batch is durable, CommitGroup makes the group's numbers the committed heads, and
+// DiscardGroup forgets them if the write failed. Readers on any thread ask for committed heads
+// (Heads), which never run ahead of what a read of the store can see.
 class AreaSequencer {
  public:
   // The committed heads, as read from the store at open or after recovering from a failed write.
@@ -34,6 +34,9 @@ class AreaSequencer {
   void BeginUnit();
   uint64_t Next(absl::string_view local_authority);
   void DiscardUnit();
+  // Where a part of the unit begins (WriteTxn::RunPart), and giving back what the part took.
+  size_t BeginPart() const { return unit_undo_.size(); }
+  void DiscardPart(size_t start);
   // The heads that moved in the group, now committed.
   std::vector<AreaHead> CommitGroup();
   void DiscardGroup();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -54,6 +55,14 @@ class WriteTxn {
 
   // Records a signed checkpoint of the audit log's tree (storage/audit_log_store.h).
   virtual absl::Status PutAuditCheckpoint(const v1::AuditCheckpoint& checkpoint) = 0;
+
+  // Runs `part`, a part of this unit that may be refused on its own (one birth of many in a
+  // bulk registration): if it returns an error, the writes it staged are discarded, with the
+  // event sequence numbers and feed positions it took, and the unit goes on from where it stood
+  // before the part. Returns the part's outcome. If the part's writes could not be discarded, it
+  // returns INTERNAL (reason INTERNAL_ERROR) instead, and the unit must then fail: its whole group
+  // is discarded. Parts may not be nested.
+  virtual absl::Status RunPart(absl::FunctionRef<absl::Status()> part) = 0;
 
   // When the unit's group commits: taken by the writer once per group, just before the group's
   // first unit runs, and never earlier than the previous group's (also across restarts), so

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 
 namespace cir::storage {
@@ -37,6 +38,19 @@ class GroupBatch {
   // discarded: the batch then holds a failed unit's writes and must never be committed.
   absl::Status DiscardUnit();
 
+  // Where a part of the unit (WriteTxn::RunPart) begins: taken by BeginPart, given back to
+  // DiscardPart.
+  struct PartStart {
+    uint32_t count = 0;
+    size_t bytes = 0;
+  };
+  // Marks where a part of the current unit begins (a save point inside the unit's).
+  PartStart BeginPart();
+  // Keeps the writes the part staged.
+  void KeepPart();
+  // Discards the writes the part staged since `start`, as DiscardUnit does for a unit.
+  absl::Status DiscardPart(PartStart start);
+
   // Writes (puts) in the batch, and the rollbacks made so far (each rebuilt the index).
   uint32_t staged_writes() { return batch_.GetWriteBatch()->Count(); }
   int rollbacks() const { return rollbacks_; }
@@ -44,8 +58,10 @@ class GroupBatch {
  private:
   rocksdb::WriteBatchWithIndex batch_;
   std::function<bool()> fail_rollback_;
-  uint32_t count_at_unit_start_ = 0;
-  size_t bytes_at_unit_start_ = 0;
+  // Discards the writes since the newest save point, which was set at `start`.
+  absl::Status DiscardSince(PartStart start, absl::string_view what);
+
+  PartStart unit_start_;
   int rollbacks_ = 0;
 };
 

@@ -81,10 +81,11 @@ absl::Status Reopening() {
 // The WriteTxn handed to one unit of work: reads through the group's batch, writes into it.
 class GroupTxn final : public WriteTxn {
  public:
-  GroupTxn(const StoreDatabase& database, rocksdb::WriteBatchWithIndex* batch,
-           uint64_t* next_sequence, AreaSequencer* areas, absl::Time commit_time)
+  GroupTxn(const StoreDatabase& database, GroupBatch* group_batch, uint64_t* next_sequence,
+           AreaSequencer* areas, absl::Time commit_time)
       : database_(database),
-        batch_(batch),
+        group_batch_(group_batch),
+        batch_(&group_batch->batch()),
         next_sequence_(next_sequence),
         areas_(areas),
         commit_time_(commit_time) {}
@@ -182,11 +183,39 @@ class GroupTxn final : public WriteTxn {
         "staging an audit checkpoint");
   }
 
+  absl::Status RunPart(absl::FunctionRef<absl::Status()> part) override {
+    const GroupBatch::PartStart batch_start = group_batch_->BeginPart();
+    const size_t areas_start = areas_->BeginPart();
+    const uint64_t sequence_before = *next_sequence_;
+    absl::Status outcome = part();
+    if (outcome.ok()) {
+      group_batch_->KeepPart();
+      return outcome;
+    }
+    *next_sequence_ = sequence_before;
+    areas_->DiscardPart(areas_start);
+    if (absl::Status discarded = group_batch_->DiscardPart(batch_start); !discarded.ok()) {
+      // The batch holds the refused part's writes (and its save point): only discarding the
+      // whole group undoes them, which RunGroup does on seeing this.
+      part_undo_failure_ = Refusal(
+          absl::StatusCode::kInternal, v1::INTERNAL_ERROR,
+          absl::StrCat("a refused part's writes could not be undone (", discarded.message(), ")"));
+      return part_undo_failure_;
+    }
+    return outcome;
+  }
+
+  // OK, or why a part's writes could not be discarded during the unit that just ran (then the
+  // group must be discarded whatever the unit returned); cleared for the next unit.
+  absl::Status TakePartUndoFailure() { return std::exchange(part_undo_failure_, absl::OkStatus()); }
+
   absl::Time CommitTime() const override { return commit_time_; }
 
  private:
   const StoreDatabase& database_;
+  GroupBatch* group_batch_;
   rocksdb::WriteBatchWithIndex* batch_;
+  absl::Status part_undo_failure_;
   uint64_t* next_sequence_;
   AreaSequencer* areas_;
   const absl::Time commit_time_;
@@ -1002,7 +1031,7 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
     const absl::Time commit_time = NextCommitTime();
     GroupBatch batch(hooks_.fail_rollback);
     uint64_t next_sequence = next_sequence_;
-    GroupTxn txn(*database_, &batch.batch(), &next_sequence, &areas_, commit_time);
+    GroupTxn txn(*database_, &batch, &next_sequence, &areas_, commit_time);
     outcomes.reserve(group.size());
     absl::Status audit_failure;  // an entry that could not be appended (the tree is full)
     for (size_t i = 0; i < group.size(); ++i) {
@@ -1015,12 +1044,16 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
       areas_.BeginUnit();
       const uint64_t sequence_before = next_sequence;
       absl::Status outcome = unit.work(txn);
-      if (outcome.ok()) {
+      absl::Status part_undo_failure = txn.TakePartUndoFailure();
+      if (outcome.ok() && part_undo_failure.ok()) {
         batch.KeepUnit();
       } else {
+        if (outcome.ok()) outcome = part_undo_failure;
         next_sequence = sequence_before;
         areas_.DiscardUnit();
-        if (absl::Status discarded = batch.DiscardUnit(); !discarded.ok()) {
+        if (absl::Status discarded =
+                part_undo_failure.ok() ? batch.DiscardUnit() : std::move(part_undo_failure);
+            !discarded.ok()) {
           // The batch still holds this unit's writes: the group is never committed. ABORTED,
           // which a client retries, since nothing was written; units whose caller had gone
           // still hear CALL_ABANDONED.

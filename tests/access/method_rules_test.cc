@@ -50,6 +50,7 @@ using RoleTable = std::map<Role, Expected>;
 const std::map<std::string, RoleTable>& DocumentedTable() {
   static const auto* table = new std::map<std::string, RoleTable>{
       {"/cir.v1.ChildRegistry/RegisterBirth", {{ROLE_MATERNITY, kSystemOwnRecords}}},
+      {"/cir.v1.ChildRegistry/RegisterBirths", {{ROLE_MATERNITY, kSystemOwnRecords}}},
       {"/cir.v1.ChildRegistry/RecordDeath",
        {{ROLE_MATERNITY, kSystemOwnRecords}, {ROLE_REGISTRAR, kSystemAnyRecord}}},
       {"/cir.v1.ChildRegistry/Resolve",

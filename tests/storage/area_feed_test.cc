@@ -282,6 +282,51 @@ TEST_F(AreaFeedTest, AUnitThatFailsGivesItsNumbersBackToTheNextUnitOfItsGroup) {
   ExpectFeedsMatchTheLog({"938", "201"});
 }
 
+TEST_F(AreaFeedTest, APartRefusedWithinAUnitGivesBackItsWritesAndNumbersAndTheUnitGoesOn) {
+  std::vector<absl::Status> parts;
+  absl::Status unit = RunUnit(*store_, [&](WriteTxn& txn) {
+    parts.push_back(txn.RunPart([&] { return AppendCarried(txn, 1, {"938"}); }));
+    // Stages a child, an index entry and events in two areas, then refuses.
+    parts.push_back(txn.RunPart([&] {
+      StoredChild child;
+      child.set_child_id(ChildId(2));
+      absl::Status s = txn.PutChild(child);
+      if (s.ok()) s = txn.PutIndex(IndexKind::kNhsNumber, "9990000018", IndexEntry{ChildId(2), ""});
+      if (s.ok()) s = AppendCarried(txn, 2, {"938", "201"});
+      if (!s.ok()) return s;
+      return absl::AlreadyExistsError("refused after staging writes");
+    }));
+    // Refuses before staging anything.
+    parts.push_back(txn.RunPart([] { return absl::InvalidArgumentError("refused at once"); }));
+    parts.push_back(txn.RunPart([&] { return AppendCarried(txn, 3, {"201", "938"}); }));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(unit.ok()) << unit;
+  ASSERT_EQ(parts.size(), 4u);
+  EXPECT_TRUE(parts[0].ok());
+  EXPECT_EQ(parts[1].code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(parts[2].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(parts[3].ok());
+
+  // The refused part's child and index entry were never written, and its numbers went to the
+  // part after it: no gap in either area, none in the event log.
+  absl::StatusOr<std::optional<StoredChild>> refused_child = store_->GetChild(ChildId(2));
+  ASSERT_TRUE(refused_child.ok());
+  EXPECT_FALSE(refused_child->has_value());
+  absl::StatusOr<std::optional<IndexEntry>> refused_entry =
+      store_->Lookup(IndexKind::kNhsNumber, "9990000018");
+  ASSERT_TRUE(refused_entry.ok());
+  EXPECT_FALSE(refused_entry->has_value());
+  EXPECT_THAT(Sequences(Feed("938")), ElementsAre(1u, 2u));
+  EXPECT_THAT(ChildrenOf(Feed("938")), ElementsAre(ChildId(1), ChildId(3)));
+  EXPECT_THAT(Sequences(Feed("201")), ElementsAre(1u));
+  const std::vector<StoredEvent> log = Log();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].sequence(), 1u);
+  EXPECT_EQ(log[1].sequence(), 2u);
+  ExpectFeedsMatchTheLog({"938", "201"});
+}
+
 enum class Fault { kFailingSync, kFailingAppend };
 
 class AreaFeedAfterAFailedCommitTest : public ::testing::TestWithParam<Fault> {

@@ -167,6 +167,11 @@ class Client {
   // Blocking calls, one per RPC of cir.v1.ChildRegistry (see proto/cir/v1/registry.proto).
   absl::StatusOr<v1::RegisterBirthResponse> RegisterBirth(const v1::RegisterBirthRequest& request,
                                                           CallOptions call = {});
+  // Up to 10,000 births (4 MiB) in one call, each with its own result; never retried by the
+  // library: a call answered UNAVAILABLE may be sent again as it was (every birth is idempotent
+  // by its notification id).
+  absl::StatusOr<v1::RegisterBirthsResponse> RegisterBirths(
+      const v1::RegisterBirthsRequest& request, CallOptions call = {});
   absl::StatusOr<v1::ResolveResponse> Resolve(const v1::ResolveRequest& request,
                                               CallOptions call = {});
   // Resolves any one identifier, its kind detected from its shape.
@@ -236,6 +241,8 @@ class Client {
   // Non-blocking forms for callers with many calls in flight: `done` runs once, on a gRPC thread.
   void RegisterBirthAsync(const v1::RegisterBirthRequest& request,
                           Callback<v1::RegisterBirthResponse> done, CallOptions call = {});
+  void RegisterBirthsAsync(const v1::RegisterBirthsRequest& request,
+                           Callback<v1::RegisterBirthsResponse> done, CallOptions call = {});
   void ResolveAsync(const v1::ResolveRequest& request, Callback<v1::ResolveResponse> done,
                     CallOptions call = {});
   void LinkUpnAsync(const v1::LinkUpnRequest& request, Callback<v1::LinkUpnResponse> done,
