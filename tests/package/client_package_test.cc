@@ -1,9 +1,8 @@
 // The client library as an agency installs it: `cmake --install` of the client's components into
 // a folder of the test's own, then the quickstart example (examples/quickstart) built out of tree
 // against that folder, by find_package(cir) and by pkg-config, and run against a real server.
-#include <sys/wait.h>
+#include "tests/testing/client_package.h"
 
-#include <cstdio>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -25,30 +24,16 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct CommandRun {
-  int exit_code;
-  std::string output;  // standard output and standard error together
-};
-
-CommandRun RunCommand(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using testing::CommandRun;
+using testing::RunCommand;
 
 class ClientPackageTest : public ::testing::Test {
  protected:
   // One install for the whole suite: it is what every test reads.
   static void SetUpTestSuite() {
     install_dir_ = new testing::TempDir();
-    for (const char* component : {"client", "client-dev"}) {
-      CommandRun install = RunCommand("cmake --install " + std::string(CIR_BUILD_DIR) + " --prefix " +
-                               Prefix() + " --component " + component);
-      ASSERT_EQ(install.exit_code, 0) << install.output;
-    }
+    CommandRun install = testing::InstallClientPackage(CIR_BUILD_DIR, Prefix());
+    ASSERT_EQ(install.exit_code, 0) << install.output;
   }
   static void TearDownTestSuite() {
     delete install_dir_;
@@ -74,12 +59,7 @@ class ClientPackageTest : public ::testing::Test {
                LibDir() + " " + binary + " " + server_.address() + " " + identifier);
   }
 
-  static std::string LibDir() {
-    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(Prefix())) {
-      if (entry.path().filename() == "libcir-client.so") return entry.path().parent_path();
-    }
-    return "";
-  }
+  static std::string LibDir() { return testing::ClientLibraryDir(Prefix()); }
 
   static testing::TempDir* install_dir_;
   testing::TempDir dir_;
@@ -91,11 +71,8 @@ testing::TempDir* ClientPackageTest::install_dir_ = nullptr;
 TEST_F(ClientPackageTest, AProgramBuiltByFindPackageResolvesAChild) {
   const std::string child_id = RegisterAChild(testing::FictionalNhsNumber(501));
   const std::string build = dir_.Sub("build-quickstart");
-  CommandRun configure = RunCommand("cmake -S " + std::string(CIR_SOURCE_DIR) +
-                             "/examples/quickstart -B " + build + " -G Ninja -DCMAKE_PREFIX_PATH=" +
-                             Prefix());
-  ASSERT_EQ(configure.exit_code, 0) << configure.output;
-  CommandRun compile = RunCommand("cmake --build " + build);
+  CommandRun compile = testing::BuildAgainstPackage(
+      std::string(CIR_SOURCE_DIR) + "/examples/quickstart", build, Prefix());
   ASSERT_EQ(compile.exit_code, 0) << compile.output;
 
   CommandRun resolved = Quickstart(build + "/quickstart", testing::FictionalNhsNumber(501));

@@ -3,6 +3,11 @@
 
 #include "server/registry_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <future>
 #include <map>
@@ -394,6 +399,50 @@ TEST_F(RegistryServerTest, AcknowledgedWritesSurviveAStopAndARestart) {
                  .purpose_of_use = ::cir::testing::kTestPurpose});
   EXPECT_EQ(acknowledged.load(), 200);
   for (const std::string& nhs : expected) EXPECT_TRUE(client.Resolve(nhs).ok()) << nhs;
+}
+
+// A loopback port free just now: bound to port 0 and let go of.
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+// A batch job's call made while the registry is not listening yet (or restarting) waits for it
+// with wait_for_ready, and succeeds once it listens; the same call without it fails at once.
+TEST_F(RegistryServerTest, ACallWaitingForReadySucceedsOnceTheServerListensAndFailsAtOnceWithout) {
+  const std::string address = absl::StrCat("127.0.0.1:", FreeLoopbackPort());
+  Client client({.target = address});
+  const v1::RegisterBirthRequest birth = FictionalBirth("ready-1", FictionalNhsNumber(60));
+
+  const absl::Time start = absl::Now();
+  absl::Status refused = client.RegisterBirth(birth, {.timeout = absl::Seconds(30)}).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << "not at once: it waited";
+
+  std::future<absl::StatusOr<v1::RegisterBirthResponse>> waiting =
+      std::async(std::launch::async, [&] {
+        return client.RegisterBirth(birth, {.timeout = absl::Seconds(30), .wait_for_ready = true});
+      });
+  // Nothing listens yet: the call waits rather than failing.
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout);
+  RegistryServerOptions options;
+  ::cir::testing::UsePlaintextTestAccess(options);
+  options.listen_address = address;
+  options.store.path = dir_.Sub("later");
+  options.store.create_if_missing = true;
+  options.registry.allow_test_nhs_numbers = true;
+  absl::StatusOr<std::unique_ptr<RegistryServer>> later = RegistryServer::Start(options);
+  ASSERT_TRUE(later.ok()) << later.status();
+  absl::StatusOr<v1::RegisterBirthResponse> born = waiting.get();
+  ASSERT_TRUE(born.ok()) << born.status();
+  EXPECT_TRUE(born->created());
 }
 
 }  // namespace

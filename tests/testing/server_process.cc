@@ -32,7 +32,8 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
   }
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return false;
-  std::vector<std::string> args = {binary_, "--listen", "127.0.0.1:0"};
+  std::vector<std::string> args = {binary_, "--listen",
+                                   "127.0.0.1:" + std::to_string(listen_port_)};
   if (arguments_only_) {
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     return Spawn(args, pipe_fds);

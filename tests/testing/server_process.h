@@ -10,10 +10,10 @@
 
 namespace cir::testing {
 
-// A cir-server running as a child process on 127.0.0.1 port 0 over `data_dir`, as a test
-// environment (fictional children, NHS numbers 999 ...), for tests that must
-// kill a real server (SIGKILL) or drive the real binaries. Start() returns once the server logs that
-// it is serving; the bound port is read from that line.
+// A cir-server running as a child process on 127.0.0.1 (port 0 unless set_port) over `data_dir`, as
+// a test environment (fictional children, NHS numbers 999 ...), for tests that must kill a real
+// server (SIGKILL) or drive the real binaries. Start() returns once the server logs that it is
+// serving; the bound port is read from that line.
 class ServerProcess {
  public:
   ServerProcess(std::string binary, std::string data_dir);
@@ -30,7 +30,11 @@ class ServerProcess {
   enum class StoreKey { kMasterKey, kUnencrypted, kNone };
   void set_store_key(StoreKey store_key) { store_key_ = store_key; }
 
-  // Whether Start gives the server only `--listen 127.0.0.1:0` and its extra arguments, none of
+  // The loopback port Start listens on: 0 (the default) picks a free one. A test that restarts a
+  // server where its clients already connect passes the port the first Start got (port()).
+  void set_port(int port) { listen_port_ = port; }
+
+  // Whether Start gives the server only `--listen 127.0.0.1:PORT` and its extra arguments, none of
   // the options above (a test of a settings file passes `--config FILE`). Default: false.
   void set_arguments_only(bool arguments_only) { arguments_only_ = arguments_only; }
 
@@ -40,6 +44,8 @@ class ServerProcess {
   int Signal(int signal);
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The port the server listens on while it runs, else 0.
+  int port() const { return port_; }
   // The server's process id while it runs, else -1.
   pid_t pid() const { return pid_; }
   std::string log();
@@ -55,6 +61,7 @@ class ServerProcess {
   bool plaintext_test_access_ = true;
   StoreKey store_key_ = StoreKey::kMasterKey;
   bool arguments_only_ = false;
+  int listen_port_ = 0;
   pid_t pid_ = -1;
   int port_ = 0;
   std::thread drainer_;
