@@ -18,7 +18,7 @@
 // durable (fdatasync) before the next birth is sent:
 //   notification_id,result,child_id,detail
 //   N-0001,created,KDMX-4PAR-TWE,            this notification registered the child
-//   N-0002,existing,ACDE-FGHJ-KL4,           another notification had registered the same birth
+//   N-0002,existing,CMCX-CTWC-M3N,           another notification had registered the same birth
 //   N-0003,refused,,FIELD_INVALID: ...       the registry refused it: the reason, then its message
 //
 // Why nothing is lost or sent twice: on start the program reads RESULTS.csv and skips every birth
@@ -229,6 +229,27 @@ std::string RefusalDetail(const absl::Status& refusal) {
                       refusal.message());
 }
 
+// Sends one birth not yet recorded, or a row this program could not read, and records the
+// outcome: the child, or the refusal. An error means the run must stop (nothing is recorded, so
+// the birth is sent again by the next run).
+absl::Status SendAndRecord(cir::Client& registry, ResultsFile& results, const std::string& id,
+                           const absl::StatusOr<cir::v1::RegisterBirthRequest>& birth,
+                           absl::Time give_up) {
+  if (!birth.ok()) {
+    return results.Record(id, "refused", "",
+                          absl::StrCat("ROW_INVALID: ", birth.status().message()));
+  }
+  absl::StatusOr<cir::v1::RegisterBirthResponse> answer = Register(registry, *birth, give_up);
+  if (answer.ok()) {
+    return results.Record(id, answer->created() ? "created" : "existing",
+                          answer->record().child_id_display(), "");
+  }
+  if (RefusesThisBirthAlone(answer.status())) {
+    return results.Record(id, "refused", "", RefusalDetail(answer.status()));
+  }
+  return absl::Status(answer.status().code(), RefusalDetail(answer.status()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -273,41 +294,26 @@ int main(int argc, char** argv) {
   int sent = 0, skipped = 0;
   for (int row_number = 2; std::getline(births, line); ++row_number) {
     if (line.empty() || line == "\r") continue;
+    // A row that cannot be read, or names no notification, cannot be recorded: fix the file.
     absl::StatusOr<std::vector<std::string>> row = cir_examples::ParseCsvLine(line);
-    const std::string id = row.ok() ? columns->Get(*row, "notification_id") : "";
-    if (id.empty()) {
-      std::cerr << births_path << " row " << row_number << ": no notification_id\n";
+    if (!row.ok() || columns->Get(*row, "notification_id").empty()) {
+      std::cerr << births_path << " row " << row_number << ": "
+                << (row.ok() ? "no notification_id" : row.status().message()) << "\n";
       return 2;
     }
+    const std::string id = columns->Get(*row, "notification_id");
     if (results->Recorded(id)) {  // answered before: by this run, or by one that was cut short
       ++skipped;
       continue;
     }
-    absl::StatusOr<cir::v1::RegisterBirthRequest> birth =
-        BirthFromRow(*columns, *row, arguments->Value("notifying-system"));
-    absl::Status recorded;
-    if (!birth.ok()) {
-      recorded = results->Record(id, "refused", "",
-                                 absl::StrCat("ROW_INVALID: ", birth.status().message()));
-    } else {
-      absl::StatusOr<cir::v1::RegisterBirthResponse> answer =
-          Register(registry, *birth, absl::Now() + absl::Seconds(*give_up_seconds));
-      if (answer.ok()) {
-        recorded = results->Record(id, answer->created() ? "created" : "existing",
-                                   answer->record().child_id_display(), "");
-      } else if (RefusesThisBirthAlone(answer.status())) {
-        recorded = results->Record(id, "refused", "", RefusalDetail(answer.status()));
-      } else {
-        std::cerr << "stopping at notification " << id << ": " << RefusalDetail(answer.status())
-                  << "\n";
-        return 3;
-      }
-      ++sent;
-    }
-    if (!recorded.ok()) {
-      std::cerr << recorded.message() << "\n";
+    absl::Status sent_and_recorded = SendAndRecord(
+        registry, *results, id, BirthFromRow(*columns, *row, arguments->Value("notifying-system")),
+        absl::Now() + absl::Seconds(*give_up_seconds));
+    if (!sent_and_recorded.ok()) {
+      std::cerr << "stopping at notification " << id << ": " << sent_and_recorded.message() << "\n";
       return 3;
     }
+    ++sent;
   }
   std::cerr << "sent " << sent << " births (" << skipped << " recorded before); "
             << results->refused() << " refused in all\n";
