@@ -169,6 +169,7 @@ const std::map<std::string, std::set<access::Role>>& DocumentedCallers() {
     const std::set<Role> data_team = {access::ROLE_LA_DATA_TEAM};
     return new std::map<std::string, std::set<Role>>{
         {"/cir.v1.ChildRegistry/RegisterBirth", {access::ROLE_MATERNITY}},
+        {"/cir.v1.ChildRegistry/RegisterBirths", {access::ROLE_MATERNITY}},
         {"/cir.v1.ChildRegistry/RecordDeath", {access::ROLE_MATERNITY, access::ROLE_REGISTRAR}},
         {"/cir.v1.ChildRegistry/Resolve",
          {access::ROLE_HEALTH_VISITING, access::ROLE_SCHOOL, access::ROLE_CHILDRENS_CENTRE,
@@ -1090,6 +1091,51 @@ TEST_F(AccessServerTest, AMaternitySystemMayNotNotifyAsAnotherSystem) {
   EXPECT_EQ(ErrorReasonOf(refused), v1::NOTIFYING_SYSTEM_NOT_PERMITTED) << refused;
   EXPECT_EQ(ClientOf(kHealthVisiting)->Resolve(FictionalNhsNumber(1)).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(AccessServerTest, InABulkCallABirthAsAnotherSystemIsRefusedAloneAndTheCallAuditedOnce) {
+  const v1::ChildRecord known = RegisterChild(3);  // notified by RXH01
+  v1::RegisterBirthsRequest request;
+  *request.add_births() = FictionalBirth("bulk-1", FictionalNhsNumber(1));
+  v1::RegisterBirthRequest* as_other = request.add_births();
+  *as_other = FictionalBirth("bulk-2", FictionalNhsNumber(2));
+  as_other->set_notifying_system("RYJ02");
+  *request.add_births() = FictionalBirth("bulk-3", FictionalNhsNumber(3));  // the same birth again
+  absl::StatusOr<v1::RegisterBirthsResponse> answer = ClientOf(kMaternity)->RegisterBirths(request);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_EQ(answer->results_size(), 3);
+  ASSERT_TRUE(answer->results(0).has_registered());
+  const std::string child = answer->results(0).registered().record().child_id();
+  EXPECT_EQ(answer->results(1).refused().reason(), v1::NOTIFYING_SYSTEM_NOT_PERMITTED);
+  EXPECT_EQ(answer->results(1).refused().code(),
+            static_cast<int>(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(answer->results(2).registered().record().child_id(), known.child_id());
+  EXPECT_EQ(ClientOf(kHealthVisiting)->Resolve(FictionalNhsNumber(2)).status().code(),
+            absl::StatusCode::kNotFound);
+
+  // One entry for the call, naming both children it returned, durable before the answer came.
+  absl::StatusOr<v1::ReadAuditEntriesResponse> log =
+      ClientOf(kAuditor)->ReadAuditEntries(v1::ReadAuditEntriesRequest());
+  ASSERT_TRUE(log.ok()) << log.status();
+  int entries = 0;
+  for (const v1::AuditRecord& record : log->records()) {
+    v1::AuditEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(record.entry()));
+    if (entry.method() != "/cir.v1.ChildRegistry/RegisterBirths") continue;
+    ++entries;
+    EXPECT_EQ(entry.agency_id(), kMaternity);
+    EXPECT_EQ(entry.status_code(), 0);
+    EXPECT_THAT(entry.child_ids(), ::testing::ElementsAre(child, known.child_id()));
+  }
+  EXPECT_EQ(entries, 1);
+}
+
+TEST_F(AccessServerTest, OnlyAMaternitySystemMayRegisterBirthsInBulk) {
+  v1::RegisterBirthsRequest request;
+  *request.add_births() = FictionalBirth("bulk-1", FictionalNhsNumber(1));
+  absl::Status refused = ClientOf(kSchool)->RegisterBirths(request).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied) << refused;
+  EXPECT_EQ(ErrorReasonOf(refused), v1::METHOD_NOT_PERMITTED) << refused;
 }
 
 TEST_F(AccessServerTest, AnotherSystemNotifyingTheSameBirthLearnsOnlyTheIdentifiers) {
