@@ -59,6 +59,21 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(refused.exception.domain, "cir.registry.england")
         self.assertTrue(str(refused.exception).startswith("INVALID_ARGUMENT [FIELD_INVALID]: "))
 
+    def test_births_registered_in_bulk_each_have_their_own_result_in_order(self) -> None:
+        births = [fictional_birth("py-bulk-1", fictional_nhs_number(20)),
+                  fictional_birth("py-bulk-2", invalid_nhs_number(21)),
+                  fictional_birth("py-bulk-3", fictional_nhs_number(22))]
+        answer = self.registry.register_births(births)
+        self.assertEqual([result.WhichOneof("outcome") for result in answer.results],
+                         ["registered", "refused", "registered"])
+        self.assertEqual(answer.registered_count, 2)
+        refused = answer.results[1].refused
+        self.assertEqual(refused.code, grpc.StatusCode.INVALID_ARGUMENT.value[0])
+        self.assertEqual(v1.ErrorReason.Name(refused.reason), "FIELD_INVALID")
+        self.assertEqual(refused.metadata["field"], "nhs_number")
+        self.assertEqual(self.registry.resolve(fictional_nhs_number(22)).record.child_id,
+                         answer.results[2].registered.record.child_id)
+
     def test_an_nhs_number_of_no_child_is_not_found(self) -> None:
         with self.assertRaises(cir_registry.NotFound) as refused:
             self.registry.resolve(fictional_nhs_number(4))

@@ -133,6 +133,20 @@ class Client:
         return self._call(self._registry.RegisterBirth, request, timeout, wait_for_ready,
                           end_user, purpose_of_use)
 
+    def register_births(self, request: Union[v1.RegisterBirthsRequest,
+                                             Iterable[v1.RegisterBirthRequest]], *,
+                        timeout: Optional[float] = None, wait_for_ready: Optional[bool] = None,
+                        end_user: Optional[str] = None,
+                        purpose_of_use: Optional[str] = None) -> v1.RegisterBirthsResponse:
+        """Up to 10,000 births (4 MiB) in one call (an iterable of RegisterBirthRequest: answered
+        with whole records), each with its own result in order: `registered` (as register_birth
+        answers) or `refused` (code, reason, message, metadata). Never retried here: a call that
+        raises Unavailable may be sent again as it was."""
+        if not isinstance(request, v1.RegisterBirthsRequest):
+            request = v1.RegisterBirthsRequest(births=list(request))
+        return self._call(self._registry.RegisterBirths, request, timeout, wait_for_ready,
+                          end_user, purpose_of_use)
+
     def resolve(self, request: Union[v1.ResolveRequest, str], *, timeout: Optional[float] = None,
                 wait_for_ready: Optional[bool] = None, end_user: Optional[str] = None,
                 purpose_of_use: Optional[str] = None) -> v1.ResolveResponse:
