@@ -96,6 +96,10 @@ void MixedLoad::Run(WorkerState& state) {
 void MixedLoad::RunOne(WorkerState& state) {
   {
     const int choice = static_cast<int>(state.random() % 100);
+    if (choice < 3) {
+      RegisterMany(state);
+      return;
+    }
     if (choice < 25 || state.children.empty()) {
       RegisterNew(state);
       return;
@@ -158,6 +162,41 @@ void MixedLoad::RegisterNew(WorkerState& state) {
   std::optional<std::string> child = model_.ChildOfNotification(
       absl::StrCat(birth.notifying_system(), " ", birth.notification_id()));
   if (child.has_value()) state.children.push_back(*child);
+}
+
+void MixedLoad::RegisterMany(WorkerState& state) {
+  v1::RegisterBirthsRequest request;
+  const int count = 2 + static_cast<int>(state.random() % 30);
+  for (int i = 0; i < count; ++i) {
+    const uint32_t n = next_number_++;
+    v1::RegisterBirthRequest* birth = request.add_births();
+    *birth = FictionalBirth(absl::StrCat("soak-", n), NewNhsNumber().value_or(""));
+    birth->set_local_authority(SoakAreas()[state.random() % SoakAreas().size()]);
+    birth->add_address_lines(absl::StrCat(n, " Soak Street"));
+    model_.RegistrationSent(*birth);
+  }
+  absl::StatusOr<v1::RegisterBirthsResponse> answer = client_->RegisterBirths(request);
+  for (int i = 0; i < count; ++i) {
+    const v1::RegisterBirthRequest& birth = request.births(i);
+    const std::string notification =
+        absl::StrCat(birth.notifying_system(), " ", birth.notification_id());
+    // The call's own outcome for each birth when it failed as a whole (unknown: each is sent
+    // again later, alone); otherwise the birth's own result.
+    absl::Status status = answer.status();
+    const v1::ChildRecord* record = nullptr;
+    if (answer.ok()) {
+      const v1::RegisterBirthsResult& result = answer->results(i);
+      if (result.has_registered()) {
+        record = &result.registered().record();
+      } else {
+        status = absl::Status(static_cast<absl::StatusCode>(result.refused().code()),
+                              result.refused().message());
+      }
+    }
+    model_.RegistrationAnswered(notification, birth, status, record, kRegisterBirthsMethod);
+    std::optional<std::string> child = model_.ChildOfNotification(notification);
+    if (child.has_value()) state.children.push_back(*child);
+  }
 }
 
 void MixedLoad::RetryRegistration(WorkerState& state) {

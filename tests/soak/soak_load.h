@@ -50,6 +50,8 @@ class MixedLoad {
   // One operation, picked at random.
   void RunOne(WorkerState& state);
   void RegisterNew(WorkerState& state);
+  // A few new births in one RegisterBirths call, each recorded as its own registration.
+  void RegisterMany(WorkerState& state);
   void RetryRegistration(WorkerState& state);
   void LinkUpn(WorkerState& state, const std::string& child);
   void Move(WorkerState& state, const std::string& child, bool to_another_area);

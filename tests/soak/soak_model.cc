@@ -28,7 +28,8 @@ Outcome OutcomeOf(const absl::Status& status) {
 
 void SoakModel::RegistrationAnswered(const std::string& notification,
                                      const v1::RegisterBirthRequest& request,
-                                     const absl::Status& status, const v1::ChildRecord* record) {
+                                     const absl::Status& status, const v1::ChildRecord* record,
+                                     const std::string& method) {
   std::lock_guard<std::mutex> lock(mu_);
   const Outcome outcome = OutcomeOf(status);
   if (outcome == Outcome::kUnknown) {
@@ -39,8 +40,8 @@ void SoakModel::RegistrationAnswered(const std::string& notification,
   if (outcome == Outcome::kRefused) return;
   ++acknowledged_;
   unanswered_.erase(notification);
-  ++acknowledged_by_method_["/cir.v1.ChildRegistry/RegisterBirth"];
-  ++acknowledged_calls_[{"/cir.v1.ChildRegistry/RegisterBirth", record->child_id()}];
+  ++acknowledged_by_method_[method];
+  ++acknowledged_calls_[{method, record->child_id()}];
   auto [it, first] = notification_child_.emplace(notification, record->child_id());
   if (!first && it->second != record->child_id()) {
     duplicates_.push_back(absl::StrCat("notification ", notification, " answered with child ",

@@ -35,6 +35,9 @@ struct ExpectedEvent {
 
 // Everything the load was told, kept by the harness across crashes: what must be found, and
 // what may or may not be. Thread safety: every member function may be called from any thread.
+inline constexpr char kRegisterBirthMethod[] = "/cir.v1.ChildRegistry/RegisterBirth";
+inline constexpr char kRegisterBirthsMethod[] = "/cir.v1.ChildRegistry/RegisterBirths";
+
 class SoakModel {
  public:
   // A child the load registered and owns (only its own worker changes it).
@@ -50,9 +53,11 @@ class SoakModel {
 
   // A registration's answer for `notification`: OK (with its child) or not. Counts a duplicate
   // when one notification has been answered with two children.
+  // `method`: the call that carried it, whose audit entry must name the child.
   void RegistrationAnswered(const std::string& notification,
                             const v1::RegisterBirthRequest& request, const absl::Status& status,
-                            const v1::ChildRecord* record);
+                            const v1::ChildRecord* record,
+                            const std::string& method = kRegisterBirthMethod);
   // An acknowledged change (or read) of `child_id` by `method` (the audit log must name it), with
   // the record it returned and the feed events it made.
   void Acknowledged(const std::string& method, const std::string& child_id,
