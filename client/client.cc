@@ -192,6 +192,17 @@ class Client::Channel {
     AddPerson(context, call);
   }
 
+  // A feed stream's settings: no deadline unless the call sets one (a stream runs for as long
+  // as it is read), whether it waits for the registry, and the person.
+  void PrepareStream(grpc::ClientContext& context, const CallOptions& call) const {
+    if (call.timeout > absl::ZeroDuration()) {
+      context.set_deadline(std::chrono::system_clock::now() +
+                           absl::ToChronoMilliseconds(call.timeout));
+    }
+    context.set_wait_for_ready(call.wait_for_ready.value_or(wait_for_ready_));
+    AddPerson(context, call);
+  }
+
   // Names the person the call is made for, and why, in its metadata (when there is one).
   void AddPerson(grpc::ClientContext& context, const CallOptions& call) const {
     const std::string& end_user = call.end_user.empty() ? end_user_ : call.end_user;
@@ -379,11 +390,13 @@ absl::Status FeedSubscription::Finish() {
 
 void FeedSubscription::Cancel() { stream_->context_.TryCancel(); }
 
-std::unique_ptr<FeedSubscription> Client::Subscribe(const v1::SubscribeRequest& request) {
+std::unique_ptr<FeedSubscription> Client::Subscribe(const v1::SubscribeRequest& request,
+                                                    CallOptions call) {
   return std::unique_ptr<FeedSubscription>(
       new FeedSubscription(std::make_unique<FeedSubscription::Stream>(
-          channel_->feed(), request,
-          [this](grpc::ClientContext& context) { channel_->AddPerson(context, {}); })));
+          channel_->feed(), request, [this, call = std::move(call)](grpc::ClientContext& context) {
+            channel_->PrepareStream(context, call);
+          })));
 }
 
 class FeedStream::Reactor final : public grpc::ClientReadReactor<v1::SubscribeResponse> {
@@ -443,10 +456,13 @@ void FeedStream::Cancel() { reactor_->Cancel(); }
 
 std::unique_ptr<FeedStream> Client::SubscribeAsync(const v1::SubscribeRequest& request,
                                                    FeedStream::MessageCallback on_message,
-                                                   FeedStream::DoneCallback on_done) {
-  return std::unique_ptr<FeedStream>(new FeedStream(new FeedStream::Reactor(
-      channel_->feed(), request, std::move(on_message), std::move(on_done),
-      [this](grpc::ClientContext& context) { channel_->AddPerson(context, {}); })));
+                                                   FeedStream::DoneCallback on_done,
+                                                   CallOptions call) {
+  return std::unique_ptr<FeedStream>(new FeedStream(
+      new FeedStream::Reactor(channel_->feed(), request, std::move(on_message), std::move(on_done),
+                              [this, call = std::move(call)](grpc::ClientContext& context) {
+                                channel_->PrepareStream(context, call);
+                              })));
 }
 
 absl::StatusOr<v1::ResolveResponse> Client::Resolve(absl::string_view identifier,

@@ -445,5 +445,41 @@ TEST_F(RegistryServerTest, ACallWaitingForReadySucceedsOnceTheServerListensAndFa
   EXPECT_TRUE(born->created());
 }
 
+TEST_F(RegistryServerTest, AFeedStreamWaitingForReadyOpensOnceTheServerListens) {
+  const std::string address = absl::StrCat("127.0.0.1:", FreeLoopbackPort());
+  Client client({.target = address,
+                 .end_user = ::cir::testing::kTestEndUser,
+                 .purpose_of_use = ::cir::testing::kTestPurpose});
+  v1::SubscribeRequest request;
+  request.add_local_authorities("938");
+  request.set_from_beginning(true);
+
+  // Without waiting, a stream to a registry not listening ends at once, UNAVAILABLE.
+  std::unique_ptr<FeedSubscription> unready = client.Subscribe(request);
+  v1::SubscribeResponse message;
+  EXPECT_FALSE(unready->Next(&message));
+  EXPECT_EQ(unready->Finish().code(), absl::StatusCode::kUnavailable);
+
+  // Waiting, it is opened (Subscribe blocks until it is) once the registry listens.
+  std::unique_ptr<FeedSubscription> waiting;
+  std::future<bool> first = std::async(std::launch::async, [&] {
+    waiting = client.Subscribe(request, {.timeout = absl::Seconds(30), .wait_for_ready = true});
+    return waiting->Next(&message);
+  });
+  EXPECT_EQ(first.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout);
+  RegistryServerOptions options;
+  ::cir::testing::UsePlaintextTestAccess(options);
+  options.listen_address = address;
+  options.store.path = dir_.Sub("later-feed");
+  options.store.create_if_missing = true;
+  options.registry.allow_test_nhs_numbers = true;
+  options.feed.heartbeat_interval = absl::Milliseconds(100);
+  absl::StatusOr<std::unique_ptr<RegistryServer>> later = RegistryServer::Start(options);
+  ASSERT_TRUE(later.ok()) << later.status();
+  // The stream opened once the server listened: its first message (a heartbeat) arrives.
+  ASSERT_TRUE(first.get());
+  waiting->Cancel();
+}
+
 }  // namespace
 }  // namespace cir::server

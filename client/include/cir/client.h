@@ -205,15 +205,19 @@ class Client {
   // The feed (cir.v1.ChildrenFeed): one page of an area's events.
   absl::StatusOr<v1::ListEventsResponse> ListEvents(const v1::ListEventsRequest& request,
                                                     CallOptions call = {});
-  // Opens a stream of the requested areas' events, without a deadline: read it with Next until it
-  // ends, then Finish says why. Store each event's cursor once processed, and resubscribe from it.
-  std::unique_ptr<FeedSubscription> Subscribe(const v1::SubscribeRequest& request);
+  // Opens a stream of the requested areas' events: read it with Next until it ends, then Finish
+  // says why. Store each event's cursor once processed, and resubscribe from it. `call`: the
+  // stream has no deadline unless call.timeout sets one; wait_for_ready (a stream opened while
+  // the registry cannot be reached waits for it) and the person as for any call.
+  std::unique_ptr<FeedSubscription> Subscribe(const v1::SubscribeRequest& request,
+                                              CallOptions call = {});
   // The same stream read by callbacks on gRPC's threads: `on_message` for each event or heartbeat,
   // one at a time and in order, then `on_done` once with why the stream ended. A callback must not
   // destroy the FeedStream.
   std::unique_ptr<FeedStream> SubscribeAsync(const v1::SubscribeRequest& request,
                                              FeedStream::MessageCallback on_message,
-                                             FeedStream::DoneCallback on_done);
+                                             FeedStream::DoneCallback on_done,
+                                             CallOptions call = {});
 
   // The audit log (cir.v1.AuditLog), for auditors acting for a person (ClientOptions::end_user
   // and purpose_of_use, e.g. "AUDIT"): a page of entries, a page of signed checkpoints, the proof
