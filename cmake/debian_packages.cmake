@@ -2,7 +2,8 @@
 #
 #   libcir-client0      component client       the client library agencies' programs run with
 #   libcir-client-dev   component client-dev   its headers, cirConfig.cmake, cir.pc, the contract
-#   cir-cli             component cli          the `cir` command-line tool
+#   cir-cli             component cli          the `cir` command-line tool, its man page and bash
+#                                              completion
 #   cir-server          component server       the server, cir-admin, its systemd unit and settings
 #
 # Each package's dependencies on Debian's libraries come from dpkg-shlibdeps (the libraries its
@@ -51,7 +52,7 @@ set(CPACK_COMPONENT_CLIENT-DEV_DESCRIPTION
 
 set(CPACK_DEBIAN_CLI_PACKAGE_NAME cir-cli)
 set(CPACK_COMPONENT_CLI_DESCRIPTION
-  "Child Identifier Registry command-line tool\n `cir`: register births, resolve and link identifiers, record life events, follow a\n local authority's feed and verify the audit log, from a shell.")
+  "Child Identifier Registry command-line tool\n `cir`: register births (one at a time or a CSV file of them), resolve and link\n identifiers, record life events, follow a local authority's feed and verify the audit\n log, from a shell; with its manual page (man cir) and bash completion.")
 
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME cir-server)
 set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "adduser, openssl, util-linux")

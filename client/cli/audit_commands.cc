@@ -524,7 +524,7 @@ int AuditCommands::Checkpoint(Client& client, const GlobalOptions& global) {
               << "\n";
     return 1;
   }
-  if (global.json) {
+  if (global.json()) {
     std::cout << ToJson(newest.stored) << "\n";
   } else {
     std::cout << KeptCheckpointText(newest.stored);
@@ -575,7 +575,7 @@ int AuditCommands::Report(Client& client, const GlobalOptions& global) {
       problems.push_back(
           absl::StrCat("entry index ", record.index(), " does not parse as an audit entry"));
     }
-    if (global.json) {
+    if (global.json()) {
       json_entries.push_back(absl::StrCat("{\"index\":", record.index(),
                                           ",\"entry\":", ToJson(entry),
                                           ",\"proved\":", included.ok() ? "true" : "false", "}"));
@@ -587,7 +587,7 @@ int AuditCommands::Report(Client& client, const GlobalOptions& global) {
                 << (included.ok() ? "" : ", NOT PROVED") << ")\n";
     }
   }
-  if (global.json) {
+  if (global.json()) {
     std::cout << "{\"checkpoint\":" << ToJson(checkpoint.stored) << ",\"entries\":["
               << absl::StrJoin(json_entries, ",")
               << "],\"verified\":" << (problems.empty() ? "true" : "false") << "}\n";
@@ -597,7 +597,7 @@ int AuditCommands::Report(Client& client, const GlobalOptions& global) {
     std::cerr << "access report NOT verified against " << checkpoint.name << "\n";
     return 1;
   }
-  if (global.json) return 0;
+  if (global.json()) return 0;
   std::cout << report->entries_size() << " entries, each proved included in the log signed at "
             << SecondsText(checkpoint.stored.signed_at_unix_seconds()) << " (" << checked->tree_size
             << " entries)\n";

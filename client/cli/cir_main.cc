@@ -1,18 +1,20 @@
 // cir: the Child Identifier Registry's command-line tool, built only on the client library.
 //
-//   cir [--server HOST:PORT] [--json] [--timeout SECONDS] COMMAND ...
+//   cir [--server HOST:PORT] [--format text|json|csv] [--timeout SECONDS] COMMAND ...
 //   cir register --notifying-system RXH01 --notification-id ID --dob YYYY-MM-DD --sex female
 //                --postcode "SW1A 1AA" --la 213 [--birth-order N] [--mother-given-name NAME] ...
+//   cir import BIRTHS.csv --notifying-system RXH01 [--report REPORT.csv]   (births in batches)
 //   cir resolve IDENTIFIER
 //   cir link-upn CHILD_ID UPN [--replace]
 //   cir link-nhs CHILD_ID NHS_NUMBER
-//   cir batch-resolve FILE            (one identifier a line; "-" reads standard input)
+//   cir batch-resolve FILE            (one identifier a line, or a CSV column; "-" reads stdin)
 //   cir death|move|correct|merge|unmerge|supersede-nhs|restrict ...   (life events)
 //   cir watch --la 938 [--from CURSOR|--from-start|--since DATE]     (follow a feed)
 //   cir events --la 938 [--after CURSOR|--from-start|--since DATE]   (page through a feed)
 //   cir audit verify|checkpoint|report ...   (check the audit log against its signed checkpoints)
+//   cir completion bash | cir man     (a bash completion script, the manual page, from this help)
 //
-// Exit status: 0 on success, 1 when the registry refused or failed the call, 2 on bad usage.
+// Exit statuses: cli_support's table (ExitStatusMeanings), shown by --help and the man page.
 
 #include <algorithm>
 #include <cstdio>
@@ -31,9 +33,14 @@
 #include "absl/strings/str_split.h"
 #include "cir/client.h"
 #include "client/cli/audit_commands.h"
+#include "client/cli/bash_completion.h"
+#include "client/cli/batch_resolve_command.h"
 #include "client/cli/cli_support.h"
+#include "client/cli/csv.h"
 #include "client/cli/feed_commands.h"
+#include "client/cli/import_command.h"
 #include "client/cli/life_event_commands.h"
+#include "client/cli/man_page.h"
 #include "client/cli/record_printer.h"
 
 namespace {
@@ -42,19 +49,6 @@ using cir::cli::Fail;
 using cir::cli::ParseDate;
 using cir::cli::ParseSex;
 using cir::cli::UsageError;
-
-std::string OutcomeName(cir::v1::BatchResolveResult::Outcome outcome) {
-  switch (outcome) {
-    case cir::v1::BatchResolveResult::OUTCOME_FOUND:
-      return "found";
-    case cir::v1::BatchResolveResult::OUTCOME_NOT_FOUND:
-      return "not-found";
-    case cir::v1::BatchResolveResult::OUTCOME_INVALID:
-      return "invalid";
-    default:
-      return "unknown";
-  }
-}
 
 std::string UpnOutcomeText(cir::v1::LinkUpnResponse::Outcome outcome) {
   switch (outcome) {
@@ -75,9 +69,11 @@ int main(int argc, char** argv) {
   cir::cli::GlobalOptions global;
   CLI::App app{
       "cir: register births and resolve children's identifiers in the Child Identifier "
-      "Registry"};
+      "Registry",
+      "cir"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may also follow the command: cir resolve ID --json
+  app.set_version_flag("--version", CIR_VERSION);
   cir::cli::AddGlobalOptions(app, global);
 
   cir::v1::RegisterBirthRequest birth;
@@ -141,26 +137,49 @@ int main(int argc, char** argv) {
   nhs->add_option("child_id", *link_nhs.mutable_child_id(), "the child's identifier")->required();
   nhs->add_option("nhs_number", *link_nhs.mutable_nhs_number(), "the NHS number")->required();
 
-  std::string batch_file;
-  CLI::App* batch = app.add_subcommand(
-      "batch-resolve",
-      "resolve a file of identifiers, one a line (up to 10,000 per call; longer files are sent "
-      "in several calls); prints one result a line, in order");
-  batch->add_option("file", batch_file, "the file, or - for standard input")->required();
-
+  cir::cli::BatchResolveCommand batch_resolve(app);
+  cir::cli::ImportCommand import(app);
   cir::cli::LifeEventCommands life_events(app);
   cir::cli::FeedCommands feed(app);
   cir::cli::AuditCommands audit(app);
+
+  std::string shell;
+  CLI::App* completion = app.add_subcommand(
+      "completion",
+      "print a shell completion script: cir completion bash > /etc/bash_completion.d/cir");
+  completion->add_option("shell", shell, "the shell: bash")
+      ->required()
+      ->check(CLI::IsMember({"bash"}));
+  CLI::App* manual = app.add_subcommand("man", "print the manual page (roff): cir man | man -l -");
+
+  // After the commands are added, so that they do not inherit it.
+  std::string environment;
+  for (const cir::cli::EnvironmentVariable& variable : cir::cli::EnvironmentVariables()) {
+    environment += absl::StrCat(environment.empty() ? "" : ", ", variable.name);
+  }
+  app.footer(absl::StrCat(cir::cli::ExitStatusHelp(), "Environment: ", environment,
+                          "\nShell completion: cir completion bash; manual: man cir (cir man)."));
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    return code == 0 ? cir::cli::kExitDone : cir::cli::kExitUsage;
+  }
+  if (completion->parsed()) {
+    std::cout << cir::cli::BashCompletion(app);
+    return cir::cli::kExitDone;
+  }
+  if (manual->parsed()) {
+    std::cout << cir::cli::ManPage(app, CIR_VERSION);
+    return cir::cli::kExitDone;
+  }
+  const std::string command = app.get_subcommands().front()->get_name();
+  if (global.csv() && command != "resolve" && command != "batch-resolve" && command != "import") {
+    return UsageError("--format csv is for resolve, batch-resolve and import");
   }
 
-  absl::StatusOr<cir::ClientOptions> connection =
-      cir::cli::ConnectionFor(global, app.get_subcommands().front()->get_name());
+  absl::StatusOr<cir::ClientOptions> connection = cir::cli::ConnectionFor(global, command);
   if (!connection.ok()) return Fail(connection.status());
   cir::Client client(*std::move(connection));
   cir::CallOptions call{.timeout = absl::Seconds(global.timeout_seconds)};
@@ -169,6 +188,10 @@ int main(int argc, char** argv) {
   }
   if (std::optional<int> status = feed.Run(client, global); status.has_value()) return *status;
   if (std::optional<int> status = audit.Run(client, global); status.has_value()) return *status;
+  if (std::optional<int> status = batch_resolve.Run(client, global); status.has_value()) {
+    return *status;
+  }
+  if (std::optional<int> status = import.Run(client, global); status.has_value()) return *status;
 
   if (reg->parsed()) {
     std::optional<cir::v1::Date> dob = ParseDate(dob_text);
@@ -182,7 +205,7 @@ int main(int argc, char** argv) {
     for (const std::string& line : address_lines) birth.add_address_lines(line);
     absl::StatusOr<cir::v1::RegisterBirthResponse> response = client.RegisterBirth(birth, call);
     if (!response.ok()) return Fail(response.status());
-    if (global.json) {
+    if (global.json()) {
       std::cout << cir::cli::ToJson(*response) << "\n";
     } else {
       // A retry of the notification that created the child answers as the first call did.
@@ -202,8 +225,14 @@ int main(int argc, char** argv) {
     if (kind_text == "upn") request.set_kind(cir::v1::IDENTIFIER_KIND_UPN);
     absl::StatusOr<cir::v1::ResolveResponse> response = client.Resolve(request, call);
     if (!response.ok()) return Fail(response.status());
-    if (global.json) {
+    if (global.json()) {
       std::cout << cir::cli::ToJson(*response) << "\n";
+    } else if (global.csv()) {
+      std::vector<std::string> header = cir::cli::RecordCsvHeader();
+      std::vector<std::string> fields = cir::cli::RecordCsvFields(response->record());
+      header.push_back("matched_former");
+      fields.push_back(response->matched_former() ? "true" : "false");
+      std::cout << cir::cli::CsvLine(header) << "\n" << cir::cli::CsvLine(fields) << "\n";
     } else {
       if (response->matched_former()) std::cout << "(matched a former identifier)\n";
       std::cout << cir::cli::FormatRecord(response->record());
@@ -215,7 +244,7 @@ int main(int argc, char** argv) {
     link_upn.set_replace_current(replace);
     absl::StatusOr<cir::v1::LinkUpnResponse> response = client.LinkUpn(link_upn, call);
     if (!response.ok()) return Fail(response.status());
-    if (global.json) {
+    if (global.json()) {
       std::cout << cir::cli::ToJson(*response) << "\n";
     } else {
       std::cout << UpnOutcomeText(response->outcome()) << "\n"
@@ -227,7 +256,7 @@ int main(int argc, char** argv) {
   if (nhs->parsed()) {
     absl::StatusOr<cir::v1::LinkNhsNumberResponse> response = client.LinkNhsNumber(link_nhs, call);
     if (!response.ok()) return Fail(response.status());
-    if (global.json) {
+    if (global.json()) {
       std::cout << cir::cli::ToJson(*response) << "\n";
     } else {
       std::cout << (response->changed() ? "NHS number linked\n"
@@ -237,50 +266,5 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  if (batch->parsed()) {
-    std::ifstream file;
-    std::istream* in = &std::cin;
-    if (batch_file != "-") {
-      file.open(batch_file);
-      if (!file) return UsageError(absl::StrCat("cannot read ", batch_file));
-      in = &file;
-    }
-    std::vector<std::string> identifiers;
-    for (std::string line; std::getline(*in, line);) {
-      absl::string_view trimmed = absl::StripAsciiWhitespace(line);
-      if (!trimmed.empty()) identifiers.emplace_back(trimmed);
-    }
-    if (identifiers.empty()) return UsageError("the file holds no identifiers");
-    constexpr size_t kPerCall = 10000;
-    size_t found = 0, not_found = 0, invalid = 0;
-    for (size_t start = 0; start < identifiers.size(); start += kPerCall) {
-      cir::v1::BatchResolveRequest request;
-      for (size_t i = start; i < std::min(identifiers.size(), start + kPerCall); ++i) {
-        request.add_identifiers(identifiers[i]);
-      }
-      absl::StatusOr<cir::v1::BatchResolveResponse> response = client.BatchResolve(request, call);
-      if (!response.ok()) return Fail(response.status());
-      for (int i = 0; i < response->results_size(); ++i) {
-        const cir::v1::BatchResolveResult& result = response->results(i);
-        const std::string& identifier = request.identifiers(i);
-        if (global.json) {
-          std::cout << cir::cli::ToJson(result) << "\n";
-        } else if (result.outcome() == cir::v1::BatchResolveResult::OUTCOME_FOUND) {
-          std::cout << identifier << "\tfound\t" << result.record().child_id_display()
-                    << (result.matched_former() ? "\t(former)" : "") << "\n";
-        } else {
-          std::cout << identifier << "\t" << OutcomeName(result.outcome())
-                    << (result.error().empty() ? "" : "\t") << result.error() << "\n";
-        }
-        found += result.outcome() == cir::v1::BatchResolveResult::OUTCOME_FOUND;
-        not_found += result.outcome() == cir::v1::BatchResolveResult::OUTCOME_NOT_FOUND;
-        invalid += result.outcome() == cir::v1::BatchResolveResult::OUTCOME_INVALID;
-      }
-    }
-    if (!global.json) {
-      std::cerr << found << " found, " << not_found << " not found, " << invalid << " invalid\n";
-    }
-    return 0;
-  }
   return UsageError("no command given; see cir --help");
 }

@@ -10,9 +10,49 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace cir::cli {
+
+const std::vector<ExitStatusMeaning>& ExitStatusMeanings() {
+  static const auto* meanings = new std::vector<ExitStatusMeaning>{
+      {kExitDone, "done (import: every birth registered, by this run or an earlier one)"},
+      {kExitRefused,
+       "refused: the registry refused or failed the call, and the message says why after its "
+       "machine-readable reason (error: CODE [REASON]: ...); import: some births were refused, "
+       "each listed with its reason in the report; audit: the log did not verify"},
+      {kExitUsage,
+       "bad usage: an unknown command or option, a bad value, an input file that cannot be read"},
+      {kExitUnfinished,
+       "import stopped before every birth was answered (interrupted, the registry unreachable "
+       "for --give-up-after, or the calls themselves refused): the report holds every birth "
+       "answered; run the same command again to go on"},
+  };
+  return *meanings;
+}
+
+std::string ExitStatusHelp() {
+  std::string help = "Exit status:\n";
+  for (const ExitStatusMeaning& exit : ExitStatusMeanings()) {
+    absl::StrAppend(&help, "  ", exit.status, "  ", exit.meaning, "\n");
+  }
+  return help;
+}
+
+const std::vector<EnvironmentVariable>& EnvironmentVariables() {
+  static const auto* variables = new std::vector<EnvironmentVariable>{
+      {"CIR_SERVER", "the registry's address, host:port (--server)"},
+      {"CIR_CA", "PEM CA bundle of the registry's certificate (--ca)"},
+      {"CIR_CERT", "PEM certificate of your agency (--cert)"},
+      {"CIR_KEY", "PEM private key of your agency (--key)"},
+      {"CIR_PKI_DIR", "folder of the development certificates scripts/serve makes (--pki-dir)"},
+      {"CIR_END_USER", "who you are, as your agency knows you (--end-user)"},
+      {"CIR_PURPOSE_OF_USE", "why you look (--purpose)"},
+      {"CIR_RECORDED_BY", "who records a life event (--recorded-by)"},
+  };
+  return *variables;
+}
 
 void AddGlobalOptions(CLI::App& app, GlobalOptions& global) {
   auto from_env = [](const char* name, std::string& value) {
@@ -32,7 +72,24 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& global) {
   }
   app.add_option("--server", global.server, "registry address, host:port (or set CIR_SERVER)")
       ->capture_default_str();
-  app.add_flag("--json", global.json, "print responses as JSON instead of text");
+  app.add_option_function<std::string>(
+         "--format",
+         [&global](const std::string& format) {
+           global.format = format == "json"  ? OutputFormat::kJson
+                           : format == "csv" ? OutputFormat::kCsv
+                                             : OutputFormat::kText;
+         },
+         "text (default), json (an object a line) or csv (a header row, then a row a result: "
+         "resolve, batch-resolve, import)")
+      ->check(CLI::IsMember({"text", "json", "csv"}));
+  app.add_flag_callback(
+      "--json", [&global] { global.format = OutputFormat::kJson; }, "the same as --format json");
+  app.add_flag_callback(
+      "--progress", [&global] { global.progress = true; },
+      "draw progress on standard error (import, batch-resolve) even when it is not a terminal");
+  app.add_flag_callback(
+      "--no-progress", [&global] { global.progress = false; },
+      "never draw progress (default: only when standard error is a terminal)");
   app.add_option("--timeout", global.timeout_seconds, "seconds to wait for each call")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -100,16 +157,20 @@ absl::StatusOr<ClientOptions> ConnectionFor(const GlobalOptions& global,
   return options;
 }
 
-int Fail(const absl::Status& status) {
+std::string RefusalText(const absl::Status& status) {
   std::string reason = ErrorReasonNameOf(status);
-  std::cerr << "error: " << absl::StatusCodeToString(status.code())
-            << (reason.empty() ? "" : " [" + reason + "]") << ": " << status.message() << "\n";
-  return 1;
+  return absl::StrCat("error: ", absl::StatusCodeToString(status.code()),
+                      reason.empty() ? "" : " [" + reason + "]", ": ", status.message());
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << RefusalText(status) << "\n";
+  return kExitRefused;
 }
 
 int UsageError(const std::string& message) {
   std::cerr << "usage error: " << message << "\n";
-  return 2;
+  return kExitUsage;
 }
 
 std::optional<v1::Date> ParseDate(const std::string& text) {
@@ -133,6 +194,7 @@ std::optional<v1::Sex> ParseSex(const std::string& text) {
                                                         {"f", v1::SEX_FEMALE},
                                                         {"indeterminate", v1::SEX_INDETERMINATE},
                                                         {"not-known", v1::SEX_NOT_KNOWN},
+                                                        {"not_known", v1::SEX_NOT_KNOWN},
                                                         {"unknown", v1::SEX_NOT_KNOWN}};
   auto it = kNames.find(absl::AsciiStrToLower(text));
   if (it == kNames.end()) return std::nullopt;

@@ -108,13 +108,13 @@ int FeedCommands::Watch(Client& client, const GlobalOptions& global) {
   v1::SubscribeResponse message;
   while (subscription->Next(&message)) {
     if (message.events().empty()) {
-      if (global.json) std::cout << ToJson(message) << std::endl;
+      if (global.json()) std::cout << ToJson(message) << std::endl;
       continue;
     }
     for (const v1::FeedEvent& event : message.events()) {
       // One event a line, so that a line printed is an event processed.
       last_cursor = event.cursor();
-      if (global.json) {
+      if (global.json()) {
         v1::SubscribeResponse one;  // a line per event, in the form of the stream's messages
         *one.add_events() = event;
         std::cout << ToJson(one) << std::endl;
@@ -145,7 +145,7 @@ int FeedCommands::Events(Client& client, const GlobalOptions& global) {
   absl::StatusOr<v1::ListEventsResponse> page =
       client.ListEvents(request, {.timeout = absl::Seconds(global.timeout_seconds)});
   if (!page.ok()) return Fail(page.status());
-  if (global.json) {
+  if (global.json()) {
     std::cout << ToJson(*page) << "\n";
     return 0;
   }

@@ -43,7 +43,7 @@ int Report(const absl::StatusOr<Response>& response, const GlobalOptions& global
               << " (retry with --request-id to repeat this request safely)\n";
     return Fail(response.status());
   }
-  if (global.json) {
+  if (global.json()) {
     std::cout << ToJson(*response) << "\n";
     return 0;
   }

@@ -92,6 +92,29 @@ std::string FormatRecord(const v1::ChildRecord& record) {
   return out;
 }
 
+std::vector<std::string> RecordCsvHeader() {
+  return {
+      "child_id",    "nhs_number",    "upn", "former_nhs_numbers", "former_upns",     "given_name",
+      "family_name", "date_of_birth", "sex", "postcode",           "local_authority", "status",
+      "version"};
+}
+
+std::vector<std::string> RecordCsvFields(const v1::ChildRecord& record) {
+  return {record.child_id_display(),
+          record.nhs_number(),
+          record.upn(),
+          absl::StrJoin(record.former_nhs_numbers(), " "),
+          absl::StrJoin(record.former_upns(), " "),
+          record.given_name(),
+          record.family_name(),
+          record.has_date_of_birth() ? DateText(record.date_of_birth()) : "",
+          record.sex() == v1::SEX_UNSPECIFIED ? "" : SexName(record.sex()),
+          record.postcode(),
+          record.local_authority(),
+          StatusText(record),
+          absl::StrCat(record.version())};
+}
+
 std::string ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;

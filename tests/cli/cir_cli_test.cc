@@ -118,6 +118,32 @@ TEST_F(CirCliTest, BatchResolveReadsAFileAndAnswersEachLineInOrder) {
   EXPECT_THAT(run.output, HasSubstr("2 found, 1 not found, 1 invalid"));
 }
 
+TEST_F(CirCliTest, BatchResolveReadsAColumnOfACsvFileAndAnswersInCsv) {
+  const std::string id = RegisterAndGetId("cli-csv", testing::FictionalNhsNumber(9));
+  const std::string file = dir_.Sub("pupils.csv");
+  std::ofstream(file) << "name,nhs_number\n"
+                      << "\"Lovelace-Test, Ada\"," << testing::FictionalNhsNumber(9) << "\n"
+                      << "Nobody," << testing::FictionalNhsNumber(10) << "\n";
+  CliRun run = Cir("batch-resolve " + file + " --column nhs_number --format csv");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("identifier,outcome,child_id,matched_former,error\n" +
+                                    testing::FictionalNhsNumber(9) + ",found," + id + ",false,\n" +
+                                    testing::FictionalNhsNumber(10) + ",not-found,,false,\n"));
+  // The first column by default, by its number, or of a file without a header row.
+  const std::string plain = dir_.Sub("ids.csv");
+  std::ofstream(plain) << id << ",x\n";
+  CliRun headless = Cir("batch-resolve " + plain + " --no-header --format csv");
+  EXPECT_THAT(headless.output, HasSubstr("\n" + id + ",found," + id + ",false,\n"));
+  CliRun second = Cir("batch-resolve " + file + " --column 2");
+  EXPECT_THAT(second.output, HasSubstr(testing::FictionalNhsNumber(9) + "\tfound\t" + id));
+  EXPECT_EQ(Cir("batch-resolve " + file + " --column postcode").exit_code, 2);
+  // resolve prints the record as a CSV row under its header.
+  CliRun resolved = Cir("resolve " + id + " --format csv");
+  EXPECT_EQ(resolved.exit_code, 0) << resolved.output;
+  EXPECT_THAT(resolved.output, HasSubstr("child_id,nhs_number,upn,"));
+  EXPECT_THAT(resolved.output, HasSubstr("\n" + id + "," + testing::FictionalNhsNumber(9) + ","));
+}
+
 TEST_F(CirCliTest, ARefusedCallExitsOneWithTheRegistrysMessage) {
   CliRun run =
       Cir("register --notifying-system RXH01 --notification-id cli-bad "

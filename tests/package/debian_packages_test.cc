@@ -142,13 +142,19 @@ TEST_F(DebianPackagesTest, TheDevelopmentPackageHoldsWhatABuildAgainstTheLibrary
                     HasSubstr("libprotobuf-dev"), HasSubstr("libabsl-dev")));
 }
 
-TEST_F(DebianPackagesTest, TheCommandLinePackageHoldsACirToolThatRuns) {
-  EXPECT_THAT(Files("cir-cli"), Contains("usr/bin/cir"));
+TEST_F(DebianPackagesTest, TheCommandLinePackageHoldsACirToolThatRunsWithItsManPageAndCompletion) {
+  EXPECT_THAT(Files("cir-cli"), IsSupersetOf({"usr/bin/cir", "usr/share/man/man1/cir.1",
+                                              "usr/share/bash-completion/completions/cir"}));
   testing::TempDir root;
   Unpack("cir-cli", root.path().string());
   CommandRun help = RunCommand(root.Sub("usr/bin/cir") + " --help");
   EXPECT_EQ(help.exit_code, 0) << help.output;
   EXPECT_THAT(help.output, HasSubstr("resolve"));
+  // The page and the script are what the packaged tool makes of itself.
+  EXPECT_EQ(ReadFile(root.Sub("usr/share/man/man1/cir.1")),
+            RunCommand(root.Sub("usr/bin/cir") + " man").output);
+  EXPECT_THAT(ReadFile(root.Sub("usr/share/bash-completion/completions/cir")),
+              HasSubstr("complete -o filenames -F _cir cir\n"));
 }
 
 TEST_F(DebianPackagesTest, TheServerPackageRunsTheServerUnderSystemdAsItsOwnUser) {
