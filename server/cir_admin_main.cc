@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "cir/client.h"
 #include "client/cli/cli_support.h"
+#include "client/cli/progress_bar.h"
 #include "storage/store_backups.h"
 
 namespace {
@@ -82,7 +83,12 @@ int main(int argc, char** argv) {
     if (!options.ok()) return cir::cli::Fail(options.status());
     options->default_timeout = absl::Seconds(global.timeout_seconds);
     cir::Client client(*options);
-    absl::StatusOr<cir::v1::BackUpResponse> made = client.BackUp();
+    absl::StatusOr<cir::v1::BackUpResponse> made;
+    {
+      // A backup of a large store takes minutes: a spinner while it runs, on a terminal only.
+      cir::cli::Spinner spinner("backing up", cir::cli::ShouldDrawProgress(global.progress));
+      made = client.BackUp();
+    }
     if (!made.ok()) return cir::cli::Fail(made.status());
     Print(made->backup_id(), made->made_at_unix_seconds(), made->bytes(), made->files(),
           made->new_bytes());

@@ -86,7 +86,7 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& global) {
       "--json", [&global] { global.format = OutputFormat::kJson; }, "the same as --format json");
   app.add_flag_callback(
       "--progress", [&global] { global.progress = true; },
-      "draw progress on standard error (import, batch-resolve) even when it is not a terminal");
+      "draw progress on standard error (import, batch-resolve, backup) even when it is not a terminal");
   app.add_flag_callback(
       "--no-progress", [&global] { global.progress = false; },
       "never draw progress (default: only when standard error is a terminal)");
