@@ -318,6 +318,15 @@ TEST_F(ImportCliTest, AnImportThatCannotFinishExitsThreeAndBadUsageExitsTwo) {
   EXPECT_THAT(no_header.output, HasSubstr("the header has no column"));
 }
 
+// Under a sanitizer the tool's resident memory holds the sanitizer's shadow of every byte touched
+// and (AddressSanitizer) a quarantine of up to 256 MiB of freed memory, so it says nothing of
+// what the tool keeps: measured 468-583 MiB here. The plain run checks the bound.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kMemoryBoundIsMeaningful = false;
+#else
+constexpr bool kMemoryBoundIsMeaningful = true;
+#endif
+
 TEST_F(ImportCliTest, ALongFileIsImportedInMemoryThatDoesNotGrowWithIt) {
   // 250,000 rows of 400-odd bytes, 100 MB: none sent (each lacks its sex, so each is refused
   // before sending), every one read, reported and synced a batch at a time.
@@ -332,11 +341,11 @@ TEST_F(ImportCliTest, ALongFileIsImportedInMemoryThatDoesNotGrowWithIt) {
                  "--batch-size", "10000"});
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_THAT(run.output, HasSubstr("0 created, 0 existing, 250000 refused"));
-  EXPECT_LT(run.peak_rss_kib, 60 * 1024) << "the file is 100 MB";
+  if (kMemoryBoundIsMeaningful) EXPECT_LT(run.peak_rss_kib, 60 * 1024) << "the file is 100 MB";
   CirRun resumed = Cir({"import", births, "--notifying-system", "RXH01", "--report", report_path_});
   EXPECT_EQ(resumed.exit_code, 1) << resumed.output;
   EXPECT_THAT(resumed.output, HasSubstr("(250000 recorded before this run)"));
-  EXPECT_LT(resumed.peak_rss_kib, 60 * 1024);
+  if (kMemoryBoundIsMeaningful) EXPECT_LT(resumed.peak_rss_kib, 60 * 1024);
 }
 
 }  // namespace
