@@ -2,9 +2,7 @@
 // what each holds and needs, and the server package's settings, unit and store initialisation
 // run for real: the packaged cir-server, with the packaged settings file (its paths moved under a
 // test folder), creates its store and serves a child over mutual TLS.
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -19,6 +17,7 @@
 #include "cir/client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/client_package.h"
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
@@ -34,19 +33,8 @@ using ::testing::IsSupersetOf;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
-struct CommandRun {
-  int exit_code;
-  std::string output;  // standard output and standard error together
-};
-
-CommandRun RunCommand(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using testing::CommandRun;
+using testing::RunCommand;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
