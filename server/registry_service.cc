@@ -249,11 +249,14 @@ grpc::ServerUnaryReactor* RegistryService::RegisterBirths(grpc::CallbackServerCo
     Refuse(reactor, context, response, "RegisterBirths", &*caller, std::move(size));
     return reactor;
   }
-  // A birth naming a notifying system the agency may not use is refused alone.
+  // A birth naming a notifying system the agency may not use is refused alone (a call of too
+  // many births is refused whole by the registry, before any is looked at).
   std::vector<absl::Status> refused;
-  refused.reserve(request->births_size());
-  for (const v1::RegisterBirthRequest& birth : request->births()) {
-    refused.push_back(CheckNotifyingSystem(*caller, birth.notifying_system()));
+  if (request->births_size() <= registry::RegistryOptions().max_bulk_births) {
+    refused.reserve(request->births_size());
+    for (const v1::RegisterBirthRequest& birth : request->births()) {
+      refused.push_back(CheckNotifyingSystem(*caller, birth.notifying_system()));
+    }
   }
   auto audited = std::make_shared<std::atomic<bool>>(false);
   registry_.RegisterBirths(

@@ -66,6 +66,14 @@ int InitStore(cir::storage::RocksDbStoreOptions store) {
     cir::server::LogLine(absl::StrCat("a store is already in ", store.path, "; left as it is"));
     return 0;
   }
+  // A store that would not open is not replaced: only a folder that is missing or empty gets one,
+  // so an unmounted volume's mount point or a locked store is never taken for no store.
+  std::error_code error;
+  if (std::filesystem::exists(store.path, error) && !std::filesystem::is_empty(store.path, error)) {
+    cir::server::LogLine(absl::StrCat("no store created in ", store.path,
+                                      ": the folder is not empty, and holds no store that opens"));
+    return 1;
+  }
   store.create_if_missing = true;
   absl::StatusOr<std::unique_ptr<cir::storage::ChildStore>> created =
       cir::storage::RocksDbChildStore::Open(store);

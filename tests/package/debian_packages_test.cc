@@ -247,6 +247,16 @@ TEST_F(PackagedServerTest, InitStoreMakesTheStoreOnceAndLeavesItAfterwards) {
   EXPECT_THAT(again.output, HasSubstr("a store is already in " + Store() + "; left as it is"));
 }
 
+TEST_F(PackagedServerTest, InitStoreMakesNoStoreInAFolderThatHoldsSomethingElse) {
+  // As an unmounted volume's mount point may: never taken for a place to start afresh.
+  fs::create_directories(Store());
+  std::ofstream(Store() + "/lost+found.txt") << "not a store\n";
+  CommandRun run = RunServer("--init-store");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("the folder is not empty"));
+  EXPECT_FALSE(fs::exists(Store() + "/CURRENT"));
+}
+
 TEST_F(PackagedServerTest, AMistypedSettingIsRefusedNotIgnored) {
   std::ofstream(settings_, std::ios::app) << "grace-second = 20\n";
   CommandRun run = RunServer("--init-store");
