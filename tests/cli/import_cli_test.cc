@@ -341,11 +341,15 @@ TEST_F(ImportCliTest, ALongFileIsImportedInMemoryThatDoesNotGrowWithIt) {
                  "--batch-size", "10000"});
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_THAT(run.output, HasSubstr("0 created, 0 existing, 250000 refused"));
-  if (kMemoryBoundIsMeaningful) EXPECT_LT(run.peak_rss_kib, 60 * 1024) << "the file is 100 MB";
+  if (kMemoryBoundIsMeaningful) {
+    EXPECT_LT(run.peak_rss_kib, 60 * 1024) << "the file is 100 MB";
+  }
   CirRun resumed = Cir({"import", births, "--notifying-system", "RXH01", "--report", report_path_});
   EXPECT_EQ(resumed.exit_code, 1) << resumed.output;
   EXPECT_THAT(resumed.output, HasSubstr("(250000 recorded before this run)"));
-  if (kMemoryBoundIsMeaningful) EXPECT_LT(resumed.peak_rss_kib, 60 * 1024);
+  if (kMemoryBoundIsMeaningful) {
+    EXPECT_LT(resumed.peak_rss_kib, 60 * 1024);
+  }
 }
 
 }  // namespace
