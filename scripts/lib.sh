@@ -10,7 +10,7 @@ CIR_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev librocksdb-dev libssl-dev
   libgtest-dev libgmock-dev libcli11-dev libicu-dev openssl prometheus-cpp-dev libjemalloc-dev
-  dpkg-dev file man-db
+  dpkg-dev file man-db systemd
   python3-grpcio python3-protobuf python3-pip python3-setuptools python3-wheel
 )
 

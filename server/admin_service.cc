@@ -6,6 +6,7 @@
 #include "errors/refusal.h"
 #include "server/grpc_status.h"
 #include "server/log.h"
+#include "server/request_limits.h"
 
 namespace cir::server {
 
@@ -20,7 +21,7 @@ AdminService::AdminService(storage::StoreBackups& backups, std::string backup_fo
 AdminService::~AdminService() { worker_.reset(); }
 
 grpc::ServerUnaryReactor* AdminService::BackUp(grpc::CallbackServerContext* context,
-                                               const v1::BackUpRequest* /*request*/,
+                                               const v1::BackUpRequest* request,
                                                v1::BackUpResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const std::string path = MethodPath(v1::RegistryAdmin::service_full_name(), "BackUp");
@@ -49,6 +50,11 @@ grpc::ServerUnaryReactor* AdminService::BackUp(grpc::CallbackServerContext* cont
     return reactor;
   }
   v1::AuditEntry entry = CallAuditor::EntryFor(&*caller, "", path, absl::OkStatus());
+  if (absl::Status size = CheckRequestSize(*request, kMaxSingleIdentifierRequestBytes, "BackUp");
+      !size.ok()) {
+    refuse(std::move(entry), std::move(size));
+    return reactor;
+  }
   if (backup_folder_.empty()) {
     refuse(std::move(entry),
            errors::Refusal(absl::StatusCode::kFailedPrecondition, v1::BACKUP_NOT_CONFIGURED,

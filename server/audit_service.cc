@@ -5,11 +5,13 @@
 
 #include "server/grpc_status.h"
 #include "server/log.h"
+#include "server/request_limits.h"
 
 namespace cir::server {
 
 template <typename Response, typename Answer>
 grpc::ServerUnaryReactor* AuditService::Serve(grpc::CallbackServerContext* context,
+                                              const google::protobuf::Message& request,
                                               Response* response, absl::string_view method,
                                               Answer answer) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -20,7 +22,8 @@ grpc::ServerUnaryReactor* AuditService::Serve(grpc::CallbackServerContext* conte
                                                 : absl::StatusOr<Response>(caller.status());
   if (caller.ok()) {
     entry = CallAuditor::EntryFor(&*caller, "", path, absl::OkStatus());
-    result = answer(entry);
+    absl::Status size = CheckRequestSize(request, kMaxSingleIdentifierRequestBytes, method);
+    result = size.ok() ? answer(entry) : absl::StatusOr<Response>(std::move(size));
     CallAuditor::SetOutcome(result.status(), entry);
   } else {
     entry = CallAuditor::EntryFor(nullptr, gate_.AgencyIdOf(*context), path, caller.status());
@@ -49,28 +52,28 @@ grpc::ServerUnaryReactor* AuditService::Serve(grpc::CallbackServerContext* conte
 grpc::ServerUnaryReactor* AuditService::ReadEntries(grpc::CallbackServerContext* context,
                                                     const v1::ReadAuditEntriesRequest* request,
                                                     v1::ReadAuditEntriesResponse* response) {
-  return Serve(context, response, "ReadEntries",
+  return Serve(context, *request, response, "ReadEntries",
                [&](v1::AuditEntry&) { return reader_.ReadEntries(*request); });
 }
 
 grpc::ServerUnaryReactor* AuditService::ListCheckpoints(grpc::CallbackServerContext* context,
                                                         const v1::ListCheckpointsRequest* request,
                                                         v1::ListCheckpointsResponse* response) {
-  return Serve(context, response, "ListCheckpoints",
+  return Serve(context, *request, response, "ListCheckpoints",
                [&](v1::AuditEntry&) { return reader_.ListCheckpoints(*request); });
 }
 
 grpc::ServerUnaryReactor* AuditService::ProveConsistency(grpc::CallbackServerContext* context,
                                                          const v1::ProveConsistencyRequest* request,
                                                          v1::ProveConsistencyResponse* response) {
-  return Serve(context, response, "ProveConsistency",
+  return Serve(context, *request, response, "ProveConsistency",
                [&](v1::AuditEntry&) { return reader_.ProveConsistency(*request); });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetAccessReport(grpc::CallbackServerContext* context,
                                                         const v1::GetAccessReportRequest* request,
                                                         v1::GetAccessReportResponse* response) {
-  return Serve(context, response, "GetAccessReport",
+  return Serve(context, *request, response, "GetAccessReport",
                [&](v1::AuditEntry& entry) { return reader_.GetAccessReport(*request, entry); });
 }
 

@@ -35,10 +35,12 @@ class AuditService final : public v1::AuditLog::CallbackService {
                                             v1::GetAccessReportResponse* response) override;
 
  private:
-  // Admits the call, runs `answer` for an admitted caller, audits the call (naming `children`
-  // the answer fills in), and finishes once the entry is durable.
+  // Admits the call, refuses a `request` larger than any the method takes, runs `answer` for an
+  // admitted caller, audits the call (naming the children the answer fills in), and finishes
+  // once the entry is durable.
   template <typename Response, typename Answer>
-  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, Response* response,
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
+                                  const google::protobuf::Message& request, Response* response,
                                   absl::string_view method, Answer answer);
 
   const audit_log::AuditLogReader reader_;

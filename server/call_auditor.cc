@@ -1,5 +1,7 @@
 #include "server/call_auditor.h"
 
+#include <map>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -100,8 +102,16 @@ registry::Actor CallAuditor::ActorFor(const access::Caller& caller,
       }
       // A bulk registration's records, one in each birth's result.
       if (const auto* births = dynamic_cast<const v1::RegisterBirthsResponse*>(response)) {
+        std::map<std::string, int32_t> refused_by_reason;
         for (const v1::RegisterBirthsResult& result : births->results()) {
           if (result.has_registered()) NoteRecord(grant, result.registered().record(), entry);
+          if (result.has_refused())
+            ++refused_by_reason[v1::ErrorReason_Name(result.refused().reason())];
+        }
+        for (const auto& [reason, count] : refused_by_reason) {
+          v1::RefusedItems* refused = entry.add_refused_items();
+          refused->set_reason(reason);
+          refused->set_count(count);
         }
       }
     }

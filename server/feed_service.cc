@@ -8,6 +8,7 @@
 #include "registry/birth_validation.h"
 #include "server/grpc_status.h"
 #include "server/log.h"
+#include "server/request_limits.h"
 
 namespace cir::server {
 namespace {
@@ -33,9 +34,14 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* FeedService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
   const std::string method = MethodPath("Subscribe");
   absl::StatusOr<access::Caller> caller = gate_.Admit(*context, method);
-  absl::StatusOr<feed::FeedRequest> valid =
-      caller.ok() ? Admitted(*caller, feed::ValidateSubscribe(*request, registry::TodayInEngland()))
-                  : absl::StatusOr<feed::FeedRequest>(caller.status());
+  absl::StatusOr<feed::FeedRequest> valid = [&]() -> absl::StatusOr<feed::FeedRequest> {
+    if (!caller.ok()) return caller.status();
+    if (absl::Status size = CheckRequestSize(*request, kMaxFeedRequestBytes, "Subscribe");
+        !size.ok()) {
+      return size;
+    }
+    return Admitted(*caller, feed::ValidateSubscribe(*request, registry::TodayInEngland()));
+  }();
   v1::AuditEntry opened = CallAuditor::EntryFor(caller.ok() ? &*caller : nullptr,
                                                 gate_.AgencyIdOf(*context), method, valid.status());
   if (!caller.ok()) gate_.NoteUnidentified(*context, opened);
@@ -60,6 +66,10 @@ grpc::ServerUnaryReactor* FeedService::ListEvents(grpc::CallbackServerContext* c
   absl::StatusOr<access::Caller> caller = gate_.Admit(*context, method);
   absl::StatusOr<v1::ListEventsResponse> result = [&]() -> absl::StatusOr<v1::ListEventsResponse> {
     if (!caller.ok()) return caller.status();
+    if (absl::Status size = CheckRequestSize(*request, kMaxFeedRequestBytes, "ListEvents");
+        !size.ok()) {
+      return size;
+    }
     absl::StatusOr<feed::FeedRequest> valid =
         Admitted(*caller, feed::ValidateListEvents(*request, registry::TodayInEngland()));
     if (!valid.ok()) return valid.status();

@@ -341,6 +341,11 @@ grpc::ServerUnaryReactor* RegistryService::BatchResolve(grpc::CallbackServerCont
   grpc::ServerUnaryReactor* reactor = Enter(context);
   absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "BatchResolve");
   if (!caller.ok()) return reactor;
+  if (absl::Status size = CheckRequestSize(*request, kMaxBatchResolveBytes, "BatchResolve");
+      !size.ok()) {
+    Refuse(reactor, context, response, "BatchResolve", &*caller, std::move(size));
+    return reactor;
+  }
   // A batch its caller has given up on (while it waited for a thread, or during its lookups)
   // stops: nothing more is read, trimmed or sent, and its entry says so.
   registry::ReadCall call{absl::FromChrono(context->deadline()),
@@ -377,6 +382,12 @@ grpc::ServerUnaryReactor* RegistryService::DescribeRegistry(
   grpc::ServerUnaryReactor* reactor = Enter(context);
   absl::StatusOr<access::Caller> caller = Admit(reactor, context, response, "DescribeRegistry");
   if (!caller.ok()) return reactor;
+  if (absl::Status size =
+          CheckRequestSize(*request, kMaxSingleIdentifierRequestBytes, "DescribeRegistry");
+      !size.ok()) {
+    Refuse(reactor, context, response, "DescribeRegistry", &*caller, std::move(size));
+    return reactor;
+  }
   Answer<v1::DescribeRegistryResponse>(
       reactor, context, response, "DescribeRegistry",
       CallAuditor::EntryFor(&*caller, "", MethodPath("DescribeRegistry"), absl::OkStatus()),

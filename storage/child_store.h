@@ -60,8 +60,8 @@ class WriteTxn {
   // bulk registration): if it returns an error, the writes it staged are discarded, with the
   // event sequence numbers and feed positions it took, and the unit goes on from where it stood
   // before the part. Returns the part's outcome. If the part's writes could not be discarded, it
-  // returns INTERNAL (reason INTERNAL_ERROR) instead, and the unit must then fail: its whole group
-  // is discarded. Parts may not be nested.
+  // returns INTERNAL (reason INTERNAL_ERROR) instead, and whatever the unit then returns, its
+  // whole group is discarded and every unit of it hears ABORTED. Parts may not be nested.
   virtual absl::Status RunPart(absl::FunctionRef<absl::Status()> part) = 0;
 
   // When the unit's group commits: taken by the writer once per group, just before the group's
@@ -81,8 +81,9 @@ using WriteWork = absl::AnyInvocable<absl::Status(WriteTxn&)>;
 //   have taken effect, and a retry with the same ids is safe.
 // - UNAVAILABLE, reason WRITES_SUSPENDED, WRITE_QUEUE_FULL or SERVER_STOPPING; DEADLINE_EXCEEDED
 //   or CANCELLED, reason CALL_ABANDONED: the unit never ran; nothing was written.
-// - INTERNAL, reason INTERNAL_ERROR: another unit's writes could not be undone, so the whole group
-//   was discarded; nothing was written.
+// - ABORTED, reason INTERNAL_ERROR: a unit's writes (or a refused part's: WriteTxn::RunPart) could
+//   not be undone, so the whole group was discarded; nothing was written, and the unit may be
+//   retried. The unit whose own refusal could not be undone hears that refusal.
 // Which thread: a refusal made inside Submit itself (queue full, writes suspended, store closing)
 // runs `done` on the caller's thread before Submit returns. Every other outcome is delivered off
 // the writer thread, together with the rest of its group: on the store's reply runner (the

@@ -1045,6 +1045,7 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
       const uint64_t sequence_before = next_sequence;
       absl::Status outcome = unit.work(txn);
       absl::Status part_undo_failure = txn.TakePartUndoFailure();
+      const bool part_left_in_batch = !part_undo_failure.ok();
       if (outcome.ok() && part_undo_failure.ok()) {
         batch.KeepUnit();
       } else {
@@ -1062,7 +1063,10 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
               absl::StrCat("a failed write could not be undone (", discarded.message(),
                            "), so its whole write group was discarded; nothing was written, "
                            "and the call may be retried"));
-          outcomes.push_back(std::move(outcome));
+          // The unit itself keeps its own refusal, unless what could not be undone was a part
+          // it refused while going on (a bulk call): then it too wrote nothing and may retry.
+          outcomes.push_back(part_left_in_batch ? errors::Unshared(group_discarded)
+                                                : std::move(outcome));
           for (size_t j = 0; j < group.size(); ++j) {
             if (j == i) continue;
             if (j > i) outcomes.push_back(Abandoned(group[j].options, commit_time));

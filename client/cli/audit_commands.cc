@@ -348,7 +348,15 @@ absl::StatusOr<audit::CheckpointPublicKey> PublicKey(const std::string& given,
 }
 
 std::string OutcomeText(const v1::AuditEntry& entry) {
-  if (entry.status_code() == 0) return "OK";
+  if (entry.status_code() == 0) {
+    // A bulk call's items refused inside it: "OK, refused 2 NOTIFYING_SYSTEM_NOT_PERMITTED".
+    std::string outcome = "OK";
+    for (const v1::RefusedItems& refused : entry.refused_items()) {
+      absl::StrAppend(&outcome, outcome == "OK" ? ", refused " : " and ", refused.count(), " ",
+                      refused.reason());
+    }
+    return outcome;
+  }
   std::string outcome =
       absl::StatusCodeToString(static_cast<absl::StatusCode>(entry.status_code()));
   if (!entry.reason().empty()) absl::StrAppend(&outcome, "/", entry.reason());

@@ -56,7 +56,8 @@ struct Batch {
 
 bool WorthSendingAgain(const absl::Status& status) {
   return status.code() == absl::StatusCode::kUnavailable ||
-         status.code() == absl::StatusCode::kDeadlineExceeded;
+         status.code() == absl::StatusCode::kDeadlineExceeded ||
+         status.code() == absl::StatusCode::kAborted;
 }
 
 // The pause before a batch's next attempt: doubling up to kLongestPause, each drawn from the upper
@@ -140,9 +141,10 @@ ImportCommand::ImportCommand(CLI::App& app) {
                        "--format json: child-id, identifiers or full")
       ->capture_default_str()
       ->check(CLI::IsMember({"child-id", "identifiers", "full"}));
-  command_->add_option("--give-up-after", give_up_seconds_,
-                       "seconds to keep sending a call the registry does not answer (UNAVAILABLE, "
-                       "DEADLINE_EXCEEDED) before stopping, exit status 3")
+  command_
+      ->add_option("--give-up-after", give_up_seconds_,
+                   "seconds to keep sending a call the registry does not answer (UNAVAILABLE, "
+                   "DEADLINE_EXCEEDED, ABORTED) before stopping, exit status 3")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   command_->footer(absl::StrCat(

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -20,12 +21,16 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "cir/client.h"
+#include "cir/v1/registry.grpc.pb.h"
 #include "gmock/gmock.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fictional_children.h"
 #include "tests/testing/server_process.h"
@@ -316,6 +321,68 @@ TEST_F(ImportCliTest, AnImportThatCannotFinishExitsThreeAndBadUsageExitsTwo) {
   CirRun no_header = Cir({"import", headless, "--notifying-system", "RXH01"});
   EXPECT_EQ(no_header.exit_code, 2);
   EXPECT_THAT(no_header.output, HasSubstr("the header has no column"));
+}
+
+// A registry in front of the test's cir-server that answers its first `aborts` RegisterBirths
+// calls ABORTED, as the registry answers a call whose write group it had to discard (nothing
+// written), and passes every later call on to the server.
+class RegistryAbortingFirstCalls final : public v1::ChildRegistry::CallbackService {
+ public:
+  RegistryAbortingFirstCalls(const std::string& target, int aborts)
+      : registry_({.target = target,
+                   .end_user = testing::kTestEndUser,
+                   .purpose_of_use = testing::kTestPurpose}),
+        aborts_left_(aborts) {}
+
+  grpc::ServerUnaryReactor* RegisterBirths(grpc::CallbackServerContext* context,
+                                           const v1::RegisterBirthsRequest* request,
+                                           v1::RegisterBirthsResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (aborts_left_.fetch_sub(1) > 0) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::ABORTED,
+                                   "a failed write could not be undone, so its whole write group "
+                                   "was discarded; nothing was written"));
+      return reactor;
+    }
+    registry_.RegisterBirthsAsync(
+        *request, [reactor, response](absl::StatusOr<v1::RegisterBirthsResponse> answer) {
+          if (!answer.ok()) {
+            reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(answer.status().code()),
+                                         std::string(answer.status().message())));
+            return;
+          }
+          *response = *std::move(answer);
+          reactor->Finish(grpc::Status::OK);
+        });
+    return reactor;
+  }
+
+ private:
+  Client registry_;
+  std::atomic<int> aborts_left_;
+};
+
+TEST_F(ImportCliTest, ACallAnsweredAbortedIsSentAgainAndEveryBirthRegisteredOnce) {
+  RegistryAbortingFirstCalls aborting(server_.address(), 3);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&aborting);
+  std::unique_ptr<grpc::Server> front = builder.BuildAndStart();
+  ASSERT_NE(front, nullptr);
+  const std::string births = WriteBirths(BirthsCsv(40));
+  CirRun run = Cir({"import", births, "--notifying-system", "RXH01", "--report", report_path_,
+                    "--batch-size", "10", "--in-flight", "1"},
+                   absl::StrCat("127.0.0.1:", port));
+  front->Shutdown();
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("ABORTED"));
+  EXPECT_THAT(run.output, HasSubstr("sending it again"));
+  EXPECT_THAT(run.output, HasSubstr("40 created, 0 existing, 0 refused"));
+  EXPECT_EQ(ReportRows(report_path_).size(), 40u);
+  std::map<std::string, int> children = RegisteredChildren();
+  EXPECT_EQ(children.size(), 40u);
+  for (const auto& [child, times] : children) EXPECT_EQ(times, 1) << child;
 }
 
 // Under a sanitizer the tool's resident memory holds the sanitizer's shadow of every byte touched

@@ -1126,6 +1126,10 @@ TEST_F(AccessServerTest, InABulkCallABirthAsAnotherSystemIsRefusedAloneAndTheCal
     EXPECT_EQ(entry.agency_id(), kMaternity);
     EXPECT_EQ(entry.status_code(), 0);
     EXPECT_THAT(entry.child_ids(), ::testing::ElementsAre(child, known.child_id()));
+    // The birth refused inside the accepted call leaves its trace.
+    ASSERT_EQ(entry.refused_items_size(), 1);
+    EXPECT_EQ(entry.refused_items(0).reason(), "NOTIFYING_SYSTEM_NOT_PERMITTED");
+    EXPECT_EQ(entry.refused_items(0).count(), 1);
   }
   EXPECT_EQ(entries, 1);
 }

@@ -18,7 +18,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "cir/client.h"
+#include "cir/v1/registry.grpc.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
@@ -142,6 +144,68 @@ TEST_F(RegistryServerTest, ARequestLargerThanItsMethodTakesIsRefusedAndChangesNo
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(ErrorReasonOf(refused), v1::REQUEST_TOO_LARGE);
   EXPECT_EQ(client_->Resolve(FictionalNhsNumber(31)).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServerTest, EveryMethodRefusesARequestLargerThanItTakesNamingTheLimit) {
+  auto expect_too_large = [](const absl::Status& refused, absl::string_view limit) {
+    EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+    EXPECT_EQ(ErrorReasonOf(refused), v1::REQUEST_TOO_LARGE) << refused;
+    EXPECT_THAT(refused.message(), HasSubstr(absl::StrCat("at most ", limit, " bytes")));
+  };
+  // Between its method's limit (4 MiB) and the server-wide receive limit: the method's own
+  // refusal, and no birth of it registered.
+  v1::RegisterBirthsRequest births;
+  for (int n = 0; n < 300; ++n) {
+    v1::RegisterBirthRequest* birth = births.add_births();
+    *birth = FictionalBirth(absl::StrCat("big-", n), FictionalNhsNumber(100 + n));
+    birth->set_given_name(std::string(16000, 'A'));
+  }
+  expect_too_large(client_->RegisterBirths(births).status(), "4194304");
+  EXPECT_EQ(client_->Resolve(FictionalNhsNumber(100)).status().code(), absl::StatusCode::kNotFound);
+
+  v1::BatchResolveRequest batch;
+  for (int n = 0; n < 5000; ++n) batch.add_identifiers(std::string(300, '9'));
+  expect_too_large(client_->BatchResolve(batch).status(), "1048576");
+
+  v1::ListEventsRequest list;
+  list.set_local_authority(std::string(100000, '9'));
+  list.set_from_beginning(true);
+  expect_too_large(client_->ListEvents(list).status(), "65536");
+  v1::SubscribeRequest subscribe;
+  subscribe.add_local_authorities(std::string(100000, '9'));
+  subscribe.set_from_beginning(true);
+  std::unique_ptr<FeedSubscription> stream = client_->Subscribe(subscribe);
+  v1::SubscribeResponse message;
+  EXPECT_FALSE(stream->Next(&message));
+  expect_too_large(stream->Finish(), "65536");
+
+  v1::GetAccessReportRequest report;
+  report.set_child_id(std::string(2000, '9'));
+  expect_too_large(client_->GetAccessReport(report).status(), "1024");
+
+  // A request with no field of any size is still bounded: its unknown fields count.
+  v1::ReadAuditEntriesRequest entries;
+  entries.GetReflection()->MutableUnknownFields(&entries)->AddLengthDelimited(
+      99, std::string(2000, 'x'));
+  expect_too_large(client_->ReadAuditEntries(entries).status(), "1024");
+  v1::DescribeRegistryRequest describe;
+  describe.GetReflection()->MutableUnknownFields(&describe)->AddLengthDelimited(
+      99, std::string(2000, 'x'));
+  expect_too_large(client_->DescribeRegistry(describe).status(), "1024");
+  // BackUp, which the client library sends without fields, through the bare stub.
+  std::unique_ptr<v1::RegistryAdmin::Stub> admin = v1::RegistryAdmin::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("x-cir-end-user", ::cir::testing::kTestEndUser);
+  context.AddMetadata("x-cir-purpose-of-use", ::cir::testing::kTestPurpose);
+  v1::BackUpRequest backup;
+  backup.GetReflection()->MutableUnknownFields(&backup)->AddLengthDelimited(99,
+                                                                            std::string(2000, 'x'));
+  v1::BackUpResponse made;
+  const grpc::Status backup_refused = admin->BackUp(&context, backup, &made);
+  EXPECT_EQ(backup_refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << backup_refused.error_message();
+  EXPECT_THAT(backup_refused.error_message(), HasSubstr("at most 1024 bytes"));
 }
 
 TEST_F(RegistryServerTest, EveryRefusalCarriesItsMachineReadableReason) {

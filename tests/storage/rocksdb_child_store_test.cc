@@ -225,6 +225,46 @@ TEST_F(RocksDbChildStoreTest, AFailedRollbackAbortsTheWholeGroupAndWritesNothing
   EXPECT_TRUE(store.GetChild("KKKKKKKKKKK")->has_value());
 }
 
+TEST_F(RocksDbChildStoreTest, APartWhoseWritesCannotBeUndoneAbortsItsUnitWithTheWholeGroup) {
+  RocksDbStoreTestHooks hooks;
+  hooks.fail_rollback = [] { return true; };
+  absl::StatusOr<std::unique_ptr<ChildStore>> opened =
+      RocksDbChildStore::OpenWithTestHooks(StoreOptions(dir_.Sub("db")), hooks);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  ChildStore& store = **opened;
+  Outcomes outcomes(3);
+  absl::Status part_outcome;
+  {
+    WriterBlocker blocker(store);
+    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("GGGGGGGGGGG")); }, outcomes.For(0));
+    // A bulk unit: its first part is kept, its second refused after staging, and the unit goes
+    // on to answer OK, as a bulk call with one refused item does.
+    store.Submit(
+        [&](WriteTxn& txn) {
+          absl::Status kept = txn.RunPart([&] { return txn.PutChild(Child("HHHHHHHHHHH")); });
+          if (!kept.ok()) return kept;
+          part_outcome = txn.RunPart([&] {
+            absl::Status s = txn.PutChild(Child("JJJJJJJJJJJ"));
+            if (!s.ok()) return s;
+            return absl::FailedPreconditionError("refused after staging");
+          });
+          return absl::OkStatus();
+        },
+        outcomes.For(1));
+    store.Submit([](WriteTxn& txn) { return txn.PutChild(Child("KKKKKKKKKKK")); }, outcomes.For(2));
+  }
+  // The bulk unit too wrote nothing: ABORTED, which its caller retries, as its group-mates hear.
+  for (size_t i : {0, 1, 2}) {
+    absl::Status discarded = outcomes.Get(i);
+    EXPECT_EQ(discarded.code(), absl::StatusCode::kAborted) << i << ": " << discarded;
+    EXPECT_THAT(discarded.message(), HasSubstr("nothing was written")) << i;
+  }
+  EXPECT_EQ(part_outcome.code(), absl::StatusCode::kInternal) << part_outcome;  // set before
+  for (const char* id : {"GGGGGGGGGGG", "HHHHHHHHHHH", "JJJJJJJJJJJ", "KKKKKKKKKKK"}) {
+    EXPECT_FALSE(store.GetChild(id)->has_value()) << id;
+  }
+}
+
 TEST_F(RocksDbChildStoreTest, LaterUnitsInAGroupSeeEarlierUnitsWrites) {
   std::unique_ptr<ChildStore> store = Open();
   // 64 units in one group race to claim one key; each claims only if unclaimed. Exactly one wins.
