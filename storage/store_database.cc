@@ -108,21 +108,26 @@ rocksdb::ColumnFamilyOptions MakeFamilyOptions(ColumnFamily which,
     family.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(kMaxKeyBytes));
     family.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory());
   }
-  // The audit log's tree is read by whole keys alone too, and its index by child by prefix (a
-  // child's entries): in one skip list, every leaf's inserts (its hash, the subtrees it
-  // completes, the child it names) land at scattered places and each walks the whole list, which
-  // a profile of audited reads showed as the writer's largest cost in its own code; in hash buckets
-  // each is short (BENCHMARKS.md: about 4 us of server time per audited resolve).
+  // The audit log's tree is read by whole keys alone too: in one skip list, every leaf's inserts
+  // (its hash, the subtrees it completes) land at scattered places and each walks the whole list,
+  // which a profile of audited reads showed as the writer's largest cost in its own code; in hash
+  // buckets each is short (BENCHMARKS.md: about 4 us of server time per audited resolve).
   // 65,536 buckets (512 KiB a memtable, where the default million take 8 MiB): a memtable of
-  // these families holds some hundreds of thousands of keys.
+  // this family holds some hundreds of thousands of keys.
   constexpr size_t kAuditMemtableBuckets = 1 << 16;
   if (which == ColumnFamily::kAuditTree) {
     family.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(kAuditNodeKeyBytes));
     family.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(kAuditMemtableBuckets));
   }
+  // The index of the audit log by child takes a key for every child every call names (a census
+  // call of 10,000 lookups: 10,000 keys) and is read only by auditors, for one child's access
+  // report. Its memtable is a plain vector: an insert is an append, sorted once when the
+  // memtable is flushed, where the hash buckets' skip lists made the writer compare keys for each
+  // insert (a third of the server's time in a census; BENCHMARKS.md). Reading it while in the
+  // memtable sorts a copy, which an access report can afford.
   if (which == ColumnFamily::kAuditByChild) {
     family.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kAuditChildIdBytes));
-    family.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(kAuditMemtableBuckets));
+    family.memtable_factory.reset(new rocksdb::VectorRepFactory());
   }
   return family;
 }
