@@ -3,7 +3,7 @@
 // validation and reader), against a real RocksDB store (tests/fuzz/fuzz_store.h).
 //
 //   input := method actor request
-//   method  := 1 byte, modulo 14, the RPC (kMethods below)
+//   method  := 1 byte, modulo 15, the RPC (kMethods below)
 //   actor   := 1 byte: bits 0-1 the records the caller reaches (0 every record, 1 a local authority
 //              data team of 938, 2 one of 201 and 873, 3 the maternity system RXH01), bit 2 a
 //              production registry (refusing NHS numbers of the test range), bit 3 an agency of
@@ -27,10 +27,15 @@
 // - An answer's records carry a canonical child identifier, and a status and version (but for
 //   a birth registered by another notification, answered with the child's identifiers alone); a
 //   batch answers each identifier once.
+// - A bulk registration (RegisterBirths) answers each birth once, in order: a birth registered
+//   as a record RegisterBirth would answer, a birth refused with a refusal held to the rules of a
+//   refused call; and a birth refused changes nothing of its own (its notification, its NHS
+//   number) where no other birth of the call names the same.
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,8 +89,9 @@ enum class Method {
   kRestrictSharing,
   kListEvents,
   kSubscribe,
+  kRegisterBirths,
 };
-constexpr int kMethodCount = 14;
+constexpr int kMethodCount = 15;
 
 struct MethodInfo {
   const char* name;
@@ -109,6 +115,7 @@ const MethodInfo& InfoOf(Method method) {
       {"RestrictSharing", &v1::RestrictSharingRequest::default_instance(), true},
       {"ListEvents", &v1::ListEventsRequest::default_instance(), false},
       {"Subscribe", &v1::SubscribeRequest::default_instance(), false},
+      {"RegisterBirths", &v1::RegisterBirthsRequest::default_instance(), false},
   };
   return kMethods[static_cast<int>(method)];
 }
@@ -323,6 +330,29 @@ std::string Describe(const absl::StatusOr<std::optional<storage::IndexEntry>>& e
   return absl::StrCat((*entry)->child_id, "/", Printable((*entry)->fingerprint));
 }
 
+// The notification index key of `birth`, as the registry would make it.
+std::string NotificationKeyOf(const v1::RegisterBirthRequest& birth) {
+  const std::string system =
+      absl::AsciiStrToUpper(absl::StripAsciiWhitespace(birth.notifying_system()));
+  return storage::NotificationIndexValue(system, birth.notification_id());
+}
+
+// The notification index keys a registration names: one for RegisterBirth, one a birth for
+// RegisterBirths.
+std::vector<std::string> NotificationKeysOf(Method method, const Message& request) {
+  std::vector<std::string> keys;
+  if (method == Method::kRegisterBirth) {
+    keys.push_back(NotificationKeyOf(static_cast<const v1::RegisterBirthRequest&>(request)));
+  }
+  if (method == Method::kRegisterBirths) {
+    for (const v1::RegisterBirthRequest& birth :
+         static_cast<const v1::RegisterBirthsRequest&>(request).births()) {
+      keys.push_back(NotificationKeyOf(birth));
+    }
+  }
+  return keys;
+}
+
 // The store's state as far as `request` (of `method`, by `caller`) could change it: each part
 // named, so that a change says where it is.
 using Snapshot = std::vector<std::pair<std::string, std::string>>;
@@ -346,11 +376,7 @@ Snapshot Take(storage::ChildStore& store, Method method, const Message& request,
     snapshot.emplace_back(absl::StrCat("UPN ", upn),
                           Describe(store.Lookup(storage::IndexKind::kUpn, upn)));
   }
-  if (method == Method::kRegisterBirth) {
-    const auto& birth = static_cast<const v1::RegisterBirthRequest&>(request);
-    const std::string system =
-        absl::AsciiStrToUpper(absl::StripAsciiWhitespace(birth.notifying_system()));
-    const std::string key = storage::NotificationIndexValue(system, birth.notification_id());
+  for (const std::string& key : NotificationKeysOf(method, request)) {
     snapshot.emplace_back(absl::StrCat("notification ", Printable(key)),
                           Describe(store.Lookup(storage::IndexKind::kNotification, key)));
   }
@@ -417,6 +443,11 @@ Answer Call(Method method, const Message& request, const Caller& caller) {
   switch (method) {
     case Method::kRegisterBirth:
       return Write(registry, &Registry::RegisterBirth, request, actor);
+    case Method::kRegisterBirths:
+      return AnswerOf(WaitForReply<v1::RegisterBirthsResponse>([&](auto reply) {
+        registry.RegisterBirths(static_cast<const v1::RegisterBirthsRequest&>(request),
+                                std::move(reply), storage::SubmitOptions(), actor);
+      }));
     case Method::kResolve:
       return AnswerOf(registry.Resolve(static_cast<const v1::ResolveRequest&>(request)));
     case Method::kLinkUpn:
@@ -505,6 +536,64 @@ void CheckRecord(Method method, const Message& response, const v1::ChildRecord& 
   CIR_FUZZ_CHECK(record.version() >= 1, context);
 }
 
+// A bulk registration's answer: a result for each birth, in order, each a record as
+// RegisterBirth would answer or a refusal held to a refused call's rules; and each birth refused
+// left its notification and NHS number as they were (`before`), unless another birth of the call
+// names the same.
+void CheckBulkAnswer(storage::ChildStore& store, const v1::RegisterBirthsRequest& request,
+                     const v1::RegisterBirthsResponse& response, const Snapshot& before,
+                     const std::string& context) {
+  CIR_FUZZ_CHECK(response.results_size() == request.births_size(), context);
+  std::map<std::string, int> times_named;
+  for (const v1::RegisterBirthRequest& birth : request.births()) {
+    ++times_named[absl::StrCat("notification ", Printable(NotificationKeyOf(birth)))];
+    for (const std::string& nhs : IdentifiersOf(birth).nhs_numbers) {
+      ++times_named[absl::StrCat("NHS number ", nhs)];
+    }
+  }
+  const Snapshot after = Take(store, Method::kRegisterBirths, request, Caller());
+  std::map<std::string, std::string> was(before.begin(), before.end());
+  std::map<std::string, std::string> is(after.begin(), after.end());
+  for (int i = 0; i < response.results_size(); ++i) {
+    const v1::RegisterBirthsResult& result = response.results(i);
+    const std::string about =
+        absl::StrCat("birth ", i, ": ", result.ShortDebugString(), "\n  ", context);
+    if (result.has_registered()) {
+      v1::RegisterBirthResponse single;
+      single.set_created(result.registered().created());
+      *single.mutable_record() = result.registered().record();
+      if (request.view() == v1::RECORD_VIEW_UNSPECIFIED || request.view() == v1::RECORD_VIEW_FULL) {
+        CheckRecord(Method::kRegisterBirth, single, single.record(), about);
+      } else {  // a narrower view: the identifiers, without status or version
+        CIR_FUZZ_CHECK(identifiers::ParseChildId(single.record().child_id()).ok(), about);
+        CIR_FUZZ_CHECK(single.record().status() == v1::RECORD_STATUS_UNSPECIFIED, about);
+      }
+      continue;
+    }
+    CIR_FUZZ_CHECK(result.has_refused(), about);
+    const v1::BirthRefusal& refused = result.refused();
+    CIR_FUZZ_CHECK(BadInputMayEarn(static_cast<absl::StatusCode>(refused.code())), about);
+    CIR_FUZZ_CHECK(refused.reason() != v1::ERROR_REASON_UNSPECIFIED, about);
+    CIR_FUZZ_CHECK(!refused.message().empty(), about);
+    const NamedIdentifiers named = IdentifiersOf(request.births(i));
+    for (const std::string& identifier : named.texts) {
+      CIR_FUZZ_CHECK(!absl::StrContains(refused.message(), identifier), about);
+      for (const auto& [key, value] : refused.metadata()) {
+        CIR_FUZZ_CHECK(!absl::StrContains(value, identifier), about);
+      }
+    }
+    std::vector<std::string> own = {
+        absl::StrCat("notification ", Printable(NotificationKeyOf(request.births(i))))};
+    for (const std::string& nhs : named.nhs_numbers)
+      own.push_back(absl::StrCat("NHS number ", nhs));
+    for (const std::string& part : own) {
+      if (times_named[part] != 1) continue;
+      CIR_FUZZ_CHECK(was[part] == is[part],
+                     absl::StrCat("a refused birth changed its ", part, ": ", about));
+    }
+  }
+}
+
 void CheckAnswer(Method method, const Message& request, const Message& response,
                  const std::string& context) {
   const std::string about = absl::StrCat(context, "\n  answer: ", response.ShortDebugString());
@@ -560,6 +649,11 @@ void TestOneInput(const uint8_t* data, size_t size) {
   if (answer.status.ok()) {
     CIR_FUZZ_CHECK(answer.response != nullptr, context);
     CheckAnswer(method, *request, *answer.response, context);
+    if (method == Method::kRegisterBirths) {
+      CheckBulkAnswer(store, static_cast<const v1::RegisterBirthsRequest&>(*request),
+                      static_cast<const v1::RegisterBirthsResponse&>(*answer.response), before,
+                      context);
+    }
     CatchUpWithEventLog(store);
     return;
   }

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fictional_children.h"
+#include "tests/testing/installed_client_package.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_access.h"
@@ -27,20 +28,9 @@ using ::testing::Not;
 using testing::CommandRun;
 using testing::RunCommand;
 
-class ClientPackageTest : public ::testing::Test {
+// One install for the whole suite: it is what every test reads.
+class ClientPackageTest : public testing::InstalledClientPackageTest {
  protected:
-  // One install for the whole suite: it is what every test reads.
-  static void SetUpTestSuite() {
-    install_dir_ = new testing::TempDir();
-    CommandRun install = testing::InstallClientPackage(CIR_BUILD_DIR, Prefix());
-    ASSERT_EQ(install.exit_code, 0) << install.output;
-  }
-  static void TearDownTestSuite() {
-    delete install_dir_;
-    install_dir_ = nullptr;
-  }
-  static std::string Prefix() { return install_dir_->Sub("prefix"); }
-
   void SetUp() override { ASSERT_TRUE(server_.Start()) << server_.log(); }
 
   // A child registered through the in-tree client; its NHS number is what the program resolves.
@@ -59,14 +49,9 @@ class ClientPackageTest : public ::testing::Test {
                LibDir() + " " + binary + " " + server_.address() + " " + identifier);
   }
 
-  static std::string LibDir() { return testing::ClientLibraryDir(Prefix()); }
-
-  static testing::TempDir* install_dir_;
   testing::TempDir dir_;
   testing::ServerProcess server_{CIR_SERVER_PATH, dir_.Sub("db")};
 };
-
-testing::TempDir* ClientPackageTest::install_dir_ = nullptr;
 
 TEST_F(ClientPackageTest, AProgramBuiltByFindPackageResolvesAChild) {
   const std::string child_id = RegisterAChild(testing::FictionalNhsNumber(501));

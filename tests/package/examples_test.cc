@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/client_package.h"
 #include "tests/testing/fictional_children.h"
+#include "tests/testing/installed_client_package.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_access.h"
@@ -63,20 +64,9 @@ bool WaitForLines(const std::string& path, size_t lines) {
 // The fields of a line the examples wrote, none of them quoted.
 std::vector<std::string> Fields(const std::string& line) { return absl::StrSplit(line, ','); }
 
-class ExamplesTest : public ::testing::Test {
+// One install for the whole suite: every example builds against it.
+class ExamplesTest : public testing::InstalledClientPackageTest {
  protected:
-  // One install for the whole suite: every example builds against it.
-  static void SetUpTestSuite() {
-    install_dir_ = new testing::TempDir();
-    CommandRun install = testing::InstallClientPackage(CIR_BUILD_DIR, Prefix());
-    ASSERT_EQ(install.exit_code, 0) << install.output;
-  }
-  static void TearDownTestSuite() {
-    delete install_dir_;
-    install_dir_ = nullptr;
-  }
-  static std::string Prefix() { return install_dir_->Sub("prefix"); }
-
   void SetUp() override { ASSERT_TRUE(StartServer()) << server_.log(); }
 
   // Starts (or restarts, on the same port) the server; heartbeats every second.
@@ -98,7 +88,7 @@ class ExamplesTest : public ::testing::Test {
     args.insert(args.begin(), {program, "--registry", server_.address(), "--plaintext-for-tests"});
     return std::make_unique<ChildProgram>(
         args,
-        std::vector<std::string>{"LD_LIBRARY_PATH=" + testing::ClientLibraryDir(Prefix()),
+        std::vector<std::string>{"LD_LIBRARY_PATH=" + LibDir(),
                                  std::string("CIR_END_USER=") + testing::kTestEndUser,
                                  std::string("CIR_PURPOSE_OF_USE=") + testing::kTestPurpose},
         dir_.Sub(log));
@@ -118,12 +108,9 @@ class ExamplesTest : public ::testing::Test {
                    .purpose_of_use = testing::kTestPurpose});
   }
 
-  static testing::TempDir* install_dir_;
   testing::TempDir dir_;
   testing::ServerProcess server_{CIR_SERVER_PATH, dir_.Sub("db")};
 };
-
-testing::TempDir* ExamplesTest::install_dir_ = nullptr;
 
 // ---- maternity ----------------------------------------------------------------------------------
 
