@@ -105,8 +105,9 @@ registry::Actor CallAuditor::ActorFor(const access::Caller& caller,
         std::map<std::string, int32_t> refused_by_reason;
         for (const v1::RegisterBirthsResult& result : births->results()) {
           if (result.has_registered()) NoteRecord(grant, result.registered().record(), entry);
-          if (result.has_refused())
+          if (result.has_refused()) {
             ++refused_by_reason[v1::ErrorReason_Name(result.refused().reason())];
+          }
         }
         for (const auto& [reason, count] : refused_by_reason) {
           v1::RefusedItems* refused = entry.add_refused_items();

@@ -98,10 +98,10 @@ struct RegistryServerOptions {
 // (reads still answer, so the whole server stays SERVING); it turns SERVING again by itself when
 // the store has recovered.
 //
-// Requests larger than the largest legitimate request of their method are refused: the
-// server-wide receive limit is set by the largest (a BatchResolve of 10,000 identifiers) and each
-// method checks its own (server/request_limits.h); the call memory quota bounds what a request far
-// over the limit can take before gRPC refuses it.
+// Requests larger than the largest legitimate request of their method are refused: each method
+// checks its own (server/request_limits.h), and the server-wide receive limit, twice the largest
+// (RegisterBirths' 4 MiB), refuses anything beyond; the call memory quota bounds what a request
+// far over the limit can take before gRPC refuses it.
 class RegistryServer {
  public:
   // Opens the store and starts serving. Fails if the store cannot be opened or the address bound.

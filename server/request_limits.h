@@ -19,7 +19,8 @@ inline constexpr size_t kMaxRegisterBirthsBytes = size_t{4} << 20;
 // a bare RESOURCE_EXHAUSTED (after buffering it, up to the server's call memory quota: see
 // RegistryServerOptions).
 inline constexpr size_t kMaxRequestBytes = 2 * kMaxRegisterBirthsBytes;
-// A BatchResolve of 10,000 identifiers, each at most 64 bytes as sent, is under 700 KiB.
+// A BatchResolve of 10,000 identifiers: some 150 KiB of real identifiers (an NHS number or UPN
+// with its separators is under 16 bytes), so 1 MiB leaves room for any way of writing them.
 inline constexpr size_t kMaxBatchResolveBytes = size_t{1} << 20;
 // The largest response: a BatchResolve of 10,000 full records is a few MiB.
 inline constexpr size_t kMaxResponseBytes = size_t{64} << 20;

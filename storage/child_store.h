@@ -61,7 +61,8 @@ class WriteTxn {
   // event sequence numbers and feed positions it took, and the unit goes on from where it stood
   // before the part. Returns the part's outcome. If the part's writes could not be discarded, it
   // returns INTERNAL (reason INTERNAL_ERROR) instead, and whatever the unit then returns, its
-  // whole group is discarded and every unit of it hears ABORTED. Parts may not be nested.
+  // whole group is discarded and every unit of it hears ABORTED (but units whose caller had gone,
+  // which hear CALL_ABANDONED). Parts may not be nested.
   virtual absl::Status RunPart(absl::FunctionRef<absl::Status()> part) = 0;
 
   // When the unit's group commits: taken by the writer once per group, just before the group's

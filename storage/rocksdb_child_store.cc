@@ -861,8 +861,8 @@ class RocksDbStore final : public ChildStore, public AuditLogStore, public Store
     std::shared_lock<WriterPreferringLock> lock(db_mu_);
     if (database_ == nullptr) return Reopening();
     std::vector<uint64_t> indexes;
-    // The family's keys are sought by their prefix, the child's identifier (its memtable is
-    // hashed by it): an identifier of another length names no entry.
+    // The family's keys are sought by their prefix, the child's identifier (its fixed-length
+    // prefix: store_database.cc): an identifier of another length names no entry.
     if (child_id.size() != kAuditChildIdBytes) return indexes;
     std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(
         rocksdb::ReadOptions(), database_->family(ColumnFamily::kAuditByChild)));

@@ -466,5 +466,23 @@ TEST_F(AuditCliTest, AnAccessReportListsTheChildsAccessesEachProvedIncluded) {
   EXPECT_THAT(Cir("audit verify --public-key " + strangers).exit_code, 1);
 }
 
+TEST_F(AuditCliTest, AnAccessReportShowsTheItemsABulkCallRefusedBesideItsOutcome) {
+  v1::RegisterBirthsRequest bulk;
+  *bulk.add_births() = testing::FictionalBirth("bulk-1", testing::FictionalNhsNumber(501));
+  v1::RegisterBirthRequest reused =
+      testing::FictionalBirth("bulk-1", testing::FictionalNhsNumber(502));
+  *bulk.add_births() = reused;  // the same notification id with other details: refused alone
+  absl::StatusOr<v1::RegisterBirthsResponse> answer = Connect()->RegisterBirths(bulk);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_TRUE(answer->results(1).has_refused());
+  Restart();  // a checkpoint covering the call
+
+  CliRun report =
+      Cir("audit report " + testing::FictionalNhsNumber(501) + " --public-key " + public_key_);
+  EXPECT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_THAT(report.output, HasSubstr("/cir.v1.ChildRegistry/RegisterBirths  OK, refused 1 "
+                                       "NOTIFICATION_REUSED_WITH_OTHER_DETAILS"));
+}
+
 }  // namespace
 }  // namespace cir

@@ -3,12 +3,14 @@
 
 #include "server/call_auditor.h"
 
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "errors/refusal.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb_child_store.h"
@@ -107,6 +109,49 @@ TEST_F(CallAuditorTest, ARefusalWhoseCallerHasGoneKeepsItsOwnOutcome) {
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].status_code(), static_cast<int>(absl::StatusCode::kPermissionDenied));
   EXPECT_EQ(entries[0].reason(), "METHOD_NOT_PERMITTED");
+}
+
+TEST(CallAuditorIndexTest, AChildsEntriesAreFoundWhetherTheirIndexIsInTheMemtableOrFlushed) {
+  // Memtables of 256 KiB in all: the index by child (a key for each child an entry names) is
+  // flushed many times over while the entries below are written, and its newest keys are still
+  // in the memtable when read.
+  testing::TempDir dir;
+  storage::RocksDbStoreOptions options;
+  options.path = dir.Sub("db");
+  options.create_if_missing = true;
+  options.memtable_bytes = 256 << 10;
+  absl::StatusOr<std::unique_ptr<storage::ChildStore>> store =
+      storage::RocksDbChildStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  CallAuditor auditor(**store);
+  constexpr int kEntries = 2000;
+  std::vector<std::promise<absl::Status>> heard(kEntries);
+  for (int i = 0; i < kEntries; ++i) {
+    v1::AuditEntry entry = CallAuditor::EntryFor(nullptr, "agency-a", kMethod, absl::OkStatus());
+    entry.add_child_ids(kChildId);
+    // Fifty others in each, "B" and ten digits: each named once in all.
+    for (int other = 0; other < 50; ++other) {
+      entry.add_child_ids(absl::StrFormat("B%010d", (i * 50 + other) % 100000));
+    }
+    auditor.Record(std::move(entry),
+                   [&heard, i](absl::Status s) { heard[i].set_value(std::move(s)); }, {});
+  }
+  for (std::promise<absl::Status>& answer : heard) {
+    ASSERT_TRUE(answer.get_future().get().ok());
+  }
+  size_t tables = 0;
+  for (const auto& file : std::filesystem::directory_iterator(options.path)) {
+    tables += file.path().extension() == ".sst";
+  }
+  EXPECT_GT(tables, 2u) << "nothing was flushed: the test proves nothing";
+  absl::StatusOr<std::vector<uint64_t>> naming = (*store)->audit_log().AuditEntriesNaming(kChildId);
+  ASSERT_TRUE(naming.ok()) << naming.status();
+  ASSERT_EQ(naming->size(), static_cast<size_t>(kEntries));
+  for (int i = 0; i < kEntries; ++i) EXPECT_EQ((*naming)[i], static_cast<uint64_t>(i));
+  absl::StatusOr<std::vector<uint64_t>> other =
+      (*store)->audit_log().AuditEntriesNaming("B0000000007");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->size(), 1u);
 }
 
 }  // namespace

@@ -183,7 +183,26 @@ TEST_F(RegistryServerTest, EveryMethodRefusesARequestLargerThanItTakesNamingTheL
   report.set_child_id(std::string(2000, '9'));
   expect_too_large(client_->GetAccessReport(report).status(), "1024");
 
+  v1::RegisterBirthRequest birth = FictionalBirth("big-one", FictionalNhsNumber(99));
+  birth.set_given_name(std::string(10000, 'A'));
+  expect_too_large(client_->RegisterBirth(birth).status(), "8192");
+  v1::ChangeAddressRequest move;
+  move.set_child_id(std::string(11, 'A'));
+  move.set_request_id("move-1");
+  move.add_address_lines(std::string(10000, 'A'));
+  expect_too_large(client_->ChangeAddress(move).status(), "8192");
+
   // A request with no field of any size is still bounded: its unknown fields count.
+  v1::ListCheckpointsRequest checkpoints;
+  checkpoints.GetReflection()
+      ->MutableUnknownFields(&checkpoints)
+      ->AddLengthDelimited(99, std::string(2000, 'x'));
+  expect_too_large(client_->ListAuditCheckpoints(checkpoints).status(), "1024");
+  v1::ProveConsistencyRequest consistency;
+  consistency.GetReflection()
+      ->MutableUnknownFields(&consistency)
+      ->AddLengthDelimited(99, std::string(2000, 'x'));
+  expect_too_large(client_->ProveAuditConsistency(consistency).status(), "1024");
   v1::ReadAuditEntriesRequest entries;
   entries.GetReflection()->MutableUnknownFields(&entries)->AddLengthDelimited(
       99, std::string(2000, 'x'));
