@@ -146,6 +146,16 @@ TEST_F(RegistryServerTest, ARequestLargerThanItsMethodTakesIsRefusedAndChangesNo
   EXPECT_EQ(client_->Resolve(FictionalNhsNumber(31)).status().code(), absl::StatusCode::kNotFound);
 }
 
+// A request of type `Request` whose only content is `bytes` bytes of a field it does not know,
+// as a newer or a careless client might send: it counts towards the request's size all the same.
+template <typename Request>
+Request WithUnknownBytes(size_t bytes) {
+  Request request;
+  request.GetReflection()->MutableUnknownFields(&request)->AddLengthDelimited(
+      99, std::string(bytes, 'x'));
+  return request;
+}
+
 TEST_F(RegistryServerTest, EveryMethodRefusesARequestLargerThanItTakesNamingTheLimit) {
   auto expect_too_large = [](const absl::Status& refused, absl::string_view limit) {
     EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
@@ -193,23 +203,13 @@ TEST_F(RegistryServerTest, EveryMethodRefusesARequestLargerThanItTakesNamingTheL
   expect_too_large(client_->ChangeAddress(move).status(), "8192");
 
   // A request with no field of any size is still bounded: its unknown fields count.
-  v1::ListCheckpointsRequest checkpoints;
-  checkpoints.GetReflection()
-      ->MutableUnknownFields(&checkpoints)
-      ->AddLengthDelimited(99, std::string(2000, 'x'));
+  auto checkpoints = WithUnknownBytes<v1::ListCheckpointsRequest>(2000);
   expect_too_large(client_->ListAuditCheckpoints(checkpoints).status(), "1024");
-  v1::ProveConsistencyRequest consistency;
-  consistency.GetReflection()
-      ->MutableUnknownFields(&consistency)
-      ->AddLengthDelimited(99, std::string(2000, 'x'));
+  auto consistency = WithUnknownBytes<v1::ProveConsistencyRequest>(2000);
   expect_too_large(client_->ProveAuditConsistency(consistency).status(), "1024");
-  v1::ReadAuditEntriesRequest entries;
-  entries.GetReflection()->MutableUnknownFields(&entries)->AddLengthDelimited(
-      99, std::string(2000, 'x'));
+  auto entries = WithUnknownBytes<v1::ReadAuditEntriesRequest>(2000);
   expect_too_large(client_->ReadAuditEntries(entries).status(), "1024");
-  v1::DescribeRegistryRequest describe;
-  describe.GetReflection()->MutableUnknownFields(&describe)->AddLengthDelimited(
-      99, std::string(2000, 'x'));
+  auto describe = WithUnknownBytes<v1::DescribeRegistryRequest>(2000);
   expect_too_large(client_->DescribeRegistry(describe).status(), "1024");
   // BackUp, which the client library sends without fields, through the bare stub.
   std::unique_ptr<v1::RegistryAdmin::Stub> admin = v1::RegistryAdmin::NewStub(
@@ -217,9 +217,7 @@ TEST_F(RegistryServerTest, EveryMethodRefusesARequestLargerThanItTakesNamingTheL
   grpc::ClientContext context;
   context.AddMetadata("x-cir-end-user", ::cir::testing::kTestEndUser);
   context.AddMetadata("x-cir-purpose-of-use", ::cir::testing::kTestPurpose);
-  v1::BackUpRequest backup;
-  backup.GetReflection()->MutableUnknownFields(&backup)->AddLengthDelimited(99,
-                                                                            std::string(2000, 'x'));
+  auto backup = WithUnknownBytes<v1::BackUpRequest>(2000);
   v1::BackUpResponse made;
   const grpc::Status backup_refused = admin->BackUp(&context, backup, &made);
   EXPECT_EQ(backup_refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
